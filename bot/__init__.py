@@ -1,0 +1,1 @@
+"""vereinbar: answers employees' questions about work-life-balance offers."""

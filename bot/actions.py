@@ -1,0 +1,61 @@
+"""Button actions: the compact strings behind inline buttons (Telegram allows 64 bytes).
+
+Every button the conversation offers is encoded here and parsed back here, so a forged, truncated
+or outdated string can only ever parse to ``None`` — never to an exception.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+MAX_BYTES = 64
+SEP = "|"
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+
+Verb = Literal["menu", "topic", "entry", "choice", "none", "feedback", "contacts", "ignore"]
+_CODES: dict[Verb, str] = {
+    "menu": "m",
+    "topic": "t",
+    "entry": "e",
+    "choice": "c",
+    "none": "n",
+    "feedback": "f",
+    "contacts": "k",
+    "ignore": "x",
+}
+_VERBS = {code: verb for verb, code in _CODES.items()}
+_ARITY: dict[Verb, int] = {
+    "menu": 0, "topic": 1, "entry": 1, "choice": 2, "none": 1, "feedback": 3, "contacts": 0,
+    "ignore": 1,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    verb: Verb
+    args: tuple[str, ...] = ()
+
+
+def encode(verb: Verb, *args: str) -> str:
+    """Build callback data; raises ValueError for arguments that would not round-trip."""
+    if len(args) != _ARITY[verb] or not all(_TOKEN.match(a) for a in args):
+        raise ValueError(f"invalid action arguments for {verb}: {args!r}")
+    data = SEP.join((_CODES[verb], *args))
+    if len(data.encode()) > MAX_BYTES:
+        raise ValueError(f"action too long: {data!r}")
+    return data
+
+
+def decode(data: str | None) -> Action | None:
+    """Parse callback data from a button; anything unexpected yields None."""
+    if not data or len(data.encode("utf-8", "replace")) > MAX_BYTES:
+        return None
+    code, *args = data.split(SEP)
+    verb = _VERBS.get(code)
+    if verb is None or len(args) != _ARITY[verb] or not all(_TOKEN.match(a) for a in args):
+        return None
+    if verb == "feedback" and args[2] not in ("0", "1"):
+        return None
+    return Action(verb, tuple(args))

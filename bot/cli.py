@@ -1,0 +1,204 @@
+"""The ``python -m bot`` command line (also installed as ``vereinbar``)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.library import Library, Snapshot
+
+kb_option = click.option(
+    "--kb", "kb", type=click.Path(path_type=Path), default=None,
+    help="Ordner der Wissensbasis (Standard: BOT_KNOWLEDGE_DIR oder knowledge/koeln).",
+)
+db_option = click.option(
+    "--db", "db", type=click.Path(path_type=Path), default=None,
+    help="SQLite-Datei des Frageprotokolls (Standard: BOT_DATABASE oder data/fragen.db).",
+)
+
+
+def settings_for(kb: Path | None = None, db: Path | None = None) -> Settings:
+    try:
+        return load_settings().with_overrides(kb=kb, db=db)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def open_library(settings: Settings) -> Library:
+    """Load the knowledge base or stop with its German problems."""
+    library, problems = Library.open(settings.knowledge_dir)
+    if library is None:
+        errors = "\n".join(str(p) for p in problems if p.severity == "fehler")
+        raise click.ClickException(f"Die Wissensbasis ist fehlerhaft:\n{errors}")
+    return library
+
+
+@click.group(invoke_without_command=True)
+@click.version_option(package_name="vereinbar")
+@kb_option
+@db_option
+@click.pass_context
+def cli(ctx: click.Context, kb: Path | None, db: Path | None) -> None:
+    """vereinbar – der Chat-Bot zu Angeboten für Beruf und Familie.
+
+    Ohne Befehl startet der Telegram-Bot, wenn TELEGRAM_BOT_TOKEN gesetzt ist, sonst ein Chat
+    im Terminal.
+    """
+    if ctx.invoked_subcommand is None:
+        settings = settings_for(kb, db)
+        ctx.invoke(run if settings.token else chat, kb=kb, db=db)
+
+
+@cli.command()
+@kb_option
+@db_option
+def chat(kb: Path | None, db: Path | None) -> None:
+    """Chat im Terminal, mit denselben Antworten wie in Telegram.
+
+    \b
+    Beispiel:
+        python -m bot chat --kb knowledge/herne
+    """
+    from bot.conversation import Conversation
+    from bot.questionlog import QuestionLog, load_or_create_secret
+    from bot.terminal import chat as run_chat
+
+    settings = settings_for(kb, db)
+    library = open_library(settings)
+    log = None
+    try:
+        settings.database.parent.mkdir(parents=True, exist_ok=True)
+        secret = load_or_create_secret(settings.database, settings.log_secret)
+        log = QuestionLog(settings.database, secret, retention_days=settings.retention_days)
+    except Exception as exc:  # the chat works without a log; say why it is off
+        click.echo(f"Hinweis: Frageprotokoll nicht verfügbar ({exc}).", err=True)
+    conversation = Conversation(lambda: library.current, log, channel="terminal",
+                                retention_days=settings.retention_days)
+    try:
+        run_chat(conversation)
+    finally:
+        if log is not None:
+            log.close()
+
+
+@cli.command()
+@kb_option
+@db_option
+def run(kb: Path | None, db: Path | None) -> None:
+    """Telegram-Bot starten (Long Polling mit TELEGRAM_BOT_TOKEN)."""
+    from bot.app import run_bot
+
+    settings = settings_for(kb, db)
+    if not settings.token:
+        raise click.ClickException("TELEGRAM_BOT_TOKEN fehlt – ohne Token startet "
+                                   "'python -m bot chat' einen Chat im Terminal.")
+    open_library(settings)  # fail before connecting when the knowledge base is broken
+    run_bot(settings)
+
+
+@cli.command()
+@click.argument("question", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Ergebnis als JSON ausgeben.")
+@kb_option
+def ask(question: str | None, as_json: bool, kb: Path | None) -> None:
+    """Eine Frage stellen und die Antwort ausgeben.
+
+    Ohne FRAGE wird je Zeile der Standardeingabe eine Frage gelesen.
+
+    \b
+    Beispiele:
+        python -m bot ask "Wie geht Elternzeit?"
+        python -m bot ask --json "homeoffice regeln"
+        printf 'kita\\nsabbatical\\n' | python -m bot ask --json
+    """
+    from bot.conversation import Conversation
+    from bot.terminal import render
+
+    snapshot = open_library(settings_for(kb)).current
+    questions = [question] if question is not None else (line.rstrip("\n") for line in sys.stdin)
+    conversation = Conversation(lambda: snapshot, None, channel="terminal")
+    for q in questions:
+        if as_json:
+            click.echo(json.dumps(result_json(snapshot, q), ensure_ascii=False))
+            continue
+        for reply in conversation.ask(q):
+            click.echo(render(reply)[0])
+
+
+def result_json(snapshot: Snapshot, question: str) -> dict[str, object]:
+    result = snapshot.index.search(question, limit=5)
+    return {
+        "question": question,
+        "answered": result.answered,
+        "outcome": result.outcome,
+        "matches": [
+            {"id": m.entry.id, "kind": m.entry.kind, "ref": m.entry.ref,
+             "title": m.entry.title, "score": m.score}
+            for m in result.matches
+        ],
+    }
+
+
+@cli.command()
+@kb_option
+@click.option("--ohne-selbsttest", "skip_selftest", is_flag=True,
+              help="Nur die Dateien prüfen, die Beispielfragen nicht durchsuchen.")
+def check(kb: Path | None, skip_selftest: bool) -> None:
+    """Wissensbasis prüfen (Exit-Code 1 bei Fehlern).
+
+    Meldet Syntaxfehler, unbekannte oder fehlende Felder, doppelte ids und refs, Verweise auf
+    unbekannte Kontakte oder Themen, unsicheres YAML – und prüft im Selbsttest, ob jede
+    Beispielfrage ihren eigenen Eintrag zuerst findet.
+    """
+    from bot.search import SearchIndex
+    from bot.selftest import self_test
+
+    settings = settings_for(kb)
+    library, problems = Library.open(settings.knowledge_dir)
+    for problem in problems:
+        click.echo(str(problem), err=problem.severity == "fehler")
+    errors = sum(p.severity == "fehler" for p in problems)
+    if library is None:
+        click.echo(f"{errors} Fehler – die Wissensbasis wurde nicht übernommen.", err=True)
+        sys.exit(1)
+    kb_ = library.current.kb
+    click.echo(f"{kb_.organisation.name}: {len(kb_.entries)} Einträge, {len(kb_.topics)} Themen, "
+               f"Version {kb_.version}.")
+    if skip_selftest:
+        return
+    collisions = self_test(SearchIndex(kb_))
+    total = sum(len(e.examples) for e in kb_.entries.values())
+    for collision in collisions:
+        click.echo(f"Selbsttest: {collision}", err=True)
+    if collisions:
+        click.echo(f"Selbsttest: {len(collisions)} von {total} Beispielfragen finden nicht ihren "
+                   "eigenen Eintrag zuerst – Stichworte oder Beispielfragen schärfen.", err=True)
+        sys.exit(1)
+    click.echo(f"Selbsttest: alle {total} Beispielfragen finden ihren Eintrag.")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, default=True, help="Als JSON (Standard).")
+@kb_option
+def export(as_json: bool, kb: Path | None) -> None:
+    """Alle Einträge der Wissensbasis als JSON ausgeben (für Intranet und andere Werkzeuge)."""
+    snapshot = open_library(settings_for(kb)).current
+    kb_ = snapshot.kb
+    data = {
+        "organisation": {"name": kb_.organisation.name, "source": kb_.organisation.source,
+                         "as_of": kb_.organisation.as_of,
+                         "counselling": kb_.organisation.counselling},
+        "version": kb_.version,
+        "topics": [{"id": t.id, "number": t.number, "title": t.title,
+                    "description": t.description} for t in kb_.topics.values()],
+        "entries": [e.to_json() for e in kb_.entries.values()],
+    }
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def main() -> None:
+    cli(prog_name="python -m bot")

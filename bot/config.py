@@ -1,0 +1,123 @@
+"""Settings from the environment (and an optional ``.env`` file), read once and frozen."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_KB = PROJECT_ROOT / "knowledge" / "koeln"
+DEFAULT_DB = Path("data") / "fragen.db"
+_TOKEN = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{20,}$")
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message is one German line for operators."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    token: str | None = None
+    base_url: str | None = None
+    knowledge_dir: Path = DEFAULT_KB
+    database: Path = DEFAULT_DB
+    team_ids: frozenset[int] = frozenset()
+    log_secret: str | None = None
+    retention_days: int = 90
+    rate_limit: float = 30.0
+    proxy: str | None = None
+    user_rate: int = 20  # messages per user per minute before the bot asks for a pause
+
+    def with_overrides(self, *, kb: Path | None = None, db: Path | None = None) -> Settings:
+        changes: dict[str, Path] = {}
+        if kb is not None:
+            changes["knowledge_dir"] = kb
+        if db is not None:
+            changes["database"] = db
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    def __repr__(self) -> str:  # never show the token or the secret in a traceback or log
+        return (f"Settings(knowledge_dir={self.knowledge_dir}, database={self.database}, "
+                f"team={len(self.team_ids)}, token={'gesetzt' if self.token else 'fehlt'})")
+
+
+def read_dotenv(path: Path) -> dict[str, str]:
+    """Parse KEY=VALUE lines; comments, blank lines and quotes as in common .env files."""
+    values: dict[str, str] = {}
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return values
+    for line in lines:
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, value = line.removeprefix("export ").split("=", 1)
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[key.strip()] = value
+    return values
+
+
+def load_settings(environ: Mapping[str, str] | None = None,
+                  dotenv: Path | None = Path(".env")) -> Settings:
+    """Environment wins over ``.env``; every problem becomes a ConfigError in German."""
+    env = dict(read_dotenv(dotenv)) if dotenv else {}
+    env.update(os.environ if environ is None else environ)
+
+    def get(name: str) -> str | None:
+        value = env.get(name, "").strip()
+        return value or None
+
+    token = get("TELEGRAM_BOT_TOKEN")
+    if token is not None and not _TOKEN.match(token):
+        raise ConfigError("TELEGRAM_BOT_TOKEN hat nicht die Form '123456:ABC…' "
+                          "(Token von @BotFather)")
+    base_url = get("TELEGRAM_BASE_URL")
+    if base_url is not None and not re.match(r"^https?://", base_url):
+        raise ConfigError("TELEGRAM_BASE_URL muss mit http:// oder https:// beginnen")
+    proxy = get("BOT_PROXY")
+    if proxy is not None and not re.match(r"^(https?|socks5h?)://", proxy):
+        raise ConfigError("BOT_PROXY muss mit http://, https:// oder socks5:// beginnen")
+    return Settings(
+        token=token,
+        base_url=base_url,
+        knowledge_dir=Path(get("BOT_KNOWLEDGE_DIR") or DEFAULT_KB),
+        database=Path(get("BOT_DATABASE") or DEFAULT_DB),
+        team_ids=_team_ids(get("BOT_TEAM_IDS")),
+        log_secret=get("BOT_LOG_SECRET"),
+        retention_days=_number("BOT_RETENTION_DAYS", get("BOT_RETENTION_DAYS"), 90, 1, 3650),
+        rate_limit=float(_number("BOT_RATE_LIMIT", get("BOT_RATE_LIMIT"), 30, 0, 1000)),
+        proxy=proxy,
+        user_rate=_number("BOT_USER_RATE", get("BOT_USER_RATE"), 20, 1, 10_000),
+    )
+
+
+def _team_ids(raw: str | None) -> frozenset[int]:
+    if not raw:
+        return frozenset()
+    ids = set()
+    for part in raw.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if not re.fullmatch(r"-?\d{1,20}", part):
+            raise ConfigError(f"BOT_TEAM_IDS: '{part}' ist keine numerische Telegram-Nutzer-ID "
+                              "(kommagetrennte Zahlen erwartet)")
+        ids.add(int(part))
+    return frozenset(ids)
+
+
+def _number(name: str, raw: str | None, default: int, low: int, high: int) -> int:
+    if raw is None:
+        return default
+    if not re.fullmatch(r"\d+", raw):
+        raise ConfigError(f"{name}: '{raw}' ist keine ganze Zahl")
+    value = int(raw)
+    if not low <= value <= high:
+        raise ConfigError(f"{name}: {value} liegt nicht zwischen {low} und {high}")
+    return value

@@ -1,0 +1,67 @@
+"""The knowledge base currently in service, swapped atomically when admins edit the files."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.knowledge import KnowledgeBase, Problem, validate
+from bot.search import SearchIndex
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """A knowledge base and its index, always replaced together."""
+
+    kb: KnowledgeBase
+    index: SearchIndex
+
+
+def build_snapshot(directory: Path) -> tuple[Snapshot | None, list[Problem]]:
+    kb, problems = validate(directory)
+    return (Snapshot(kb, SearchIndex(kb)) if kb else None), problems
+
+
+def fingerprint(directory: Path) -> tuple[tuple[str, int, int], ...]:
+    """Cheap change detection: names, sizes and modification times of the YAML files."""
+    try:
+        with os.scandir(directory) as it:
+            found = [
+                (e.name, (st := e.stat()).st_size, st.st_mtime_ns)
+                for e in it
+                if e.name.endswith((".yaml", ".yml"))
+            ]
+    except OSError:
+        return ()
+    return tuple(sorted(found))
+
+
+class Library:
+    """Holds the last good snapshot; a failed reload never replaces it."""
+
+    def __init__(self, snapshot: Snapshot, directory: Path) -> None:
+        self.directory = directory
+        self._current = snapshot
+        self._fingerprint = fingerprint(directory)
+
+    @classmethod
+    def open(cls, directory: Path) -> tuple[Library | None, list[Problem]]:
+        snapshot, problems = build_snapshot(directory)
+        return (cls(snapshot, directory) if snapshot else None), problems
+
+    @property
+    def current(self) -> Snapshot:
+        return self._current
+
+    def changed(self) -> bool:
+        return fingerprint(self.directory) != self._fingerprint
+
+    def reload(self) -> tuple[bool, list[Problem]]:
+        """Validate the folder again; swap only when valid. Returns (swapped, problems)."""
+        self._fingerprint = fingerprint(self.directory)
+        snapshot, problems = build_snapshot(self.directory)
+        if snapshot is None:
+            return False, problems
+        self._current = snapshot
+        return True, problems

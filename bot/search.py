@@ -1,0 +1,267 @@
+"""Finds the knowledge base entry for a question typed the way employees type.
+
+The score of an entry is the IDF-weighted share of the question's content words it explains
+(exactly, through a compound part, or despite a typo), blended with how close the whole question
+is to one of the entry's own phrasings. Words the knowledge base has never seen count against
+every entry, which is what makes "Reisepass beantragen" come out as *unknown* instead of a
+confident wrong answer.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
+
+from bot.knowledge import Entry, KnowledgeBase
+from bot.textnorm import refs_in, terms
+
+Outcome = Literal["answered", "ambiguous", "unknown"]
+
+# Where a word stands says how much it tells about an entry.
+W_TITLE = 1.0
+W_SYNONYM = 1.0
+W_EXAMPLE = 0.8
+W_CONTEXT = 0.35  # answer text, target group, topic title
+W_COMPOUND_PART = 0.75  # a part of a compound found in the entry's own words
+
+PHRASE_SHARE = 0.2  # share of the final score given to whole-phrase similarity
+ANSWER_MIN = 0.55 # below: never answered outright
+UNKNOWN_BELOW = 0.42 # below: unknown
+CLOSE_RATIO = 0.9  # candidates within this ratio of the best are "about equal"
+MAX_CHOICES = 3
+CANDIDATES = 25
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    entry: Entry
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    question: str
+    outcome: Outcome
+    matches: tuple[Match, ...]
+
+    @property
+    def answered(self) -> bool:
+        return self.outcome == "answered"
+
+    @property
+    def best(self) -> Match | None:
+        return self.matches[0] if self.matches else None
+
+    @property
+    def choices(self) -> tuple[Match, ...]:
+        """The candidates worth offering when the outcome is ambiguous."""
+        return self.matches[:MAX_CHOICES] if self.outcome == "ambiguous" else ()
+
+
+@dataclass(frozen=True, slots=True)
+class _QueryTerm:
+    weight: float
+    # alternatives: each is a list of (vocabulary term, similarity) parts that must all match
+    readings: tuple[tuple[tuple[str, float], ...], ...]
+
+
+class SearchIndex:
+    """Everything that can be computed per knowledge base is computed here, once."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self._entries: list[Entry] = list(kb.entries.values())
+        self._postings: dict[str, dict[int, float]] = defaultdict(dict)
+        self._phrases: list[str] = []
+        self._phrase_owner: list[int] = []
+        self._phrases_of: list[list[int]] = [[] for _ in self._entries]
+        self._links: list[set[int]] = [set() for _ in self._entries]
+        self._term_cache: dict[str, _QueryTerm | None] = {}
+        topic_titles = {t.id: t.title for t in kb.topics.values()}
+        for idx, entry in enumerate(self._entries):
+            self._index_entry(idx, entry, topic_titles.get(entry.topic or "", ""))
+        self._split_compounds()
+        n = len(self._entries)
+        self._idf = {t: math.log(1 + n / len(p)) for t, p in self._postings.items()}
+        self._unknown_weight = math.log(1 + n)  # as rare as the rarest known word
+        self._vocab = list(self._postings)
+        self._vocab_set = frozenset(self._vocab)
+        self._pos = {e.id: i for i, e in enumerate(self._entries)}
+        self._link_related(kb)
+
+    # --- building ---------------------------------------------------------------------------
+
+    def _add(self, idx: int, text: str, weight: float) -> None:
+        for term in terms(text):
+            posting = self._postings[term]
+            if posting.get(idx, 0.0) < weight:
+                posting[idx] = weight
+
+    def _index_entry(self, idx: int, entry: Entry, topic_title: str) -> None:
+        self._add(idx, entry.title, W_TITLE)
+        for synonym in entry.synonyms:
+            self._add(idx, synonym, W_SYNONYM)
+        for example in entry.examples:
+            self._add(idx, example, W_EXAMPLE)
+        for text in (entry.answer, entry.target_group or "", topic_title):
+            self._add(idx, text, W_CONTEXT)
+        for phrase in (entry.title, *entry.synonyms, *entry.examples):
+            normalised = " ".join(terms(phrase))
+            if normalised:
+                self._phrases_of[idx].append(len(self._phrases))
+                self._phrases.append(normalised)
+                self._phrase_owner.append(idx)
+
+    def _split_compounds(self) -> None:
+        """Let 'Arbeitszeitkonten' also answer for 'Konto' and 'Arbeitszeit'."""
+        vocab = set(self._postings)
+        for term in list(self._postings):
+            parts = _split(term, vocab)
+            if not parts:
+                continue
+            for idx, weight in list(self._postings[term].items()):
+                for part in parts:
+                    posting = self._postings[part]
+                    if posting.get(idx, 0.0) < weight * W_COMPOUND_PART:
+                        posting[idx] = weight * W_COMPOUND_PART
+
+    def _link_related(self, kb: KnowledgeBase) -> None:
+        """A service and the measure it implements are one answer, not a reason to ask back."""
+        position = self._pos
+        for idx, entry in enumerate(self._entries):
+            for ref in entry.related_refs:
+                other = kb.by_ref.get(ref)
+                if other is not None:
+                    self._links[idx].add(position[other.id])
+                    self._links[position[other.id]].add(idx)
+
+    # --- querying ---------------------------------------------------------------------------
+
+    def search(self, question: str, *, limit: int = 5) -> SearchResult:
+        """Rank entries for a question and decide answered / ambiguous / unknown."""
+        for ref in refs_in(question):
+            entry = self.kb.by_ref.get(ref)
+            if entry is not None:
+                rest = [m for m in self._rank(question, limit) if m.entry.id != entry.id]
+                return SearchResult(question, "answered", (Match(entry, 1.0), *rest[: limit - 1]))
+        ranked = self._rank(question, limit)
+        return SearchResult(question, self._decide(ranked), tuple(ranked))
+
+    def _rank(self, question: str, limit: int) -> list[Match]:
+        query = [qt for qt in map(self._query_term, terms(question)) if qt is not None]
+        if not query:
+            return []
+        total = sum(qt.weight for qt in query)
+        coverage: dict[int, float] = defaultdict(float)
+        for qt in query:
+            best: dict[int, float] = {}
+            for reading in qt.readings:
+                for idx, value in self._reading_scores(reading).items():
+                    if value > best.get(idx, 0.0):
+                        best[idx] = value
+            for idx, value in best.items():
+                coverage[idx] += qt.weight * value / total
+        if not coverage:
+            return []
+        top = sorted(coverage.items(), key=lambda kv: -kv[1])[:CANDIDATES]
+        phrase = self._phrase_similarity(" ".join(terms(question)), [i for i, _ in top])
+        scored = [(idx, _blend(cov, phrase.get(idx, 0.0))) for idx, cov in top]
+        scored.sort(key=lambda kv: (-kv[1], kv[0]))
+        return [Match(self._entries[i], round(s, 4)) for i, s in scored[: max(limit, 1)]]
+
+    def _reading_scores(self, reading: tuple[tuple[str, float], ...]) -> dict[int, float]:
+        """Per entry, how well it matches all parts of one reading of a query word."""
+        if len(reading) == 1:
+            term, sim = reading[0]
+            return {idx: sim * w for idx, w in self._postings[term].items()}
+        sums: dict[int, float] = defaultdict(float)
+        for term, sim in reading:
+            for idx, w in self._postings[term].items():
+                sums[idx] += sim * w / len(reading)
+        return sums
+
+    def _query_term(self, term: str) -> _QueryTerm | None:
+        cached = self._term_cache.get(term, ...)
+        if cached is not ...:
+            return cached  # type: ignore[return-value]
+        result = self._expand(term)
+        if len(self._term_cache) < 50_000:
+            self._term_cache[term] = result
+        return result
+
+    def _expand(self, term: str) -> _QueryTerm | None:
+        if term in self._vocab_set:
+            return _QueryTerm(self._idf[term], (((term, 1.0),),))
+        readings: list[tuple[tuple[str, float], ...]] = []
+        parts = _split(term, self._vocab_set)
+        if parts:
+            readings.append(tuple((p, 0.9) for p in parts))
+        readings.extend(((v, s),) for v, s in self._fuzzy(term))
+        if term.isdigit() and not readings:
+            return None  # a stray number says nothing against an entry
+        if not readings:
+            return _QueryTerm(self._unknown_weight, ())
+        weight = max(sum(self._idf[t] for t, _ in r) / len(r) for r in readings)
+        return _QueryTerm(weight, tuple(readings))
+
+    def _fuzzy(self, term: str) -> list[tuple[str, float]]:
+        if len(term) < 4 or term.isdigit():
+            return []
+        cutoff = 0.75 if len(term) <= 5 else 0.8
+        found = process.extract(term, self._vocab, scorer=OSA.normalized_similarity,
+                                score_cutoff=cutoff, limit=3)
+        return [(v, float(s)) for v, s, _ in found]
+
+    def _phrase_similarity(self, query: str, candidates: Iterable[int]) -> dict[int, float]:
+        ids = [p for idx in candidates for p in self._phrases_of[idx]]
+        if not ids or not query:
+            return {}
+        choices = [self._phrases[p] for p in ids]
+        scores = process.cdist([query], choices, scorer=fuzz.token_sort_ratio)[0]
+        best: dict[int, float] = {}
+        for p, score in zip(ids, scores, strict=True):
+            owner = self._phrase_owner[p]
+            best[owner] = max(best.get(owner, 0.0), float(score) / 100)
+        return best
+
+    def _decide(self, ranked: list[Match]) -> Outcome:
+        if not ranked or ranked[0].score < UNKNOWN_BELOW:
+            return "unknown"
+        top = ranked[0]
+        top_idx = self._position(top.entry)
+        rivals = [
+            m for m in ranked[1:]
+            if m.score >= top.score * CLOSE_RATIO
+            and self._position(m.entry) not in self._links[top_idx]
+        ]
+        if top.score >= ANSWER_MIN and not rivals:
+            return "answered"
+        return "ambiguous"
+
+    def _position(self, entry: Entry) -> int:
+        return self._pos[entry.id]
+
+
+def _blend(coverage: float, phrase: float) -> float:
+    """Phrase similarity only sharpens entries that already explain part of the question."""
+    return (1 - PHRASE_SHARE) * coverage + PHRASE_SHARE * phrase * min(1.0, 2 * coverage)
+
+
+def _split(term: str, vocab: frozenset[str] | set[str]) -> tuple[str, ...] | None:
+    """Split a compound into two known words, allowing a linking 's' or 'n'."""
+    if len(term) < 7:
+        return None
+    for cut in range(len(term) - 3, 3, -1):
+        head, tail = term[:cut], term[cut:]
+        if tail not in vocab or len(tail) < 4:
+            continue
+        for left in (head, head[:-1] if head[-1:] in ("s", "n") else None):
+            if left and len(left) >= 3 and left in vocab:
+                return (left, tail)
+    return None

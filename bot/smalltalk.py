@@ -1,0 +1,59 @@
+"""Greetings, thanks and goodbyes: answered kindly, never with a knowledge base entry."""
+
+from __future__ import annotations
+
+import re
+
+from bot.textnorm import fold
+
+_GREETING = re.compile(
+    r"^(hallo+|hall?ö?chen|hi+|hey+|moin( moin)?|servus|guten (morgen|tag|abend)|gute nacht|"
+    r"gruss gott|gruezi|na|tach|tag|morgen|abend|hello|huhu|yo)$"
+)
+_THANKS = re.compile(
+    r"^((vielen |herzlichen |tausend )?dank(e|eschon|e schon|e sehr)?( dir| ihnen)?|merci|thx|"
+    r"thanks|thank you|super danke|ok danke|danke super|top|prima|perfekt|klasse|cool|super|"
+    r"alles klar|ok|okay|passt|gut|toll)$"
+)
+_BYE = re.compile(
+    r"^(tschuss|tschau|ciao|bye|bis (dann|bald|spater|morgen)|auf wiedersehen|wiedersehen|"
+    r"schonen (tag|abend)|ade|cu)$"
+)
+_WHO = re.compile(
+    r"^(wer bist du|was bist du|was kannst du|wie funktionierst du|bist du ein (bot|mensch)|"
+    r"bist du echt|wie heisst du|was machst du)$"
+)
+_HOW_ARE_YOU = re.compile(r"^(wie gehts|wie geht es dir|wie geht es ihnen|alles gut)$")
+
+REPLIES = {
+    "greeting": "Hallo! 👋 Fragen Sie mich einfach, z. B. „Wie geht Elternzeit?“ oder "
+    "„Meine Mutter braucht Pflege“. Mit /themen können Sie auch stöbern.",
+    "thanks": "Gern geschehen! Wenn noch etwas offen ist, fragen Sie einfach weiter.",
+    "bye": "Tschüss und alles Gute! Sie können mir jederzeit wieder schreiben.",
+    "who": "Ich bin der Vereinbarkeits-Bot: Ich beantworte Fragen zu den Angeboten rund um Beruf "
+    "und Familie und nenne Ihnen die richtige Ansprechstelle. Ich bin ein Programm, kein Mensch – "
+    "mit /kontakt erreichen Sie Menschen.",
+    "howareyou": "Danke, mir geht es gut! Womit kann ich Ihnen helfen?",
+}
+
+
+_KINDS = (("greeting", _GREETING), ("thanks", _THANKS), ("bye", _BYE), ("who", _WHO),
+          ("howareyou", _HOW_ARE_YOU))
+_ANY = "|".join(f"(?P<{kind}>{pattern.pattern[1:-1]})" for kind, pattern in _KINDS)
+_SEQUENCE = re.compile(rf"(?:(?:{_ANY})(?: |$))+")
+_PHRASE = re.compile(rf"(?:{_ANY})(?= |$)")
+
+
+def classify(text: str) -> str | None:
+    """Return the small-talk kind of a whole message, or None for a real question.
+
+    "Hallo, danke!" is small talk; "Hallo, wie beantrage ich Elternzeit?" is a question.
+    """
+    cleaned = re.sub(r"[^a-z ]+|\b(und|nochmal|auch|sehr)\b", " ", fold(text))
+    cleaned = re.sub(r"\s+", " ", cleaned).strip()
+    if not cleaned or not _SEQUENCE.fullmatch(cleaned):
+        return None
+    kind = None
+    for match in _PHRASE.finditer(cleaned):
+        kind = match.lastgroup or kind
+    return kind

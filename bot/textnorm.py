@@ -1,0 +1,114 @@
+"""German text normalisation shared by the search index and the query path.
+
+Both sides must fold text identically, so the rules live in one place: Unicode and case folding,
+umlauts and their transcriptions (ä = ae = a), Gender-Sternchen, dashes and quotes, stop words
+and a light CISTEM-style stemmer.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+# Chat filler and function words; content words that merely appear everywhere (Stadt, Arbeit)
+# are left to IDF weighting instead.
+STOP_WORDS = frozenset(
+    """
+    a ab aber alle allem allen aller alles als also am an ander andere anderen anders auch auf
+    aus bei beim bin bis bist bitte bzw da dabei dadurch dafuer dafur dagegen daher damit dann
+    dar daran darauf daraus darf darfst darum das dass dazu dein deine deinem deinen deiner dem
+    den denn der deren des dessen dich die dies diese diesem diesen dieser dieses dir doch dort
+    du durch eher ein eine einem einen einer eines einfach einige einmal er es etwa etwas euch
+    euer eure fuer fur gab gar gibt gibts gilt gut hab habe haben hast hat hatte hatten hier hin
+    hallo hey hi ich ihm ihn ihnen ihr ihre ihrem ihren ihrer im in ins ist ja je jede jedem jeden
+    jeder jedes jetzt kann kannst kein keine keinem keinen keiner koennen koennte konnen konnte
+    kriege kriegt lass man manche mehr mein meine meinem meinen meiner meines mich mir mit moechte
+    mochte muss musst muessen mussen nach nein nicht nichts noch nun nur ob oder ohne sehr sei
+    sein seine seinem seinen seiner seit sich sie sind so soll sollen sollte sondern sowie ueber
+    uber um und uns unser unsere unserem unseren unserer unter viel vom von vor war waere ware
+    waren warum was weil welche welchem welchen welcher welches wenn wer werde werden wie wieder
+    will wir wird wirst wo woher wohin wollen wuerde wurde wurden zu zum zur zwar zwischen
+    eigentlich gerne gern mal halt bzgl ca evtl ggf usw zb okay ok eig irgendwie irgendwas
+    frage fragen info infos information informationen erfahren wissen weiss sagen erklaeren
+    erklaren geht gehts gehen klappt machen mache macht tun gibt's wann wieso weshalb welches
+    leute jemand jemanden the is a an of to for how do does can i my me what where when
+    brauche brauchst braucht brauchen bräuchte suche suchst sucht suchen bekomme bekommst bekommt
+    bekommen möchten würde würden hätte hätten wäre könnt dürfen darf's kriegen komme kommst kommt
+    kommen gehört gehören weiß wüsste finde findet finden denke glaube stimmt richtig genau schon
+    immer nie oft ganz total echt super bisschen wirklich möglich möglichkeit möglichkeiten
+    """.split()
+)
+
+_UMLAUTS = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "ß": "ss", "æ": "ae", "ø": "o"})
+_GENDER = re.compile(r"(?<=\w)[*:_/·]\s?in(nen)?\b|(?<=[a-z])In(nen)?\b")
+_REF = re.compile(r"(?<![\d.])(\d{1,2}\.\d{1,2}\.\d{1,2})(?![\d.])")
+_WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+_INVISIBLE = re.compile(
+    r"[\u0000-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]"
+)
+
+
+def _folded_words(word: str) -> list[str]:
+    return _WORD.findall(fold(word))
+
+
+def fold(text: str) -> str:
+    """Case, Unicode and umlaut folding: 'Führung', 'Fuehrung' and 'fuhrung' become equal."""
+    text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text))
+    text = _GENDER.sub("", text)
+    text = text.casefold().translate(_UMLAUTS)
+    return text.replace("ae", "a").replace("oe", "o").replace("ue", "u")
+
+
+STOP_WORDS = frozenset(w for word in STOP_WORDS for w in _folded_words(word))
+
+
+def refs_in(text: str) -> list[str]:
+    """Official measure numbers such as 4.2.1 mentioned in a question."""
+    return _REF.findall(text)
+
+
+def words(text: str) -> list[str]:
+    """Folded words; hyphenated words yield their parts and the joined form."""
+    result: list[str] = []
+    for match in _WORD.finditer(fold(text)):
+        word = match.group()
+        if "-" in word:
+            parts = [p for p in word.split("-") if p]
+            result.extend(parts)
+            result.append("".join(parts))
+        else:
+            result.append(word)
+    return result
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """A light CISTEM-like stemmer on folded words (no umlauts left by then)."""
+    if len(word) <= 3 or word.isdigit():
+        return word
+    w = word.replace("sch", "$").replace("ei", "%").replace("ie", "&")
+    w = re.sub(r"(.)\1", r"\1*", w)
+    if w.endswith("innen") and len(w) > 8:
+        w = w[:-5]
+    while len(w) > 3:
+        if len(w) > 5 and w[-2:] in ("em", "er", "nd"):
+            w = w[:-2]
+            continue
+        if w[-1] in "esn":
+            w = w[:-1]
+            continue
+        break
+    w = re.sub(r"(.)\*", r"\1\1", w)
+    return w.replace("$", "sch").replace("%", "ei").replace("&", "ie")
+
+
+def terms(text: str) -> list[str]:
+    """Stemmed content terms of a text, stop words removed, order kept, duplicates dropped."""
+    seen: dict[str, None] = {}
+    for word in words(_REF.sub(" ", text)):
+        if word in STOP_WORDS or (len(word) < 2 and not word.isdigit()):
+            continue
+        seen.setdefault(stem(word), None)
+    return list(seen)

@@ -1,0 +1,149 @@
+"""Safe, bounded YAML reading that keeps line numbers for German error messages.
+
+PyYAML's ``safe_load`` forgets where a value came from and happily expands alias bombs, so the
+knowledge base is read in two passes: an event scan that rejects what a knowledge base never
+needs (anchors, aliases, custom tags, huge files), then a node walk that records line numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+MAX_FILE_BYTES = 1_000_000
+MAX_NODES = 10_000
+
+_STANDARD_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:seq",
+    "tag:yaml.org,2002:map",
+}
+
+
+class YamlError(Exception):
+    """A file that cannot be read as a knowledge base file; ``line`` is 1-based or None."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+class LineDict(dict[str, Any]):
+    """A mapping that remembers the line of itself and of each key."""
+
+    line: int
+    key_lines: dict[str, int]
+
+
+class LineList(list[Any]):
+    """A sequence that remembers its line and the line of each item."""
+
+    line: int
+    item_lines: list[int]
+
+
+@dataclass(frozen=True, slots=True)
+class _Scalar:
+    value: Any
+
+
+def read_yaml(path: Path) -> Any:
+    """Read one YAML file into LineDict/LineList/scalars, or raise YamlError in German."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise YamlError(f"Datei nicht lesbar ({exc.strerror})") from exc
+    if size > MAX_FILE_BYTES:
+        raise YamlError(
+            f"Datei ist zu groß ({size // 1024} KB, höchstens {MAX_FILE_BYTES // 1024} KB erlaubt)"
+        )
+    try:
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_FILE_BYTES + 1)
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise YamlError("Datei ist nicht UTF-8-kodiert") from exc
+    except OSError as exc:
+        raise YamlError(f"Datei nicht lesbar ({exc.strerror})") from exc
+    return parse_yaml(text)
+
+
+def parse_yaml(text: str) -> Any:
+    """Parse YAML text; see module docstring for what is rejected."""
+    _scan_events(text)
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        raise _syntax_error(exc) from exc
+    except yaml.YAMLError as exc:
+        raise YamlError(f"YAML-Fehler: {exc}") from exc
+    if node is None:
+        return None
+    return _convert(node, yaml.SafeLoader(""))
+
+
+def _scan_events(text: str) -> None:
+    count = 0
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            line = event.start_mark.line + 1 if event.start_mark else None
+            if isinstance(event, yaml.AliasEvent):
+                raise YamlError("Aliase (*name) sind nicht erlaubt", line)
+            if isinstance(event, yaml.NodeEvent):
+                if event.anchor is not None:
+                    raise YamlError("Anker (&name) sind nicht erlaubt", line)
+                tag = getattr(event, "tag", None)
+                if tag is not None and tag not in ("!", *_STANDARD_TAGS):
+                    raise YamlError(f"YAML-Tag '{tag}' ist nicht erlaubt", line)
+                count += 1
+                if count > MAX_NODES:
+                    raise YamlError(f"zu viele Elemente (höchstens {MAX_NODES})", line)
+    except yaml.MarkedYAMLError as exc:
+        raise _syntax_error(exc) from exc
+    except yaml.YAMLError as exc:
+        raise YamlError(f"YAML-Fehler: {exc}") from exc
+
+
+def _syntax_error(exc: yaml.MarkedYAMLError) -> YamlError:
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark else None
+    problem = exc.problem or "ungültige Syntax"
+    return YamlError(f"YAML-Syntaxfehler: {problem}", line)
+
+
+def _convert(node: yaml.Node, loader: yaml.SafeLoader) -> Any:
+    line = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        result = LineDict()
+        result.line = line
+        result.key_lines = {}
+        for key_node, value_node in node.value:
+            key = _convert(key_node, loader)
+            key_line = key_node.start_mark.line + 1
+            if not isinstance(key, str):
+                raise YamlError(f"Schlüssel muss Text sein, nicht {key!r}", key_line)
+            if key in result:
+                raise YamlError(f"Schlüssel '{key}' doppelt", key_line)
+            result[key] = _convert(value_node, loader)
+            result.key_lines[key] = key_line
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        items = LineList()
+        items.line = line
+        items.item_lines = []
+        for item in node.value:
+            items.append(_convert(item, loader))
+            items.item_lines.append(item.start_mark.line + 1)
+        return items
+    try:
+        return loader.construct_object(node, deep=True)
+    except yaml.YAMLError as exc:
+        raise YamlError(f"Wert nicht lesbar: {exc}", line) from exc
