@@ -19,23 +19,29 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from bot.knowledge import Entry, KnowledgeBase
-from bot.textnorm import refs_in, terms
+from bot.textnorm import GENERIC_WORDS, fold, refs_in, stem, terms
 
 Outcome = Literal["answered", "ambiguous", "unknown"]
 
 # Where a word stands says how much it tells about an entry.
 W_TITLE = 1.0
 W_SYNONYM = 1.0
-W_EXAMPLE = 0.8
-W_CONTEXT = 0.35  # answer text, target group, topic title
+W_EXAMPLE = 0.7
+W_CONTEXT = 0.3  # answer text, target group, topic title
 W_COMPOUND_PART = 0.75  # a part of a compound found in the entry's own words
 
+UNKNOWN_SHARE = 0.5  # weight of a short never-seen word relative to the rarest known word
+UNKNOWN_SHARE_LONG = 1.0
+GENERIC_SHARE = 0.35  # request words like "beantragen" say little about the subject
 PHRASE_SHARE = 0.2  # share of the final score given to whole-phrase similarity
 ANSWER_MIN = 0.55 # below: never answered outright
 UNKNOWN_BELOW = 0.42 # below: unknown
 CLOSE_RATIO = 0.9  # candidates within this ratio of the best are "about equal"
 MAX_CHOICES = 3
 CANDIDATES = 25
+
+
+GENERIC_TERMS = frozenset(stem(w) for w in GENERIC_WORDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +75,7 @@ class _QueryTerm:
     weight: float
     # alternatives: each is a list of (vocabulary term, similarity) parts that must all match
     readings: tuple[tuple[tuple[str, float], ...], ...]
+    generic: bool = False  # only request words like "beantragen" matched
 
 
 class SearchIndex:
@@ -93,6 +100,7 @@ class SearchIndex:
         self._vocab = list(self._postings)
         self._vocab_set = frozenset(self._vocab)
         self._pos = {e.id: i for i, e in enumerate(self._entries)}
+        self._titles = [fold(e.title) for e in self._entries]
         self._link_related(kb)
 
     # --- building ---------------------------------------------------------------------------
@@ -151,12 +159,35 @@ class SearchIndex:
                 rest = [m for m in self._rank(question, limit) if m.entry.id != entry.id]
                 return SearchResult(question, "answered", (Match(entry, 1.0), *rest[: limit - 1]))
         ranked = self._rank(question, limit)
-        return SearchResult(question, self._decide(ranked), tuple(ranked))
+        outcome = self._decide(ranked)
+        return SearchResult(question, outcome, tuple(self._pad(question, ranked, limit)))
+
+    def _pad(self, question: str, ranked: list[Match], limit: int) -> list[Match]:
+        """Fill up to ``limit`` with the nearest titles, scored below anything that matched.
+
+        Callers that show "the nearest entries" (reports, JSON) always get some; the outcome
+        was decided before padding, so padding never turns *unknown* into an answer.
+        """
+        want = min(limit, len(self._entries))
+        if len(ranked) >= want:
+            return ranked
+        seen = {m.entry.id for m in ranked}
+        floor = min((m.score for m in ranked), default=0.1)
+        found = process.extract(fold(question), self._titles, scorer=fuzz.WRatio,
+                                limit=want + len(seen))
+        extra = [
+            Match(self._entries[i], round(min(floor, 0.1) * score / 100, 4))
+            for _, score, i in found
+            if self._entries[i].id not in seen
+        ]
+        return ranked + extra[: want - len(ranked)]
 
     def _rank(self, question: str, limit: int) -> list[Match]:
         query = [qt for qt in map(self._query_term, terms(question)) if qt is not None]
-        if not query:
-            return []
+        if not any(qt.readings and not qt.generic for qt in query):
+            return []  # nothing but unknown or request words: no subject to answer about
+        # Words the knowledge base has never seen count against every entry, but less than
+        # known ones: in chatty questions many of them are incidental ("Nachbarin", "Syrien").
         total = sum(qt.weight for qt in query)
         coverage: dict[int, float] = defaultdict(float)
         for qt in query:
@@ -197,18 +228,25 @@ class SearchIndex:
 
     def _expand(self, term: str) -> _QueryTerm | None:
         if term in self._vocab_set:
-            return _QueryTerm(self._idf[term], (((term, 1.0),),))
+            return _QueryTerm(self._weight(term), (((term, 1.0),),), term in GENERIC_TERMS)
         readings: list[tuple[tuple[str, float], ...]] = []
-        parts = _split(term, self._vocab_set)
+        parts = _split(term, self._vocab_set, partial=True)
         if parts:
-            readings.append(tuple((p, 0.9) for p in parts))
+            readings.append(tuple((p, 0.9 if len(parts) > 1 else 0.8) for p in parts))
         readings.extend(((v, s),) for v, s in self._fuzzy(term))
         if term.isdigit() and not readings:
             return None  # a stray number says nothing against an entry
         if not readings:
-            return _QueryTerm(self._unknown_weight, ())
-        weight = max(sum(self._idf[t] for t, _ in r) / len(r) for r in readings)
-        return _QueryTerm(weight, tuple(readings))
+            # A long unknown noun ("Anwohnerparkausweis") names a subject the knowledge base
+            # does not cover; a short unknown word is more often chat noise.
+            share = UNKNOWN_SHARE_LONG if len(term) >= 8 else UNKNOWN_SHARE
+            return _QueryTerm(self._unknown_weight * share, ())
+        weight = max(sum(self._weight(t) for t, _ in r) / len(r) for r in readings)
+        generic = all(t in GENERIC_TERMS for r in readings for t, _ in r)
+        return _QueryTerm(weight, tuple(readings), generic)
+
+    def _weight(self, term: str) -> float:
+        return self._idf[term] * (GENERIC_SHARE if term in GENERIC_TERMS else 1.0)
 
     def _fuzzy(self, term: str) -> list[tuple[str, float]]:
         if len(term) < 4 or term.isdigit():
@@ -253,15 +291,42 @@ def _blend(coverage: float, phrase: float) -> float:
     return (1 - PHRASE_SHARE) * coverage + PHRASE_SHARE * phrase * min(1.0, 2 * coverage)
 
 
-def _split(term: str, vocab: frozenset[str] | set[str]) -> tuple[str, ...] | None:
-    """Split a compound into two known words, allowing a linking 's' or 'n'."""
+def _split(term: str, vocab: frozenset[str] | set[str], *, partial: bool = False,
+           ) -> tuple[str, ...] | None:
+    """Split a compound into known words, allowing a linking 's', 'n' or 'en'.
+
+    With ``partial`` the longest known tail of at least five letters is enough: German compounds
+    put the head last, so in 'Familienpflegezeit' the known 'pflegezeit' says what it is about.
+    """
     if len(term) < 7:
         return None
-    for cut in range(len(term) - 3, 3, -1):
+    best_tail: str | None = None
+    for cut in range(3, len(term) - 2):
         head, tail = term[:cut], term[cut:]
-        if tail not in vocab or len(tail) < 4:
+        tail_known = _known(tail, vocab)
+        if tail_known is None:
             continue
-        for left in (head, head[:-1] if head[-1:] in ("s", "n") else None):
-            if left and len(left) >= 3 and left in vocab:
-                return (left, tail)
-    return None
+        for left in _heads(head):
+            left_known = _known(left, vocab)
+            if left_known:
+                return (left_known, tail_known)
+        if partial and best_tail is None and len(tail) >= 5:
+            best_tail = tail_known
+    return (best_tail,) if best_tail else None
+
+
+def _heads(head: str) -> list[str]:
+    options = [head]
+    for link in ("s", "n", "en", "e"):
+        if head.endswith(link) and len(head) - len(link) >= 3:
+            options.append(head[: -len(link)])
+    return options
+
+
+def _known(word: str, vocab: frozenset[str] | set[str]) -> str | None:
+    if len(word) < 3:
+        return None
+    if word in vocab:
+        return word
+    stemmed = stem(word)
+    return stemmed if stemmed in vocab else None

@@ -40,10 +40,22 @@ STOP_WORDS = frozenset(
     """.split()
 )
 
+# Words every question to this bot may contain; they neither point to an entry nor away from one.
+DOMAIN_FILLER = frozenset(
+    """
+    kontakt kontakte kontaktdaten ansprechpartner ansprechpartnerin ansprechperson zustandig
+    zustandigkeit angebot angebote stadt stadtverwaltung verwaltung koln herne mitarbeiter
+    mitarbeitende mitarbeitenden beschaftigte beschaftigten kollegen kollege arbeitgeber
+    arbeitgeberin hilfe helfen unterstutzung regelung regelungen regel regeln thema themen
+    details genau genauer wo wen wem welche welcher
+    """.split()
+)
+
 _UMLAUTS = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "ß": "ss", "æ": "ae", "ø": "o"})
 _GENDER = re.compile(r"(?<=\w)[*:_/·]\s?in(nen)?\b|(?<=[a-z])In(nen)?\b")
 _REF = re.compile(r"(?<![\d.])(\d{1,2}\.\d{1,2}\.\d{1,2})(?![\d.])")
 _WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+_FEMININE = re.compile(r"(?<=[a-z]{2})(?:(?<=er|or|nt|st|ef|og|af|at|ur|ol|ar|eg|zt)in$|innen$)")
 _INVISIBLE = re.compile(
     r"[\u0000-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]"
 )
@@ -61,7 +73,17 @@ def fold(text: str) -> str:
     return text.replace("ae", "a").replace("oe", "o").replace("ue", "u")
 
 
-STOP_WORDS = frozenset(w for word in STOP_WORDS for w in _folded_words(word))
+# Request words: they say what someone wants done, not what about; weak evidence for an entry.
+GENERIC_WORDS = frozenset(
+    """
+    beantragen antrag antrage formular formulare melden meldung termin termine verlangern
+    kundigen schicken einreichen abgeben nehmen frist fristen beginnen anfangen aufhoren
+    bekommen erhalten stellen ausfullen unterschreiben prufen anmelden abmelden andern
+    wechseln ablauf dauer kosten kostet zahlen bezahlt geld
+    """.split()
+)
+
+STOP_WORDS = frozenset(w for word in STOP_WORDS | DOMAIN_FILLER for w in _folded_words(word))
 
 
 def refs_in(text: str) -> list[str]:
@@ -88,10 +110,10 @@ def stem(word: str) -> str:
     """A light CISTEM-like stemmer on folded words (no umlauts left by then)."""
     if len(word) <= 3 or word.isdigit():
         return word
-    w = word.replace("sch", "$").replace("ei", "%").replace("ie", "&")
+    # Feminine forms stem like the masculine ones: Leiterin(nen) ~ Leiter, Chefinnen ~ Chef.
+    w = _FEMININE.sub("", word) if len(word) > 6 else word
+    w = w.replace("sch", "$").replace("ei", "%").replace("ie", "&")
     w = re.sub(r"(.)\1", r"\1*", w)
-    if w.endswith("innen") and len(w) > 8:
-        w = w[:-5]
     while len(w) > 3:
         if len(w) > 5 and w[-2:] in ("em", "er", "nd"):
             w = w[:-2]
