@@ -33,6 +33,7 @@ W_COMPOUND_PART = 0.75  # a part of a compound found in the entry's own words
 UNKNOWN_SHARE = 0.5  # weight of a short never-seen word relative to the rarest known word
 UNKNOWN_SHARE_LONG = 1.0
 GENERIC_SHARE = 0.35  # request words like "beantragen" say little about the subject
+EVIDENCE_HALF = 5.0  # IDF-weighted evidence at which confidence reaches one half
 PHRASE_SHARE = 0.2  # share of the final score given to whole-phrase similarity
 ANSWER_MIN = 0.55 # below: never answered outright
 UNKNOWN_BELOW = 0.42 # below: unknown
@@ -202,7 +203,8 @@ class SearchIndex:
             return []
         top = sorted(coverage.items(), key=lambda kv: -kv[1])[:CANDIDATES]
         phrase = self._phrase_similarity(" ".join(terms(question)), [i for i, _ in top])
-        scored = [(idx, _blend(cov, phrase.get(idx, 0.0))) for idx, cov in top]
+        scored = [(idx, _blend(_confidence(cov, cov * total), phrase.get(idx, 0.0)))
+                  for idx, cov in top]
         scored.sort(key=lambda kv: (-kv[1], kv[0]))
         return [Match(self._entries[i], round(s, 4)) for i, s in scored[: max(limit, 1)]]
 
@@ -254,7 +256,8 @@ class SearchIndex:
         cutoff = 0.75 if len(term) <= 5 else 0.8
         found = process.extract(term, self._vocab, scorer=OSA.normalized_similarity,
                                 score_cutoff=cutoff, limit=3)
-        return [(v, float(s)) for v, s, _ in found]
+        # Squared: a one-letter difference may be a typo or another word (Gehalt, Gewalt).
+        return [(v, float(s) ** 2) for v, s, _ in found if v[0] == term[0] or s >= 0.85]
 
     def _phrase_similarity(self, query: str, candidates: Iterable[int]) -> dict[int, float]:
         ids = [p for idx in candidates for p in self._phrases_of[idx]]
@@ -284,6 +287,15 @@ class SearchIndex:
 
     def _position(self, entry: Entry) -> int:
         return self._pos[entry.id]
+
+
+def _confidence(coverage: float, evidence: float) -> float:
+    """Coverage suits short questions; long ones are judged by their absolute evidence too.
+
+    In "kann man in Teilzeit überhaupt noch Karriere machen oder ist man abgeschrieben" the
+    entry explains only part of the words, but two distinctive ones: that is enough.
+    """
+    return max(coverage, evidence / (evidence + EVIDENCE_HALF))
 
 
 def _blend(coverage: float, phrase: float) -> float:
