@@ -162,6 +162,17 @@ class Conversation:
         return Reply("Ich beantworte Fragen nur im privaten Chat – schreiben Sie mir bitte direkt. "
                      "So bleiben Ihre Fragen unter uns.")
 
+    def unknown_command(self) -> Reply:
+        return Reply("Diesen Befehl kenne ich nicht. /hilfe zeigt, was ich kann.")
+
+    def slow_down(self) -> Reply:
+        return Reply("Das sind gerade sehr viele Nachrichten auf einmal. Bitte warten Sie einen "
+                     "Moment – danach beantworte ich Ihre Fragen gern wieder.")
+
+    def record_failure(self, text: str, user_id: int | None) -> None:
+        """A question whose handling crashed still counts, as 'failed'."""
+        self._record(_clean(text), "failed", None, self.snapshot(), user_id)
+
     def failure(self) -> Reply:
         kb = self.snapshot().kb
         return Reply("Entschuldigung, da ist bei mir etwas schiefgegangen. Bitte versuchen Sie es "

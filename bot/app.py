@@ -1,0 +1,289 @@
+"""The one place that wires the Telegram Application: builder, handlers, lifecycle."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sys
+from datetime import date
+from typing import Any
+
+from telegram import BotCommand, LinkPreviewOptions, MessageEntity, Update
+from telegram.constants import ParseMode
+from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    BaseUpdateProcessor,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    Defaults,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot.config import Settings
+from bot.conversation import Conversation
+from bot.knowledge import Problem
+from bot.library import Library
+from bot.questionlog import QuestionLog, load_or_create_secret
+from bot.services import Services, UserRateLimit
+from bot.transport import AiohttpRequest
+from handlers import buttons, errors, other, privacy, questions, start, team
+from handlers.context import SERVICES_KEY, BotContext
+
+logger = logging.getLogger("vereinbar")
+
+COMMANDS = [
+    BotCommand("start", "Begrüßung und Themen"),
+    BotCommand("themen", "Angebote nach Themen durchstöbern"),
+    BotCommand("kontakt", "Ansprechstellen"),
+    BotCommand("hilfe", "So fragen Sie mich"),
+    BotCommand("datenschutz", "Was gespeichert wird"),
+    BotCommand("vergessen", "Meine gespeicherten Fragen löschen"),
+]
+ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
+WATCH_SECONDS = 2.0
+PURGE_SECONDS = 24 * 3600
+
+
+class ChatOrderedProcessor(BaseUpdateProcessor):
+    """Handle updates concurrently across chats, but one at a time within a chat.
+
+    One slow answer never holds up other users, and a user's own messages keep their order.
+    """
+
+    def __init__(self, max_concurrent_updates: int) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._waiting: dict[int, int] = {}
+
+    async def do_process_update(self, update: object, coroutine: Any) -> None:
+        key = _chat_key(update)
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._waiting[key] = self._waiting.get(key, 0) + 1
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            self._waiting[key] -= 1
+            if self._waiting[key] == 0:  # forget idle chats so memory stays flat
+                del self._waiting[key]
+                del self._locks[key]
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+
+def _chat_key(update: object) -> int:
+    if isinstance(update, Update) and update.effective_chat is not None:
+        return update.effective_chat.id
+    return 0
+
+
+class TokenFilter(logging.Filter):
+    """Belt and braces: whatever a library logs, the token never reaches a log line."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self._token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self._token:
+            message = record.getMessage()
+            if self._token in message:
+                record.msg = message.replace(self._token, "<TOKEN>")
+                record.args = ()
+        return True
+
+
+def configure_logging(token: str | None) -> None:
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        level=logging.INFO, stream=sys.stderr)
+    # httpx logs every request URL at INFO, and the URL contains the token.
+    for noisy in ("httpx", "httpcore", "aiohttp.access", "apscheduler"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    if token:
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(TokenFilter(token))
+
+
+def open_log(settings: Settings) -> QuestionLog | None:
+    """The question log is essential but not vital: without it the bot still answers."""
+    try:
+        settings.database.parent.mkdir(parents=True, exist_ok=True)
+        secret = load_or_create_secret(settings.database, settings.log_secret)
+        return QuestionLog(settings.database, secret, retention_days=settings.retention_days)
+    except Exception as exc:
+        logger.error("Frageprotokoll nicht verfügbar: %s", exc)
+        return None
+
+
+def build_application(settings: Settings, library: Library,
+                      log: QuestionLog | None) -> Application[Any, Any, Any, Any, Any, Any]:
+    """Build the Application with its services; nothing is started here."""
+    if not settings.token:
+        raise ValueError("token required")
+    conversation = Conversation(lambda: library.current, log, channel="telegram",
+                                retention_days=settings.retention_days)
+    services = Services(settings, library, conversation, log, UserRateLimit(settings.user_rate))
+    rate = settings.rate_limit
+    builder = (
+        ApplicationBuilder()
+        .token(settings.token)
+        .context_types(ContextTypes(context=BotContext))
+        .defaults(Defaults(parse_mode=ParseMode.HTML,
+                           link_preview_options=LinkPreviewOptions(is_disabled=True)))
+        .rate_limiter(AIORateLimiter(overall_max_rate=rate, overall_time_period=1,
+                                     group_max_rate=0 if rate == 0 else 20, max_retries=5))
+        .concurrent_updates(ChatOrderedProcessor(256))
+        .request(AiohttpRequest(connection_pool_size=64, proxy=settings.proxy))
+        .get_updates_request(AiohttpRequest(connection_pool_size=2, proxy=settings.proxy))
+        .post_init(_post_init)
+        .post_stop(_post_stop)
+        .post_shutdown(_post_shutdown)
+    )
+    if settings.base_url:
+        base = settings.base_url.rstrip("/")
+        builder = builder.base_url(base).base_file_url(base.removesuffix("/bot") + "/file/bot")
+    application = builder.build()
+    application.bot_data[SERVICES_KEY] = services
+    register_handlers(application)
+    return application
+
+
+def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+    application.add_handler(TypeHandler(Update, other.gatekeeper), group=-1)
+    commands = {
+        "start": start.start,
+        "themen": start.topics,
+        "hilfe": start.help_command,
+        "help": start.help_command,
+        "kontakt": start.contacts,
+        "datenschutz": privacy.privacy,
+        "privacy": privacy.privacy,
+        "vergessen": privacy.forget,
+        "statistik": team.statistics,
+        "luecken": team.gaps,
+        "neuladen": team.reload,
+    }
+    for name, callback in commands.items():
+        application.add_handler(CommandHandler(name, callback, filters=private))
+    application.add_handler(MessageHandler(private & filters.COMMAND, start.unknown_command))
+    application.add_handler(MessageHandler(private & filters.TEXT, questions.question))
+    application.add_handler(MessageHandler(private & ~filters.TEXT, other.non_text))
+    application.add_handler(CallbackQueryHandler(buttons.button))
+    group_mention = filters.COMMAND | filters.Entity(MessageEntity.MENTION)
+    application.add_handler(MessageHandler(
+        filters.ChatType.GROUPS & filters.UpdateType.MESSAGE & group_mention, other.group_hint))
+    application.add_error_handler(errors.on_error)
+
+
+def _services(application: Application[Any, Any, Any, Any, Any, Any]) -> Services:
+    return application.bot_data[SERVICES_KEY]  # type: ignore[no-any-return]
+
+
+async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    try:
+        await application.bot.set_my_commands(COMMANDS)
+    except TelegramError as exc:
+        logger.warning("Befehlsmenü nicht gesetzt: %s", type(exc).__name__)
+    services = _services(application)
+    application.bot_data["maintenance"] = asyncio.create_task(_maintenance(application, services))
+
+
+async def _post_stop(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    task = application.bot_data.pop("maintenance", None)
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def _post_shutdown(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    log = _services(application).log
+    if log is not None:
+        await asyncio.to_thread(log.close)
+
+
+async def _maintenance(application: Application[Any, Any, Any, Any, Any, Any],
+                       services: Services) -> None:
+    """Hot reload of the knowledge base and daily retention, in one background loop."""
+    last_purge: date | None = None
+    while True:
+        try:
+            if services.log is not None and last_purge != date.today():
+                removed = await asyncio.to_thread(services.log.purge)
+                last_purge = date.today()
+                logger.info("Aufbewahrungsfrist angewendet: %d Fragetexte gelöscht", removed)
+            if services.library.changed():
+                await reload_knowledge(application, services, notify_ok=False)
+            if services.log is not None and services.log.pending:
+                await asyncio.to_thread(services.log.flush)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the loop must survive anything a single round hits
+            logger.error("Wartung fehlgeschlagen: %s", type(exc).__name__)
+        await asyncio.sleep(WATCH_SECONDS)
+
+
+async def reload_knowledge(application: Application[Any, Any, Any, Any, Any, Any],
+                           services: Services, *, notify_ok: bool) -> tuple[bool, list[Problem]]:
+    """Validate and swap; on errors keep serving the last good version and tell the team."""
+    swapped, problems = await asyncio.to_thread(services.library.reload)
+    kb = services.library.current.kb
+    if swapped:
+        logger.info("Wissensbasis neu geladen: Version %s, %d Einträge", kb.version,
+                    len(kb.entries))
+        if notify_ok:
+            await notify_team(application, services, reload_message(True, problems, kb.version))
+        return True, problems
+    logger.error("Wissensbasis fehlerhaft, Version %s bleibt aktiv", kb.version)
+    await notify_team(application, services, reload_message(False, problems, kb.version))
+    return False, problems
+
+
+def reload_message(swapped: bool, problems: list[Problem], version: str) -> str:
+    from html import escape
+
+    errors_ = [str(p) for p in problems if p.severity == "fehler"]
+    if swapped:
+        return f"✅ Wissensbasis neu geladen (Version {escape(version)})."
+    shown = "\n".join(f"• {escape(e)}" for e in errors_[:15])
+    more = f"\n… und {len(errors_) - 15} weitere" if len(errors_) > 15 else ""
+    return (f"⚠️ <b>Wissensbasis fehlerhaft</b> – es antwortet weiter die letzte gültige Version "
+            f"({escape(version)}).\n{shown}{more}")
+
+
+async def notify_team(application: Application[Any, Any, Any, Any, Any, Any],
+                      services: Services, text: str) -> None:
+    for user_id in sorted(services.settings.team_ids):
+        try:
+            await application.bot.send_message(user_id, text[:4096])
+        except TelegramError as exc:
+            logger.warning("Team-Nachricht nicht zustellbar: %s", type(exc).__name__)
+
+
+def run_bot(settings: Settings) -> None:
+    """Long polling until SIGINT/SIGTERM; pending updates are kept, not dropped."""
+    configure_logging(settings.token)
+    library, problems = Library.open(settings.knowledge_dir)
+    if library is None:
+        raise SystemExit("Die Wissensbasis ist fehlerhaft:\n" + "\n".join(map(str, problems)))
+    log = open_log(settings)
+    application = build_application(settings, library, log)
+    try:
+        application.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False,
+                                bootstrap_retries=3)
+    except InvalidToken as exc:
+        raise SystemExit("Telegram lehnt das Token ab (TELEGRAM_BOT_TOKEN prüfen).") from exc
+    except NetworkError as exc:
+        raise SystemExit(f"Telegram nicht erreichbar: {type(exc).__name__}.") from exc

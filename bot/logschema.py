@@ -1,0 +1,144 @@
+"""Schema and connection settings of the question log database.
+
+One place decides how the log file is opened (WAL, busy timeout, secure delete)
+and how its schema evolves, so the writer (questionlog) and the readers
+(report, statistics) always agree on both.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlite_utils import Database
+
+SCHEMA_VERSION = 1
+
+QUESTIONS = "questions"
+DAILY = "daily_counts"
+IGNORED = "ignored_groups"
+META = "log_meta"
+
+OUTCOMES = ("answered", "ambiguous", "unknown", "smalltalk", "failed")
+CHANNELS = ("telegram", "terminal")
+
+
+class SchemaTooNewError(RuntimeError):
+    """The file was written by a newer version; refusing avoids corrupting it."""
+
+
+def connect(path: Path, *, busy_timeout_ms: int) -> Database:
+    """Open the log with the settings every connection needs.
+
+    ``isolation_level=None`` leaves transaction control to the caller so writes can use
+    ``BEGIN IMMEDIATE`` and never upgrade a read lock (which fails instantly under load).
+    """
+    conn = sqlite3.connect(
+        str(path), timeout=busy_timeout_ms / 1000, isolation_level=None, check_same_thread=False
+    )
+    try:
+        conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        conn.execute("PRAGMA secure_delete=ON")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        return Database(conn, execute_plugins=False, recursive_triggers=False)
+    except BaseException:
+        conn.close()
+        raise
+
+
+def ensure_schema(db: Database) -> None:
+    """Switch to WAL and migrate to ``SCHEMA_VERSION`` (idempotent, safe for two processes)."""
+    if _user_version(db) == SCHEMA_VERSION:
+        _enable_wal(db)
+        return
+    _enable_wal(db)
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        version = _user_version(db)
+        if version > SCHEMA_VERSION:
+            raise SchemaTooNewError(
+                f"Das Fragenprotokoll hat Schema-Version {version}, "
+                f"diese Programmversion kennt nur bis {SCHEMA_VERSION}."
+            )
+        for target, migrate in enumerate(_MIGRATIONS, start=1):
+            if version < target:
+                migrate(db)
+                db.conn.execute(f"PRAGMA user_version={target}")
+        db.conn.execute("COMMIT")
+    except BaseException:
+        if db.conn.in_transaction:
+            db.conn.execute("ROLLBACK")
+        raise
+
+
+def schema_version(db: Database) -> int:
+    """Version stored in the file (0 = empty file)."""
+    return _user_version(db)
+
+
+def _user_version(db: Database) -> int:
+    return int(db.conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def _enable_wal(db: Database) -> None:
+    mode = db.conn.execute("PRAGMA journal_mode").fetchone()[0]
+    if str(mode).lower() != "wal":
+        db.conn.execute("PRAGMA journal_mode=WAL")
+
+
+def _migrate_v1(db: Database) -> None:
+    """Initial schema: question rows (short-lived), daily counts (kept), ignored groups."""
+    db[QUESTIONS].create(  # type: ignore[union-attr]
+        {
+            "id": str,
+            "day": str,
+            "question": str,
+            "outcome": str,
+            "entry_id": str,
+            "topic": str,
+            "score": float,
+            "kb_version": str,
+            "channel": str,
+            "feedback": int,
+            "chosen_entry": str,
+            "gap": int,
+            "pseudonym": str,
+        },
+        pk="id",
+        not_null={"day", "question", "outcome", "kb_version", "channel", "gap"},
+        defaults={"gap": 0},
+        if_not_exists=True,
+    )
+    db[QUESTIONS].create_index(["day"], if_not_exists=True)  # type: ignore[union-attr]
+    db[QUESTIONS].create_index(["pseudonym"], if_not_exists=True)  # type: ignore[union-attr]
+    db[DAILY].create(  # type: ignore[union-attr]
+        {
+            "day": str,
+            "topic": str,
+            "entry_id": str,
+            "outcome": str,
+            "questions": int,
+            "helpful": int,
+            "unhelpful": int,
+            "chosen": int,
+            "gaps": int,
+        },
+        pk=("day", "topic", "entry_id", "outcome"),
+        not_null={"day", "topic", "entry_id", "outcome"},
+        defaults={"questions": 0, "helpful": 0, "unhelpful": 0, "chosen": 0, "gaps": 0},
+        if_not_exists=True,
+    )
+    db[IGNORED].create(  # type: ignore[union-attr]
+        {"text_hash": str, "group_id": str, "since": str},
+        pk="text_hash",
+        not_null={"group_id", "since"},
+        if_not_exists=True,
+    )
+    db[META].create(  # type: ignore[union-attr]
+        {"key": str, "value": int}, pk="key", not_null={"value"}, if_not_exists=True
+    )
+
+
+_MIGRATIONS: tuple[Callable[[Database], None], ...] = (_migrate_v1,)

@@ -1,0 +1,69 @@
+"""Everything a handler needs, built once at start-up and passed along (no module state)."""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict, deque
+from dataclasses import dataclass, field
+
+from bot.config import Settings
+from bot.conversation import Conversation
+from bot.library import Library
+from bot.questionlog import QuestionLog
+
+
+class UserRateLimit:
+    """Sliding one-minute window per user, kept in memory only (never written anywhere)."""
+
+    def __init__(self, per_minute: int, max_users: int = 50_000) -> None:
+        self.per_minute = per_minute
+        self._hits: OrderedDict[int, deque[float]] = OrderedDict()
+        self._warned: set[int] = set()
+        self._max_users = max_users
+
+    def check(self, user_id: int, now: float | None = None) -> str:
+        """'ok', 'warn' (first message over the limit) or 'drop' (further ones)."""
+        now = time.monotonic() if now is None else now
+        hits = self._hits.pop(user_id, None) or deque()
+        while hits and now - hits[0] > 60:
+            hits.popleft()
+        hits.append(now)
+        self._hits[user_id] = hits
+        if len(self._hits) > self._max_users:
+            self._hits.popitem(last=False)
+        if len(hits) <= self.per_minute:
+            self._warned.discard(user_id)
+            return "ok"
+        if user_id in self._warned:
+            return "drop"
+        self._warned.add(user_id)
+        return "warn"
+
+
+class SeenUpdates:
+    """Remembers recent update ids so a redelivered update is not answered twice."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self._ids: OrderedDict[int, None] = OrderedDict()
+        self._size = size
+
+    def first_time(self, update_id: int) -> bool:
+        if update_id in self._ids:
+            return False
+        self._ids[update_id] = None
+        if len(self._ids) > self._size:
+            self._ids.popitem(last=False)
+        return True
+
+
+@dataclass
+class Services:
+    settings: Settings
+    library: Library
+    conversation: Conversation
+    log: QuestionLog | None
+    rate: UserRateLimit
+    seen: SeenUpdates = field(default_factory=SeenUpdates)
+
+    def is_team(self, user_id: int | None) -> bool:
+        return user_id is not None and user_id in self.settings.team_ids

@@ -1,0 +1,34 @@
+"""Messages the bot cannot read, group chats, floods and redeliveries."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ApplicationHandlerStop
+
+from handlers.context import BotContext
+from handlers.keyboards import send
+
+
+async def non_text(update: Update, context: BotContext) -> None:
+    """Stickers, photos, voice, locations, documents: explain that only text works."""
+    await send(update, [context.conversation.only_text()])
+
+
+async def group_hint(update: Update, context: BotContext) -> None:
+    """In groups the bot only points to the private chat and logs nothing."""
+    await send(update, [context.conversation.group_hint()])
+
+
+async def gatekeeper(update: Update, context: BotContext) -> None:
+    """Runs before every handler: drop redelivered updates, slow down floods."""
+    services = context.services
+    if not services.seen.first_time(update.update_id):
+        raise ApplicationHandlerStop
+    user = update.effective_user
+    if update.message is None or user is None:
+        return
+    verdict = services.rate.check(user.id)
+    if verdict == "warn":
+        await send(update, [context.conversation.slow_down()])
+    if verdict != "ok":
+        raise ApplicationHandlerStop

@@ -1,0 +1,19 @@
+"""Privacy information and deletion on request."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from handlers.context import BotContext
+from handlers.keyboards import send
+
+
+async def privacy(update: Update, context: BotContext) -> None:
+    """/datenschutz and /privacy (Telegram's bot terms require the latter)."""
+    await send(update, [context.conversation.privacy()])
+
+
+async def forget(update: Update, context: BotContext) -> None:
+    """/vergessen: delete the caller's questions from the log."""
+    user = update.effective_user
+    await send(update, [context.conversation.forget(user.id if user else None)])

@@ -1,0 +1,225 @@
+"""The real Application against the fake Bot API server: every step crosses real HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlite_utils
+from fakebotapi import BotMessage, FakeBotApi
+
+from bot import actions
+from bot.app import build_application
+from bot.config import DEFAULT_KB, Settings
+from bot.library import Library
+from bot.questionlog import QuestionLog
+
+USER = 4242
+TEAM = 777
+
+
+@dataclass
+class RunningBot:
+    api: FakeBotApi
+    application: Any
+    log: QuestionLog
+    kb_dir: Path
+    log_path: Path
+
+    async def ask(self, text: str, user: int = USER) -> BotMessage:
+        before = len(self.api.messages(user))
+        self.api.send_text(user, text)
+        return (await self.api.wait_for_messages(user, before + 1))[-1]
+
+    def rows(self) -> list[dict[str, Any]]:
+        """The question log as the team sees it, read from the SQLite file."""
+        self.log.flush()
+        return list(sqlite_utils.Database(self.log_path)["questions"].rows)
+
+    async def click(self, message: BotMessage, data: str, user: int = USER) -> BotMessage:
+        before = len(self.api.messages(user))
+        self.api.send_callback(user, data, message.message_id)
+        return (await self.api.wait_for_messages(user, before + 1))[-1]
+
+
+def buttons(message: BotMessage) -> list[tuple[str, str]]:
+    rows = (message.reply_markup or {}).get("inline_keyboard", [])
+    return [(b["text"], b.get("callback_data", "")) for row in rows for b in row]
+
+
+def button(message: BotMessage, prefix: str) -> str:
+    return next(data for label, data in buttons(message) if label.startswith(prefix))
+
+
+@pytest.fixture
+async def running(fake_api: FakeBotApi, tmp_path: Path) -> AsyncIterator[RunningBot]:
+    kb_dir = tmp_path / "kb"
+    shutil.copytree(DEFAULT_KB, kb_dir)
+    settings = Settings(token=fake_api.token, base_url=fake_api.base_url, knowledge_dir=kb_dir,
+                        database=tmp_path / "log.db", team_ids=frozenset({TEAM}),
+                        rate_limit=0)
+    library, _ = Library.open(kb_dir)
+    assert library is not None
+    log = QuestionLog(settings.database, b"k" * 32)
+    application = build_application(settings, library, log)
+    # The same sequence as Application.run_polling, minus the signal handling.
+    async with application:
+        await application.post_init(application)
+        await application.updater.start_polling(poll_interval=0, timeout=1)
+        await application.start()
+        yield RunningBot(fake_api, application, log, kb_dir, settings.database)
+        await application.updater.stop()
+        await application.stop()
+        await application.post_stop(application)
+
+
+async def test_start_shows_welcome_and_topic_menu(running: RunningBot) -> None:
+    reply = await running.ask("/start")
+    assert "Willkommen" in (reply.text or "")
+    labels = [label for label, _ in buttons(reply)]
+    assert "Arbeitszeit" in labels and "Service für Familien" in labels
+
+
+async def test_commands_are_registered_in_german(running: RunningBot) -> None:
+    calls = running.api.calls("setMyCommands")
+    assert calls, "setMyCommands was not called at start-up"
+    names = [c["command"] for c in _json_list(calls[-1].params["commands"])]
+    assert {"start", "themen", "kontakt", "hilfe", "datenschutz", "vergessen"} <= set(names)
+
+
+async def test_question_gets_answer_card_and_feedback_is_logged(running: RunningBot) -> None:
+    reply = await running.ask("Oma zieht zu uns und braucht Pflege")
+    assert "Pflege" in (reply.text or "").split("\n")[0]
+    assert "Hat das geholfen?" in (reply.text or "")
+    edited = await running.click(reply, button(reply, "👎"))
+    assert edited.method == "editMessageText"
+    assert "Persönlich weiter hilft" in (edited.text or "")
+    [row] = running.rows()
+    assert row["feedback"] == 0 and row["outcome"] == "answered"
+
+
+async def test_unknown_question_names_counselling_office(running: RunningBot) -> None:
+    reply = await running.ask("Reisepass beantragen")
+    assert "weiß ich leider nichts" in (reply.text or "")
+    assert "Beratungsstelle" in (reply.text or "")
+
+
+async def test_ambiguous_question_offers_choices_and_click_shows_card(running: RunningBot) -> None:
+    reply = await running.ask("teilzeit")
+    assert "Meinten Sie" in (reply.text or "")
+    choices = [(label, data) for label, data in buttons(reply) if data.startswith("c|")]
+    assert len(choices) >= 2
+    label, data = choices[0]
+    card = await running.click(reply, data)
+    assert card.method == "editMessageText"
+    assert (card.text or "").startswith(label.split(" ", 1)[-1][:20])
+
+
+async def test_nothing_fits_counts_as_gap(running: RunningBot) -> None:
+    reply = await running.ask("teilzeit")
+    edited = await running.click(reply, button(reply, "Nichts davon"))
+    assert "Persönlich weiter hilft" in (edited.text or "")
+    [row] = running.rows()
+    assert row["chosen_entry"] is None and row["gap"] == 1
+
+
+async def test_topics_browse_and_back(running: RunningBot) -> None:
+    menu = await running.ask("/themen")
+    topic = await running.click(menu, actions.encode("topic", "familienservice"))
+    assert topic.method == "editMessageText" and "Service für Familien" in (topic.text or "")
+    entry_data = next(d for _, d in buttons(topic) if d.startswith("e|"))
+    detail = await running.click(topic, entry_data)
+    assert "Für wen" in (detail.text or "")
+    back = await running.click(detail, button(detail, "◀ zurück"))
+    assert back.message_id == menu.message_id and "Service für Familien" in (back.text or "")
+
+
+async def test_deep_link_opens_topic(running: RunningBot) -> None:
+    reply = await running.ask("/start arbeitsort")
+    assert "Arbeitsort" in (reply.text or "")
+
+
+async def test_stale_callback_gets_friendly_menu(running: RunningBot) -> None:
+    menu = await running.ask("/themen")
+    running.api.send_callback(USER, "e|gibt-es-nicht", menu.message_id, check_button=False)
+    reply = (await running.api.wait_for_messages(USER, 2))[-1]
+    assert "veraltet" in (reply.text or "")
+    # Forged data on the same message: same friendly text, so only the toast shows it.
+    running.api.send_callback(USER, "\x00garbage|||", menu.message_id, check_button=False)
+    for _ in range(50):
+        answers = running.api.calls("answerCallbackQuery")
+        if len(answers) == 2:
+            break
+        await asyncio.sleep(0.05)
+    assert [a.params.get("text") for a in answers] == ["Menü veraltet", "Menü veraltet"]
+
+
+async def test_non_text_gets_hint(running: RunningBot) -> None:
+    running.api.send_update({"message": {
+        "message_id": 5, "date": 0, "chat": {"id": USER, "type": "private"},
+        "from": {"id": USER, "is_bot": False, "first_name": "T"},
+        "sticker": {"file_id": "x", "file_unique_id": "y", "width": 1, "height": 1,
+                    "is_animated": False, "is_video": False, "type": "regular"}}})
+    reply = (await running.api.wait_for_messages(USER, 1))[-1]
+    assert "nur Textnachrichten" in (reply.text or "")
+
+
+async def test_group_chat_gets_hint_and_nothing_is_logged(running: RunningBot) -> None:
+    group = -1001
+    running.api.send_text(USER, "/start", chat_type="group", chat_id=group)
+    reply = (await running.api.wait_for_messages(group, 1))[-1]
+    assert "privaten Chat" in (reply.text or "")
+    running.api.send_text(USER, "Elternzeit wie geht das", chat_type="group", chat_id=group)
+    await asyncio.sleep(0.3)
+    assert len(running.api.messages(group)) == 1
+    assert running.rows() == []
+
+
+async def test_edited_message_is_not_answered_again(running: RunningBot) -> None:
+    reply = await running.ask("Gleitzeit")
+    running.api.send_update({"edited_message": {**reply.message, "message_id": 1,
+                                                "from": {"id": USER, "is_bot": False,
+                                                         "first_name": "T"},
+                                                "text": "Gleitzeit?", "edit_date": 1}})
+    await asyncio.sleep(0.3)
+    assert len(running.api.messages(USER)) == 1
+
+
+async def test_long_answer_is_split(running: RunningBot) -> None:
+    reply = await running.ask("/kontakt")
+    texts = [m.text or "" for m in running.api.messages(USER)]
+    assert all(len(t) <= 4096 for t in texts) and reply.text
+
+
+async def test_429_delays_answer_but_loses_nothing(running: RunningBot) -> None:
+    running.api.fail_next("sendMessage", 429, retry_after=1)
+    reply = await asyncio.wait_for(running.ask("Spielekoffer"), 10)
+    assert "Spielekoffer" in (reply.text or "")
+    assert len([m for m in running.api.messages(USER) if m.method == "sendMessage"]) == 1
+
+
+async def test_team_commands_are_refused_to_others(running: RunningBot) -> None:
+    for command in ("/statistik", "/luecken", "/neuladen"):
+        reply = await running.ask(command)
+        assert reply.text == "Diesen Befehl kenne ich nicht. /hilfe zeigt, was ich kann."
+
+
+async def test_hot_reload_with_broken_file_keeps_serving_and_tells_team(
+        running: RunningBot) -> None:
+    (running.kb_dir / "massnahmen.yaml").write_text("massnahmen: [\n  - id: kaputt",
+                                                    encoding="utf-8")
+    reply = await running.ask("/neuladen", user=TEAM)
+    assert "fehlerhaft" in (reply.text or "") and "massnahmen.yaml" in (reply.text or "")
+    answer = await running.ask("Spielekoffer")
+    assert "Spielekoffer" in (answer.text or "")
+
+
+def _json_list(value: Any) -> list[Any]:
+    import json
+
+    return json.loads(value) if isinstance(value, str) else list(value)
