@@ -30,7 +30,7 @@ W_EXAMPLE = 0.7
 W_CONTEXT = 0.3  # answer text, target group, topic title
 W_COMPOUND_PART = 0.75  # a part of a compound found in the entry's own words
 
-UNKNOWN_SHARE = 0.5  # weight of a short never-seen word relative to the rarest known word
+UNKNOWN_SHARE = 0.7  # weight of a short never-seen word relative to the rarest known word
 UNKNOWN_SHARE_LONG = 1.0
 GENERIC_SHARE = 0.35  # request words like "beantragen" say little about the subject
 EVIDENCE_HALF = 5.0  # IDF-weighted evidence at which confidence reaches one half

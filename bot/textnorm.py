@@ -91,11 +91,46 @@ def refs_in(text: str) -> list[str]:
     return _REF.findall(text)
 
 
+# Abbreviations common in German administrations and English terms of international staff,
+# mapped to the German words the knowledge base uses. Applied to questions and entries alike.
+EXPANSIONS = {
+    "tz": "teilzeit", "vz": "vollzeit", "ho": "homeoffice",
+    "fk": "fuhrungskraft", "fkt": "fuhrungskraft", "ma": "mitarbeitende", "az": "arbeitszeit",
+    "vaz": "vertrauensarbeitszeit", "kiga": "kindergarten",
+    "ogs": "offene ganztagsschule betreuung",
+    "flexitime": "gleitzeit", "sabbatical": "sabbatical auszeit", "childcare": "kinderbetreuung",
+    "daycare": "kita kinderbetreuung", "kindergarten": "kindergarten kita",
+    "nanny": "kinderbetreuung", "babysitter": "babysitter kinderbetreuung",
+    "care": "pflege", "caregiver": "pflege angehorige", "elderly": "pflege",
+    "remote": "homeoffice mobiles arbeiten", "telework": "telearbeit", "desk": "buro",
+    "coworking": "buro sharing",
+    "leadership": "fuhrung", "manager": "fuhrungskraft", "boss": "fuhrungskraft",
+    "training": "fortbildung", "relocation": "umzug location service",
+    "onboarding": "einarbeitung willkommen", "network": "netzwerk", "fathers": "vater",
+    "dad": "vater", "dads": "vater", "mum": "mutter", "mom": "mutter", "parents": "eltern",
+    "child": "kind", "children": "kinder", "kids": "kinder", "kid": "kind",
+}
+_PHRASES = {
+    "parental leave": "elternzeit", "part time": "teilzeit", "part-time": "teilzeit",
+    "full time": "vollzeit", "home office": "homeoffice", "working hours": "arbeitszeit",
+    "core hours": "kernarbeitszeit", "working time": "arbeitszeit", "child care": "kinderbetreuung",
+    "time off": "auszeit", "mobile work": "mobiles arbeiten", "job sharing": "jobsharing",
+    "desk sharing": "buro sharing", "work from home": "homeoffice",
+    "working from home": "homeoffice", "new employees": "neue mitarbeitende",
+}
+_PHRASE_RE = re.compile(r"\b(" + "|".join(re.escape(p) for p in _PHRASES) + r")\b")
+
+
 def words(text: str) -> list[str]:
     """Folded words; hyphenated words yield their parts and the joined form."""
     result: list[str] = []
-    for match in _WORD.finditer(fold(text)):
+    folded = _PHRASE_RE.sub(lambda m: _PHRASES[m.group(1)], fold(text))
+    for match in _WORD.finditer(folded):
         word = match.group()
+        expansion = EXPANSIONS.get(word)
+        if expansion is not None:
+            result.extend(expansion.split())
+            continue
         if "-" in word:
             parts = [p for p in word.split("-") if p]
             result.extend(parts)
