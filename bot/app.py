@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 import sys
 from datetime import date
 from typing import Any
+from urllib.parse import urlsplit
 
 from telegram import BotCommand, LinkPreviewOptions, MessageEntity, Update
 from telegram.constants import ParseMode
@@ -30,6 +32,7 @@ from bot.config import Settings
 from bot.conversation import Conversation
 from bot.knowledge import Problem
 from bot.library import Library
+from bot.ops import AlreadyRunning, InstanceLock, lock_path, write_heartbeat
 from bot.questionlog import QuestionLog, load_or_create_secret
 from bot.services import Services, UserRateLimit
 from bot.transport import AiohttpRequest
@@ -228,11 +231,27 @@ async def _maintenance(application: Application[Any, Any, Any, Any, Any, Any],
                 await reload_knowledge(application, services, notify_ok=False)
             if services.log is not None and services.log.pending:
                 await asyncio.to_thread(services.log.flush)
+            _heartbeat(services)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # the loop must survive anything a single round hits
             logger.error("Wartung fehlgeschlagen: %s", type(exc).__name__)
         await asyncio.sleep(WATCH_SECONDS)
+
+
+def _heartbeat(services: Services) -> None:
+    kb = services.library.current.kb
+    log = services.log
+    write_heartbeat(
+        services.settings.database,
+        kb_version=kb.version,
+        entries=len(kb.entries),
+        updates_handled=services.updates_handled,
+        last_update_at=services.last_update_at,
+        log_pending=log.pending if log else None,
+        log_dropped=log.dropped if log else None,
+        log_available=log is not None,
+    )
 
 
 async def reload_knowledge(application: Application[Any, Any, Any, Any, Any, Any],
@@ -272,18 +291,36 @@ async def notify_team(application: Application[Any, Any, Any, Any, Any, Any],
             logger.warning("Team-Nachricht nicht zustellbar: %s", type(exc).__name__)
 
 
-def run_bot(settings: Settings) -> None:
-    """Long polling until SIGINT/SIGTERM; pending updates are kept, not dropped."""
+def run_bot(settings: Settings, *, webhook_url: str | None = None,
+            listen: tuple[str, int] | None = None) -> None:
+    """Long polling (or a webhook) until SIGINT/SIGTERM; pending updates are kept."""
     configure_logging(settings.token)
     library, problems = Library.open(settings.knowledge_dir)
     if library is None:
         raise SystemExit("Die Wissensbasis ist fehlerhaft:\n" + "\n".join(map(str, problems)))
+    lock = InstanceLock(lock_path(settings.database))
+    try:
+        lock.acquire()
+    except AlreadyRunning as exc:
+        raise SystemExit(str(exc)) from exc
     log = open_log(settings)
     application = build_application(settings, library, log)
     try:
-        application.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False,
-                                bootstrap_retries=3)
+        if webhook_url:
+            host, port = listen or ("127.0.0.1", 8443)
+            path = urlsplit(webhook_url).path.lstrip("/")
+            application.run_webhook(
+                listen=host, port=port, url_path=path, webhook_url=webhook_url,
+                secret_token=settings.webhook_secret or secrets.token_urlsafe(32),
+                allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False,
+                bootstrap_retries=3,
+            )
+        else:
+            application.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False,
+                                    bootstrap_retries=3)
     except InvalidToken as exc:
         raise SystemExit("Telegram lehnt das Token ab (TELEGRAM_BOT_TOKEN prüfen).") from exc
     except NetworkError as exc:
         raise SystemExit(f"Telegram nicht erreichbar: {type(exc).__name__}.") from exc
+    finally:
+        lock.release()

@@ -11,6 +11,14 @@ import click
 from bot.config import ConfigError, Settings, load_settings
 from bot.library import Library, Snapshot
 
+
+class Fehler(click.ClickException):
+    """A one-line German error for operators and admins, without a traceback."""
+
+    def show(self, file: object = None) -> None:
+        click.echo(f"Fehler: {self.format_message()}", err=True)
+
+
 kb_option = click.option(
     "--kb", "kb", type=click.Path(path_type=Path), default=None,
     help="Ordner der Wissensbasis (Standard: BOT_KNOWLEDGE_DIR oder knowledge/koeln).",
@@ -25,7 +33,7 @@ def settings_for(kb: Path | None = None, db: Path | None = None) -> Settings:
     try:
         return load_settings().with_overrides(kb=kb, db=db)
     except ConfigError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise Fehler(str(exc)) from exc
 
 
 def open_library(settings: Settings) -> Library:
@@ -33,7 +41,7 @@ def open_library(settings: Settings) -> Library:
     library, problems = Library.open(settings.knowledge_dir)
     if library is None:
         errors = "\n".join(str(p) for p in problems if p.severity == "fehler")
-        raise click.ClickException(f"Die Wissensbasis ist fehlerhaft:\n{errors}")
+        raise Fehler(f"Die Wissensbasis ist fehlerhaft:\n{errors}")
     return library
 
 
@@ -88,16 +96,123 @@ def chat(kb: Path | None, db: Path | None) -> None:
 @cli.command()
 @kb_option
 @db_option
-def run(kb: Path | None, db: Path | None) -> None:
-    """Telegram-Bot starten (Long Polling mit TELEGRAM_BOT_TOKEN)."""
+@click.option("--webhook", "webhook", metavar="URL", default=None,
+              help="Webhook statt Long Polling: öffentliche HTTPS-Adresse des Bots.")
+@click.option("--listen", "listen", metavar="HOST:PORT", default=None,
+              help="Adresse, auf der der Webhook-Server lauscht (Standard 127.0.0.1:8443).")
+def run(kb: Path | None, db: Path | None, webhook: str | None, listen: str | None) -> None:
+    """Telegram-Bot starten (Long Polling mit TELEGRAM_BOT_TOKEN, optional Webhook).
+
+    \b
+    Beispiele:
+        python -m bot run
+        python -m bot run --webhook https://bot.example.org/telegram --listen 0.0.0.0:8443
+    """
     from bot.app import run_bot
 
     settings = settings_for(kb, db)
     if not settings.token:
-        raise click.ClickException("TELEGRAM_BOT_TOKEN fehlt – ohne Token startet "
+        raise Fehler("TELEGRAM_BOT_TOKEN fehlt – ohne Token startet "
                                    "'python -m bot chat' einen Chat im Terminal.")
+    if webhook is not None and not webhook.startswith("https://"):
+        raise Fehler("--webhook muss eine https://-Adresse sein.")
+    address = _listen(listen) if listen else None
     open_library(settings)  # fail before connecting when the knowledge base is broken
-    run_bot(settings)
+    run_bot(settings, webhook_url=webhook, listen=address)
+
+
+def _listen(value: str) -> tuple[str, int]:
+    host, _, port = value.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise Fehler(f"--listen '{value}': erwartet HOST:PORT, z. B. 0.0.0.0:8443")
+    return host, int(port)
+
+
+@cli.command()
+@kb_option
+@db_option
+def status(kb: Path | None, db: Path | None) -> None:
+    """Zustand für die Überwachung: Wissensbasis, Datenbank, letzte Aktivität.
+
+    Exit-Code 1, wenn etwas nicht stimmt (Wissensbasis fehlerhaft, Datenbank nicht lesbar,
+    Fragen verworfen).
+    """
+    import sqlite3
+    import time
+
+    from bot.ops import read_heartbeat
+
+    settings = settings_for(kb, db)
+    problems: list[str] = []
+    library, kb_problems = Library.open(settings.knowledge_dir)
+    if library is None:
+        problems.extend(str(p) for p in kb_problems if p.severity == "fehler")
+        click.echo(f"Wissensbasis: {settings.knowledge_dir} – FEHLERHAFT")
+    else:
+        kb_ = library.current.kb
+        click.echo(f"Wissensbasis: {settings.knowledge_dir} – {kb_.organisation.name}, "
+                   f"{len(kb_.entries)} Einträge, Version {kb_.version}")
+    database = settings.database
+    if database.exists():
+        try:
+            conn = sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=2)
+            try:
+                counts = {t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
+                          for t in ("questions", "daily_counts")}
+            finally:
+                conn.close()
+            click.echo(f"Datenbank: {database} – {counts['questions']} Fragen mit Text, "
+                       f"{counts['daily_counts']} Tageszählungen")
+        except sqlite3.Error as exc:
+            problems.append(f"Datenbank {database} nicht lesbar: {exc}")
+            click.echo(f"Datenbank: {database} – NICHT LESBAR")
+    else:
+        click.echo(f"Datenbank: {database} – noch nicht angelegt")
+    beat = read_heartbeat(database)
+    if beat is None:
+        click.echo("Bot: kein Lebenszeichen (läuft nicht oder noch nie gestartet)")
+    else:
+        age = time.time() - float(beat.get("written_at", 0))  # type: ignore[arg-type]
+        last = beat.get("last_update_at")
+        last_text = (time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(float(last)))  # type: ignore[arg-type]
+                     if last else "noch keine")
+        click.echo(f"Bot: Lebenszeichen vor {age:.0f} s, {beat.get('updates_handled', 0)} "
+                   f"Updates verarbeitet, letztes Update: {last_text}")
+        if beat.get("log_dropped"):
+            problems.append(f"{beat['log_dropped']} Fragen konnten nicht protokolliert werden")
+        if beat.get("log_available") is False:
+            problems.append("Frageprotokoll nicht verfügbar")
+    try:
+        settings_for()
+    except Fehler as exc:
+        problems.append(f"Konfiguration: {exc.message}")
+    for problem in problems:
+        click.echo(f"Problem: {problem}", err=True)
+    if problems:
+        sys.exit(1)
+    click.echo("Alles in Ordnung.")
+
+
+@cli.command()
+@click.argument("target", type=click.Path(path_type=Path))
+@db_option
+def backup(target: Path, db: Path | None) -> None:
+    """Frageprotokoll im laufenden Betrieb sichern (SQLite Online-Backup).
+
+    \b
+    Beispiel:
+        python -m bot backup /var/backups/vereinbar/fragen-$(date +%F).db
+    """
+    import sqlite3
+
+    from bot.ops import backup as run_backup
+
+    settings = settings_for(None, db)
+    try:
+        pages = run_backup(settings.database, target)
+    except (OSError, sqlite3.Error) as exc:
+        raise Fehler(f"Sicherung fehlgeschlagen: {exc}") from exc
+    click.echo(f"Gesichert: {settings.database} → {target} ({pages} Seiten, integrity_check ok)")
 
 
 @cli.command()

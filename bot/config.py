@@ -30,6 +30,7 @@ class Settings:
     rate_limit: float = 30.0
     proxy: str | None = None
     user_rate: int = 20  # messages per user per minute before the bot asks for a pause
+    webhook_secret: str | None = None
 
     def with_overrides(self, *, kb: Path | None = None, db: Path | None = None) -> Settings:
         changes: dict[str, Path] = {}
@@ -94,7 +95,15 @@ def load_settings(environ: Mapping[str, str] | None = None,
         rate_limit=float(_number("BOT_RATE_LIMIT", get("BOT_RATE_LIMIT"), 30, 0, 1000)),
         proxy=proxy,
         user_rate=_number("BOT_USER_RATE", get("BOT_USER_RATE"), 20, 1, 10_000),
+        webhook_secret=_webhook_secret(get("BOT_WEBHOOK_SECRET")),
     )
+
+
+def _webhook_secret(raw: str | None) -> str | None:
+    if raw is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", raw):
+        raise ConfigError("BOT_WEBHOOK_SECRET darf nur A-Z, a-z, 0-9, _ und - enthalten "
+                          "(höchstens 256 Zeichen)")
+    return raw
 
 
 def _team_ids(raw: str | None) -> frozenset[int]:

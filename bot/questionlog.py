@@ -130,6 +130,8 @@ class QuestionLog:
                 self._open()
             except (OSError, sqlite3.Error) as exc:
                 self._fail(exc)
+            else:
+                self._purge_locked()
 
     # -- public API -----------------------------------------------------------------
 
@@ -189,7 +191,7 @@ class QuestionLog:
         """
         try:
             with self._lock:
-                self._flush_locked()
+                self._flush_locked(auto_purge=False)
                 return self._purge_locked()
         except Exception:
             logger.exception("Fragenprotokoll: Aufbewahrungsfrist konnte nicht angewandt werden")
@@ -342,7 +344,7 @@ class QuestionLog:
                 self._db.close()
             self._db = None
 
-    def _flush_locked(self) -> int:
+    def _flush_locked(self, *, auto_purge: bool = True) -> int:
         if not (self._rows or self._updates or self._forget or self._dropped_unsaved):
             if self._needs_checkpoint:
                 self._checkpoint()
@@ -382,8 +384,8 @@ class QuestionLog:
         self._recovered()
         if forget:
             self._needs_checkpoint = True
-        if self._last_purge != self._today():
-            self._purge_locked()
+        if auto_purge and self._last_purge != self._today():
+            self._purge_locked()  # retention holds even if nobody schedules purge()
         if self._needs_checkpoint:
             self._checkpoint()
         return len(rows)

@@ -64,6 +64,8 @@ class Services:
     log: QuestionLog | None
     rate: UserRateLimit
     seen: SeenUpdates = field(default_factory=SeenUpdates)
+    updates_handled: int = 0
+    last_update_at: float | None = None  # wall clock, for the monitoring heartbeat
 
     def is_team(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.settings.team_ids

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop
 
@@ -24,6 +26,8 @@ async def gatekeeper(update: Update, context: BotContext) -> None:
     services = context.services
     if not services.seen.first_time(update.update_id):
         raise ApplicationHandlerStop
+    services.updates_handled += 1
+    services.last_update_at = time.time()
     user = update.effective_user
     if update.message is None or user is None:
         return

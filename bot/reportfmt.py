@@ -1,0 +1,80 @@
+"""German wording and number formatting shared by all report renderers.
+
+Small counts are suppressed here, in one place, so no renderer can forget the staff
+council's minimum group size.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+MIN_COUNT = 5
+"""Aggregate cells below this are shown as "<5"."""
+
+SUPPRESSED = f"<{MIN_COUNT}"
+
+OUTCOME_LABELS = {
+    "answered": "beantwortet",
+    "ambiguous": "Rückfrage",
+    "unknown": "unbeantwortet",
+    "smalltalk": "Smalltalk",
+    "failed": "Fehler",
+}
+
+RATE_NOTE = (
+    "Antwortquote: direkt beantwortet oder über „Meinten Sie …?“ gefunden, "
+    "bezogen auf alle Fragen außer Smalltalk."
+)
+SUPPRESSION_NOTE = (
+    f"Zahlen unter {MIN_COUNT} werden als „{SUPPRESSED}“ angezeigt, Quoten erst ab "
+    f"{MIN_COUNT} Fragen. Das Protokoll enthält keine Personenbezüge."
+)
+
+
+def number(value: int) -> str:
+    """1234 -> '1.234'."""
+    return f"{value:,}".replace(",", ".")
+
+
+def count(value: int) -> str:
+    """A count as shown in aggregate tables: 0, '<5', or the number."""
+    if 0 < value < MIN_COUNT:
+        return SUPPRESSED
+    return number(value)
+
+
+def rate(part: int, whole: int) -> str:
+    """Percentage, or '–' when the base is too small to show."""
+    if whole < MIN_COUNT:
+        return "–"
+    return f"{round(100 * part / whole)} %"
+
+
+def answer_rate(answered: int, chosen: int, total: int, smalltalk: int) -> str:
+    return rate(answered + chosen, total - smalltalk)
+
+
+def day(value: date) -> str:
+    return value.strftime("%d.%m.%Y")
+
+
+def week_key(value: date) -> str:
+    """ISO week as sortable key, e.g. '2025-W07'."""
+    year, week, _ = value.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def week_label(key: str) -> str:
+    """'2025-W07' -> 'KW 07/2025'."""
+    year, week = key.split("-W")
+    return f"KW {week}/{year}"
+
+
+def period(since: date | None, until: date | None) -> str:
+    if since and until:
+        return f"{day(since)} – {day(until)}"
+    if since:
+        return f"ab {day(since)}"
+    if until:
+        return f"bis {day(until)}"
+    return "gesamter gespeicherter Zeitraum"
