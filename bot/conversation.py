@@ -133,8 +133,8 @@ class Conversation:
             "lange Nummern werden vorher entfernt), das Datum ohne Uhrzeit, welches Angebot "
             "gefunden wurde und Ihre 👍/👎-Rückmeldung.\n"
             "Was nicht gespeichert wird: Ihr Name, Ihr Benutzername, Ihre Telegram-ID oder "
-            "Chat-ID. Damit Sie Ihre Fragen löschen können, wird nur ein verschlüsseltes "
-            "Pseudonym abgelegt, das sich nicht auf Sie zurückführen lässt.\n"
+            "Chat-ID. Damit Sie Ihre Fragen löschen können, wird nur ein mit einem geheimen "
+            "Schlüssel gebildetes Pseudonym abgelegt; Auswertungen zeigen es nie.\n"
             f"Wie lange: Fragetexte werden nach {days} Tagen gelöscht; danach bleiben nur "
             "anonyme Zählungen (Tag, Thema, Ergebnis).\n"
             "Wozu: ausschließlich, um Antworten und Angebote zu verbessern. Das Projektteam sieht "
@@ -351,8 +351,10 @@ def card(kb: KnowledgeBase, entry: Entry) -> str:
     contacts = kb.contacts_of(entry)
     if contacts:
         lines.append(f"📞 <b>Ansprechpartner:</b> {escape(', '.join(c.title for c in contacts))}")
+        details: list[str] = []
         for contact in contacts[:3]:
-            lines.extend(_contact_details(contact))
+            details.extend(d for d in _contact_details(contact) if d not in details)
+        lines.extend(details)
     return "\n".join(lines)
 
 

@@ -23,12 +23,13 @@ messages, because PTB logs exceptions and aiohttp puts URLs into some of its mes
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import io
 import os
 import re
 import secrets
-from collections.abc import AsyncIterator, Sequence
-from typing import IO, Final
+from collections.abc import AsyncIterator, Iterator, Sequence
+from typing import IO, Any, Final
 
 import aiohttp
 from telegram._utils.defaultvalue import DefaultValue
@@ -49,6 +50,8 @@ _FORM_ESCAPES: Final = {'"': "%22", "\\": "\\\\"} | {
     chr(c): f"%{c:02X}" for c in range(0x20) if c != 0x1B
 }
 _FORM_ESCAPE_RE: Final = re.compile("|".join(re.escape(c) for c in _FORM_ESCAPES))
+
+_SOCKS_SCHEMES: Final = frozenset({"socks4", "socks5", "socks5h"})
 
 _Segment = bytes | IO[bytes]
 
@@ -120,21 +123,26 @@ async def _guarded_chunks(
     """
     loop = asyncio.get_running_loop()
 
-    def arm() -> None:
-        if write_timeout is not None:
-            guard.reschedule(loop.time() + write_timeout)
+    def arm(timeout: float | None) -> bool:
+        try:
+            guard.reschedule(None if timeout is None else loop.time() + timeout)
+        except RuntimeError:  # the guard has exited: the request is over, stop producing
+            return False
+        return True
 
     for segment in segments:
         if isinstance(segment, bytes):
-            view = memoryview(segment)
-            for start in range(0, len(view), _CHUNK_SIZE):
-                arm()
-                yield bytes(view[start : start + _CHUNK_SIZE])
+            chunks: Iterator[bytes] = (
+                segment[start : start + _CHUNK_SIZE]
+                for start in range(0, len(segment), _CHUNK_SIZE)
+            )
         else:
-            while chunk := segment.read(_CHUNK_SIZE):
-                arm()
-                yield chunk
-    guard.reschedule(None)
+            chunks = iter(lambda handle=segment: handle.read(_CHUNK_SIZE), b"")
+        for chunk in chunks:
+            if not arm(write_timeout):
+                return
+            yield chunk
+    arm(None)
 
 
 class AiohttpRequest(BaseRequest):
@@ -147,7 +155,8 @@ class AiohttpRequest(BaseRequest):
         connect_timeout: Default timeout for establishing a connection.
         pool_timeout: Default timeout for waiting for a free connection.
         media_write_timeout: Default write timeout for requests that upload files.
-        proxy: ``http://`` or ``https://`` proxy URL (aiohttp has no built-in SOCKS support).
+        proxy: Proxy URL. ``http://`` and ``https://`` work out of the box; ``socks4://``,
+            ``socks5://`` and ``socks5h://`` need the ``aiohttp-socks`` package.
         trust_env: Read proxy settings from ``HTTP(S)_PROXY``/``NO_PROXY`` like httpx does.
             Off by default because it costs an environment lookup per request.
         keepalive_timeout: Seconds an idle connection is kept open for reuse.
@@ -162,6 +171,7 @@ class AiohttpRequest(BaseRequest):
         "_proxy",
         "_read_timeout",
         "_session",
+        "_socks_proxy",
         "_trust_env",
         "_write_timeout",
     )
@@ -180,15 +190,25 @@ class AiohttpRequest(BaseRequest):
     ) -> None:
         if connection_pool_size < 1:
             raise ValueError("connection_pool_size must be at least 1")
-        if proxy is not None and not proxy.startswith(("http://", "https://")):
-            raise ValueError("AiohttpRequest supports only http:// and https:// proxies")
+        if proxy is not None:
+            scheme = proxy.partition("://")[0].lower()
+            if scheme in _SOCKS_SCHEMES:
+                if importlib.util.find_spec("aiohttp_socks") is None:
+                    raise RuntimeError(
+                        "SOCKS proxies need the aiohttp-socks package: pip install aiohttp-socks"
+                    )
+            elif scheme not in ("http", "https"):
+                raise ValueError(f"unsupported proxy scheme {scheme!r}")
         self._pool_size = connection_pool_size
         self._read_timeout = read_timeout
         self._write_timeout = write_timeout
         self._connect_timeout = connect_timeout
         self._pool_timeout = pool_timeout
         self._media_write_timeout = media_write_timeout
-        self._proxy = proxy
+        # aiohttp takes HTTP proxies per request; SOCKS proxies replace the connector.
+        is_socks = proxy is not None and proxy.partition("://")[0].lower() in _SOCKS_SCHEMES
+        self._proxy = None if is_socks else proxy
+        self._socks_proxy = proxy if is_socks else None
         self._trust_env = trust_env
         self._keepalive_timeout = keepalive_timeout
         # Created in initialize(): aiohttp wants a running event loop for its session.
@@ -208,11 +228,18 @@ class AiohttpRequest(BaseRequest):
         """Open the session; safe to call repeatedly (PTB does when one instance is shared)."""
         if self._session is not None and not self._session.closed:
             return
-        connector = aiohttp.TCPConnector(
-            limit=self._pool_size,
-            limit_per_host=0,
-            keepalive_timeout=self._keepalive_timeout,
-        )
+        connector_options: dict[str, Any] = {
+            "limit": self._pool_size,
+            "limit_per_host": 0,
+            "keepalive_timeout": self._keepalive_timeout,
+        }
+        connector: aiohttp.BaseConnector
+        if self._socks_proxy is not None:
+            from aiohttp_socks import ProxyConnector  # optional dependency, checked in __init__
+
+            connector = ProxyConnector.from_url(self._socks_proxy, **connector_options)
+        else:
+            connector = aiohttp.TCPConnector(**connector_options)
         self._session = aiohttp.ClientSession(
             connector=connector,
             headers={"User-Agent": self.USER_AGENT},

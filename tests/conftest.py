@@ -11,3 +11,78 @@ async def fake_api() -> AsyncIterator[FakeBotApi]:
     """A running fake Bot API server; build the bot with ``fake_api.builder()``."""
     async with FakeBotApi() as api:
         yield api
+
+
+# --- knowledge base fixtures ------------------------------------------------------------------
+# Appended below the Bot API fixture, hence the late imports.
+
+import shutil  # noqa: E402
+import textwrap  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from bot.config import DEFAULT_KB  # noqa: E402
+from bot.library import Library  # noqa: E402
+
+MINIMAL_KB = {
+    "organisation": """\
+        organisation:
+          name: "Stadt Musterstadt"
+          beratung: beratung
+          quelle: "Testquelle"
+        themen:
+          - id: arbeitszeit
+            titel: "Arbeitszeit"
+          - id: familie
+            titel: "Familie"
+        kontakte:
+          - id: beratung
+            name: "Beratungsstelle Vereinbarkeit"
+            antwort: "Berät alle Beschäftigten persönlich."
+          - id: amt-personal
+            name: "Personalamt"
+            antwort: "Zuständig für Regelungen zur Arbeitszeit."
+        """,
+    "massnahmen": """\
+        massnahmen:
+          - id: gleitzeit
+            ref: "1.1.1"
+            titel: "Gleitzeit ohne Kernzeit"
+            thema: arbeitszeit
+            antwort: "Sie können Beginn und Ende Ihres Arbeitstags frei wählen."
+            zielgruppe: "alle Beschäftigten"
+            status: geplant
+            zustaendig: [amt-personal]
+            stichworte: ["Gleitzeit", "Kernzeit"]
+        """,
+}
+
+
+@pytest.fixture
+def make_kb(tmp_path: Path) -> Callable[..., Path]:
+    """Write a small valid knowledge base to ``tmp_path/kb``. Keyword arguments replace or add
+    files (``massnahmen="..."`` writes ``massnahmen.yaml``, dedented); ``None`` leaves one out."""
+
+    def make(**files: str | None) -> Path:
+        directory = tmp_path / "kb"
+        directory.mkdir(exist_ok=True)
+        for name, text in {**MINIMAL_KB, **files}.items():
+            if text is not None:
+                (directory / f"{name}.yaml").write_text(textwrap.dedent(text), encoding="utf-8")
+        return directory
+
+    return make
+
+
+@pytest.fixture
+def koeln_copy(tmp_path: Path) -> Path:
+    """A private copy of the bundled Köln knowledge base that a test may break."""
+    return Path(shutil.copytree(DEFAULT_KB, tmp_path / "koeln"))
+
+
+@pytest.fixture(scope="session")
+def koeln_library() -> Library:
+    """The bundled Köln knowledge base with its search index, loaded once per test run."""
+    library, problems = Library.open(DEFAULT_KB)
+    assert library is not None, [str(p) for p in problems]
+    return library

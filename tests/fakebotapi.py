@@ -6,21 +6,19 @@ limiting and error mapping are exercised exactly as against api.telegram.org. Re
 mimic Telegram's JSON, including the checks that most often break real bots (chat not found,
 message not modified, unsupported HTML tags, stale callback queries, 429 with retry_after).
 
-Usage::
+Usage (``fake_api`` in conftest.py yields a started server)::
 
     async with FakeBotApi() as api:
-        app = (
-            ApplicationBuilder()
-            .token(api.token)
-            .base_url(api.base_url)
-            .base_file_url(api.base_file_url)
-            .build()
-        )
-        ...
-        api.send_text(42, "/start")
-        [reply] = await api.wait_for_messages(42, 1)
+        app = api.builder().build()  # ApplicationBuilder with token, base_url, base_file_url
+        app.add_handler(...)
+        async with polling(app):
+            api.send_text(42, "/start")
+            [reply] = await api.wait_for_messages(42, 1)
 
 Everything on the test side is plain Python on the same event loop; only the bot uses HTTP.
+Deliberate simplifications: Markdown/MarkdownV2 text is stored verbatim (HTML is parsed and
+validated), only the methods listed in ``FakeBotApi.__init__`` exist (others answer 404 like
+unknown methods), and inline-mode edits just return ``True``.
 """
 
 from __future__ import annotations
@@ -34,6 +32,7 @@ import re
 import secrets
 import struct
 import time
+import zlib
 from collections import Counter, deque
 from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -52,6 +51,7 @@ __all__ = [
     "UploadedFile",
     "iter_buttons",
     "polling",
+    "tiny_png",
 ]
 
 JSONDict = dict[str, Any]
@@ -109,6 +109,7 @@ class ApiCall:
     time: float  # time.monotonic() at arrival, for measuring intervals between calls
     http_method: str
     token: str
+    headers: dict[str, str] = field(default_factory=dict)
     status: int | None = None
     response: JSONDict | None = None
 
@@ -742,6 +743,7 @@ class FakeBotApi:
             time=time.monotonic(),
             http_method=request.method,
             token=token,
+            headers=dict(request.headers),
         )
         self._calls.append(call)
         try:
@@ -1365,3 +1367,18 @@ async def polling(
         finally:
             await application.updater.stop()
             await application.stop()
+
+
+def tiny_png(width: int, height: int) -> bytes:
+    """A valid, tiny grayscale PNG, so the upload needs no image library."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    pixels = zlib.compress(b"".join(b"\x00" + b"\x80" * width for _ in range(height)))
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
