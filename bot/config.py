@@ -90,13 +90,20 @@ def load_settings(environ: Mapping[str, str] | None = None,
         knowledge_dir=Path(get("BOT_KNOWLEDGE_DIR") or DEFAULT_KB),
         database=Path(get("BOT_DATABASE") or DEFAULT_DB),
         team_ids=_team_ids(get("BOT_TEAM_IDS")),
-        log_secret=get("BOT_LOG_SECRET"),
+        log_secret=_log_secret(get("BOT_LOG_SECRET")),
         retention_days=_number("BOT_RETENTION_DAYS", get("BOT_RETENTION_DAYS"), 90, 1, 3650),
         rate_limit=float(_number("BOT_RATE_LIMIT", get("BOT_RATE_LIMIT"), 30, 0, 1000)),
         proxy=proxy,
         user_rate=_number("BOT_USER_RATE", get("BOT_USER_RATE"), 20, 1, 10_000),
         webhook_secret=_webhook_secret(get("BOT_WEBHOOK_SECRET")),
     )
+
+
+def _log_secret(raw: str | None) -> str | None:
+    if raw is not None and len(raw) < 32:
+        raise ConfigError("BOT_LOG_SECRET ist zu kurz (mindestens 32 Zeichen; erzeugen mit "
+                          "python -c \"import secrets; print(secrets.token_hex(32))\")")
+    return raw
 
 
 def _webhook_secret(raw: str | None) -> str | None:
