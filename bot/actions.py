@@ -12,7 +12,7 @@ from typing import Literal
 
 MAX_BYTES = 64
 SEP = "|"
-_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,40}")  # used with fullmatch: "$" would allow "\n"
 
 Verb = Literal["menu", "topic", "entry", "choice", "none", "feedback", "contacts", "ignore"]
 _CODES: dict[Verb, str] = {
@@ -40,7 +40,7 @@ class Action:
 
 def encode(verb: Verb, *args: str) -> str:
     """Build callback data; raises ValueError for arguments that would not round-trip."""
-    if len(args) != _ARITY[verb] or not all(_TOKEN.match(a) for a in args):
+    if len(args) != _ARITY[verb] or not all(_TOKEN.fullmatch(a) for a in args):
         raise ValueError(f"invalid action arguments for {verb}: {args!r}")
     data = SEP.join((_CODES[verb], *args))
     if len(data.encode()) > MAX_BYTES:
@@ -54,7 +54,7 @@ def decode(data: str | None) -> Action | None:
         return None
     code, *args = data.split(SEP)
     verb = _VERBS.get(code)
-    if verb is None or len(args) != _ARITY[verb] or not all(_TOKEN.match(a) for a in args):
+    if verb is None or len(args) != _ARITY[verb] or not all(_TOKEN.fullmatch(a) for a in args):
         return None
     if verb == "feedback" and args[2] not in ("0", "1"):
         return None

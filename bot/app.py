@@ -183,6 +183,7 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     application.add_handler(MessageHandler(private & filters.COMMAND, start.unknown_command))
     application.add_handler(MessageHandler(private & filters.TEXT, questions.question))
     application.add_handler(MessageHandler(private & ~filters.TEXT, other.non_text))
+    application.add_handler(CallbackQueryHandler(team.ignore_group, pattern=r"^x\|"))
     application.add_handler(CallbackQueryHandler(buttons.button))
     group_mention = filters.COMMAND | filters.Entity(MessageEntity.MENTION)
     application.add_handler(MessageHandler(

@@ -317,3 +317,73 @@ def export(as_json: bool, kb: Path | None) -> None:
 
 def main() -> None:
     cli(prog_name="python -m bot")
+
+
+@cli.command()
+@db_option
+@kb_option
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Erster Tag (JJJJ-MM-TT).")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Letzter Tag (JJJJ-MM-TT).")
+@click.option("--format", "fmt", type=click.Choice(["text", "csv", "html"]), default="text",
+              show_default=True, help="Ausgabeformat; html enthält die Diagramme.")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="In Datei schreiben statt auf die Standardausgabe.")
+@click.option("--ignore", "ignore", multiple=True, metavar="GRUPPE",
+              help="Gruppe offener Fragen dauerhaft als irrelevant ausblenden (mehrfach möglich).")
+def report(db: Path | None, kb: Path | None, since: object, until: object, fmt: str,
+           out: Path | None, ignore: tuple[str, ...]) -> None:
+    """Auswertung des Frageprotokolls für das Projektteam.
+
+    Fragen je Woche, Antwortquote, häufigste Themen und Einträge, 👍/👎, offene Fragen in
+    Gruppen mit nächstem Eintrag und YAML-Vorschlag zum Einfügen.
+
+    \b
+    Beispiele:
+        python -m bot report
+        python -m bot report --since 2026-01-01 --format html --out bericht.html
+        python -m bot report --ignore 3fa4c2b1d0
+    """
+    from datetime import datetime
+
+    from bot import report as reports
+
+    settings = settings_for(kb, db)
+    for group in ignore:
+        try:
+            reports.ignore_group(settings.database, group)
+        except ValueError as exc:
+            raise Fehler(str(exc)) from exc
+        click.echo(f"Gruppe {group} wird künftig ausgeblendet.", err=True)
+    snapshot = open_library(settings).current
+    text = reports.build_report(
+        settings.database,
+        since=since.date() if isinstance(since, datetime) else None,
+        until=until.date() if isinstance(until, datetime) else None,
+        fmt=fmt,  # type: ignore[arg-type]
+        search_index=snapshot.index,
+        titles=snapshot.kb.titles(),
+    )
+    if out is None:
+        click.echo(text)
+        return
+    out.write_text(text, encoding="utf-8")
+    click.echo(f"Bericht geschrieben: {out}", err=True)
+
+
+@cli.command("export-log")
+@db_option
+@click.option("--csv", "as_csv", is_flag=True, default=True,
+              help="Als CSV (Standard; ';'-getrennt, UTF-8 für Excel).")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="In Datei schreiben statt auf die Standardausgabe.")
+def export_log(db: Path | None, as_csv: bool, out: Path | None) -> None:
+    """Tageszählungen und geschwärzte Fragetexte als CSV – ohne Pseudonyme."""
+    from bot import report as reports
+
+    text = reports.export_csv(settings_for(None, db).database)
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")

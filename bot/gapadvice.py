@@ -48,20 +48,24 @@ class SearchLike(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Advice:
-    """Nearest entry (if any) and the YAML to paste. ``weak``: the entry may not fit."""
+    """Nearest entry (if any) and the YAML to paste.
+
+    ``weak``: the entry may not fit. ``answered_now``: today's knowledge base answers the
+    question outright (it was edited since), so the group may need no work.
+    """
 
     entry_id: str | None
     entry_title: str | None
     weak: bool
     snippet: str
     answer_rated_down: bool
+    answered_now: bool = False
 
 
-def advise(
-    group: GapGroup, search_index: SearchLike | None, titles: Mapping[str, str]
-) -> Advice:
+def advise(group: GapGroup, search_index: SearchLike | None, titles: Mapping[str, str]) -> Advice:
     """Nearest entry via the search index, else the entry the bot used most for the group."""
-    entry_id, entry_title, weak = _nearest(group, search_index)
+    entry_id, entry_title, outcome = _nearest(group, search_index)
+    weak = outcome != "answered" and outcome != "ambiguous"
     if entry_id and not entry_title:
         entry_title = titles.get(entry_id)
     phrases = [text for text, _ in group.texts[:MAX_PHRASES]]
@@ -71,24 +75,26 @@ def advise(
     if not entry_id or weak:
         parts.append(_new_entry_snippet(group.representative, phrases, alternative=bool(entry_id)))
     rated_down = group.unhelpful > group.unknown + group.gaps
-    return Advice(entry_id, entry_title, weak, "\n".join(parts), rated_down)
+    answered_now = outcome == "answered" and not rated_down
+    return Advice(entry_id, entry_title, weak, "\n".join(parts), rated_down, answered_now)
 
 
 def _nearest(
     group: GapGroup, search_index: SearchLike | None
-) -> tuple[str | None, str | None, bool]:
+) -> tuple[str | None, str | None, str | None]:
+    """(entry id, title, search outcome); outcome None when it comes from the log."""
     if search_index is not None:
         try:
             result = search_index.search(group.representative)
             if result.matches:
                 entry = result.matches[0].entry
-                return str(entry.id), str(entry.title), result.outcome == "unknown"
-            return None, None, True
+                return str(entry.id), str(entry.title), str(result.outcome)
+            return None, None, str(result.outcome)
         except Exception:
             logger.exception("Bericht: Suche nach dem nächsten Eintrag fehlgeschlagen")
     if group.entry_ids:
-        return group.entry_ids[0][0], None, True
-    return None, None, True
+        return group.entry_ids[0][0], None, None
+    return None, None, None
 
 
 def _quote(text: str) -> str:

@@ -14,6 +14,7 @@ import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Literal
 
 from rapidfuzz import fuzz, process
@@ -48,7 +49,7 @@ _STOP_WORDS = frozenset(
     """.split()
 )
 """Chat filler and generic request words: grouping is about the subject of a question."""
-_FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+_FOLD = MappingProxyType(str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"}))
 _TOKEN = re.compile(r"\d+(?:\.\d+)*|[a-z0-9]+")
 
 

@@ -6,6 +6,7 @@ all problems of a folder are collected in one pass instead of stopping at the fi
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import re
 from collections.abc import Callable, Iterable
@@ -145,6 +146,11 @@ class KnowledgeBase:
     def contacts(self) -> list[Entry]:
         return [e for e in self.entries.values() if e.kind == "contact"]
 
+    def titles(self) -> dict[str, str]:
+        """Entry and topic ids to titles, for reports that only store ids."""
+        return {**{t.id: t.title for t in self.topics.values()},
+                **{e.id: e.title for e in self.entries.values()}}
+
 
 class KnowledgeError(Exception):
     """The folder is not a valid knowledge base; ``problems`` holds every finding."""
@@ -190,7 +196,8 @@ def _int(value: Any) -> str | None:
 def _type_name(value: Any) -> str:
     return {
         dict: "Abschnitt", LineDict: "Abschnitt", list: "Liste", LineList: "Liste",
-        bool: "Ja/Nein-Wert", int: "Zahl", float: "Zahl", type(None): "leer",
+        bool: "Ja/Nein-Wert", int: "Zahl", float: "Zahl", type(None): "leer", str: "Text",
+        datetime.date: "Datum", datetime.datetime: "Datum",
     }.get(type(value), type(value).__name__)
 
 

@@ -56,7 +56,7 @@ INSERT INTO {logschema.DAILY} (day, topic, entry_id, outcome, questions, helpful
                                chosen, gaps)
 SELECT day, COALESCE(topic, ''),
        COALESCE(CASE WHEN outcome = 'answered' THEN entry_id ELSE chosen_entry END, ''),
-       outcome, COUNT(*), SUM(feedback = 1), SUM(feedback = 0),
+       outcome, COUNT(*), SUM(IFNULL(feedback = 1, 0)), SUM(IFNULL(feedback = 0, 0)),
        SUM(chosen_entry IS NOT NULL), SUM(gap)
 FROM {logschema.QUESTIONS} WHERE day < :cutoff
 GROUP BY 1, 2, 3, 4
@@ -210,20 +210,27 @@ class QuestionLog:
         """Final flush (waiting up to 2 s for locks), then release the file."""
         try:
             with self._lock:
-                if self._db is not None:
-                    self._db.conn.execute(f"PRAGMA busy_timeout={_CLOSE_TIMEOUT_MS}")
-                self._flush_locked()
+                # Shutdown is off the hot path: wait longer for a lock than record() may.
+                self._close_db()
+                normal_timeout, self._busy_timeout_ms = self._busy_timeout_ms, _CLOSE_TIMEOUT_MS
+                try:
+                    self._flush_locked()
+                finally:
+                    self._busy_timeout_ms = normal_timeout
                 lost = len(self._rows) + len(self._updates)
                 if lost:
                     self._dropped += lost
                     logger.error(
                         "Fragenprotokoll: %d Einträge konnten beim Beenden nicht "
-                        "gespeichert werden und gehen verloren (%s)", lost, self._last_error,
+                        "gespeichert werden und gehen verloren (%s)",
+                        lost,
+                        self._last_error,
                     )
                 if self._forget:
                     logger.error(
                         "Fragenprotokoll: %d Löschaufträge konnten nicht ausgeführt werden; "
-                        "bitte /vergessen erneut ausführen lassen", len(self._forget),
+                        "bitte /vergessen erneut ausführen lassen",
+                        len(self._forget),
                     )
                 self._rows.clear()
                 self._updates.clear()
@@ -313,17 +320,15 @@ class QuestionLog:
             if self._dropped == 1 or self._dropped % 1000 == 0:
                 logger.error(
                     "Fragenprotokoll: Warteschlange voll, bisher %d Einträge verworfen (%s)",
-                    self._dropped, self._last_error,
+                    self._dropped,
+                    self._last_error,
                 )
 
     def _flush_due(self) -> bool:
         now = self._clock()
         if now < self._retry_at:
             return False
-        return (
-            len(self._rows) >= self._batch_size
-            or now - self._last_flush >= self._flush_interval
-        )
+        return len(self._rows) >= self._batch_size or now - self._last_flush >= self._flush_interval
 
     # -- database -------------------------------------------------------------------
 
@@ -445,6 +450,8 @@ class QuestionLog:
             return int(row[0])
         except (OSError, sqlite3.Error):
             return 0
+        finally:
+            self._close_db()  # this connection may be the read-only one; retry with a new one
 
     def _checkpoint(self) -> None:
         """Truncate the WAL so deleted texts do not linger in old page copies."""
@@ -464,7 +471,9 @@ class QuestionLog:
         if self._failures == 1:
             logger.warning(
                 "Fragenprotokoll %s nicht beschreibbar (%s); %d Einträge warten im Speicher",
-                self._path, exc, self.pending,
+                self._path,
+                exc,
+                self.pending,
             )
 
     def _recovered(self) -> None:

@@ -23,6 +23,19 @@ _HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co"})
 
 _EMAIL = re.compile(r"[\w.%+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}", re.UNICODE)
 
+_HANDLE = re.compile(r"(?<![\w.@])@[A-Za-z][A-Za-z0-9_]{3,31}\b")
+"""Telegram @usernames."""
+
+_NAME = r"[A-ZÄÖÜ][\w'-]+"
+_SIGNED_NAME = re.compile(
+    r"((?i:\b(?:mein name ist|ich hei(?:ß|ss)e|(?:viele|liebe|beste|freundliche|herzliche) "
+    r"gr(?:ü|ue)(?:ß|ss)e|mit freundlichen gr(?:ü|ue)(?:ß|ss)en|gr(?:ü|ue)(?:ß|ss)e|"
+    r"gru(?:ß|ss)|lg|vg|mfg)\b)[,:]?\s+)" + _NAME + r"(?:\.?\s" + _NAME + r"){0,2}"
+    r"|((?i:\b(?:hier ist|hier spricht|ich bin)\b),?\s+)" + _NAME + r"\s" + _NAME
+)
+"""Names only where the wording says a name follows ("mein Name ist", sign-offs): German
+capitalises every noun, so capitalised words elsewhere are no hint of a name."""
+
 _URL = re.compile(r"(?i)\b(?:https?://|www\.)[^\s<>\"']+")
 _URL_TRAILING = ".,;:!?)]}»“”'\""
 
@@ -61,10 +74,12 @@ def redact(text: str) -> str:
     The result is a single line of at most ``MAX_LENGTH`` characters.
     """
     cleaned = _clean(text)
+    cleaned = _SIGNED_NAME.sub(_name_placeholder, cleaned)
     if not _SUSPICIOUS.search(cleaned):
         return _cap(cleaned)
     cleaned = _IBAN.sub(_iban_placeholder, cleaned)
     cleaned = _EMAIL.sub("[E-MAIL]", cleaned)
+    cleaned = _HANDLE.sub("[NUTZERNAME]", cleaned)
     cleaned = _URL.sub(_url_without_query, cleaned)
     cleaned = _PHONE.sub("[TELEFON]", cleaned)
     cleaned = _DIGIT_RUN.sub("[NUMMER]", cleaned)
@@ -90,6 +105,10 @@ def _visible(char: str) -> str:
     if unicodedata.category(char) in _HIDDEN_CATEGORIES:
         return ""
     return char
+
+
+def _name_placeholder(match: re.Match[str]) -> str:
+    return (match.group(1) or match.group(2)) + "[NAME]"
 
 
 def _iban_placeholder(match: re.Match[str]) -> str:

@@ -1,8 +1,9 @@
 """Reports on the question log for the project team (CLI) and for Telegram commands.
 
 Every function takes the database path and opens its own read connection, so reports can
-run while the bot writes (WAL). They do a few hundred milliseconds of work on a large log;
-call them from a thread (``asyncio.to_thread``) inside the bot, not on the event loop.
+run while the bot writes (WAL). On 100,000 logged questions they take 0.3–2 s, so call
+them from a thread (``asyncio.to_thread``) inside the bot, not on the event loop. All
+texts are plain (no markup): escape them before sending with an HTML parse mode.
 """
 
 from __future__ import annotations
@@ -74,6 +75,37 @@ def summary_text(
     since = until - timedelta(days=max(1, days) - 1)
     model = build_model(Path(db_path), since, until, None, set(), titles or {}, 0, until)
     return render_summary(model, days)
+
+
+def team_summary(
+    db_path: Path,
+    days: int = 30,
+    *,
+    titles: Mapping[str, str] | None = None,
+    today: date | None = None,
+) -> tuple[str, bytes]:
+    """/statistik: the summary text and the weekly chart (PNG) from one read of the log."""
+    from bot.reporthtml import weekly_chart
+
+    until = today or date.today()
+    since = until - timedelta(days=max(1, days) - 1)
+    model = build_model(Path(db_path), since, until, None, set(), titles or {}, 0, until)
+    return render_summary(model, days), weekly_chart(model.weeks)
+
+
+def gap_groups(
+    db_path: Path,
+    limit: int = 10,
+    *,
+    search_index: SearchLike | None = None,
+    titles: Mapping[str, str] | None = None,
+    today: date | None = None,
+) -> tuple[str, list[tuple[str, str]]]:
+    """/luecken: the text and (group id, representative wording) pairs for ignore buttons."""
+    model = build_model(
+        Path(db_path), None, None, search_index, set(), titles or {}, limit, today or date.today()
+    )
+    return render_gaps(model), [(i.group.group_id, i.group.representative) for i in model.gaps]
 
 
 def gaps_text(

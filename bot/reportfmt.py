@@ -6,20 +6,24 @@ council's minimum group size.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
+from types import MappingProxyType
 
 MIN_COUNT = 5
 """Aggregate cells below this are shown as "<5"."""
 
 SUPPRESSED = f"<{MIN_COUNT}"
 
-OUTCOME_LABELS = {
-    "answered": "beantwortet",
-    "ambiguous": "Rückfrage",
-    "unknown": "unbeantwortet",
-    "smalltalk": "Smalltalk",
-    "failed": "Fehler",
-}
+OUTCOME_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "answered": "beantwortet",
+        "ambiguous": "Rückfrage",
+        "unknown": "unbeantwortet",
+        "smalltalk": "Smalltalk",
+        "failed": "Fehler",
+    }
+)
 
 RATE_NOTE = (
     "Antwortquote: direkt beantwortet oder über „Meinten Sie …?“ gefunden, "
@@ -27,7 +31,7 @@ RATE_NOTE = (
 )
 SUPPRESSION_NOTE = (
     f"Zahlen unter {MIN_COUNT} werden als „{SUPPRESSED}“ angezeigt, Quoten erst ab "
-    f"{MIN_COUNT} Fragen. Das Protokoll enthält keine Personenbezüge."
+    f"{MIN_COUNT} Fragen. Auswertungen zeigen nie, wer gefragt hat."
 )
 
 

@@ -74,7 +74,7 @@ def _body(model: ReportModel) -> Iterator[str]:
             f"{_e(f.number(stats.dropped_rows))}</p>"
         )
     yield "<h2>Fragen je Kalenderwoche</h2>"
-    yield _img(_weekly_chart(model.weeks), "Fragen je Kalenderwoche nach Ergebnis")
+    yield _img(weekly_chart(model.weeks), "Fragen je Kalenderwoche nach Ergebnis")
     yield f'<p class="note">{_CHART_NOTE}</p>'
     yield from _week_table(model.weeks)
     yield "<h2>Häufigste Themen</h2>"
@@ -113,10 +113,9 @@ def _body(model: ReportModel) -> Iterator[str]:
     yield f'<p class="note">{_e(f.RATE_NOTE)}<br>{_e(f.SUPPRESSION_NOTE)}</p>'
 
 
-def _weekly_chart(weeks: tuple[WeekCounts, ...]) -> bytes:
+def weekly_chart(weeks: tuple[WeekCounts, ...]) -> bytes:
     series = [
-        (f.OUTCOME_LABELS[o], [_suppressed(w.outcomes.get(o, 0)) for w in weeks])
-        for o in OUTCOMES
+        (f.OUTCOME_LABELS[o], [_suppressed(w.outcomes.get(o, 0)) for w in weeks]) for o in OUTCOMES
     ]
     return charts.stacked_bars_png(
         [f.week_label(w.key) for w in weeks],
@@ -158,8 +157,11 @@ def _gap(item: GapItem) -> Iterator[str]:
     )
     if advice.entry_id:
         title = f" ({advice.entry_title})" if advice.entry_title else ""
-        weak = " – unsicher" if advice.weak else ""
-        yield f"<p>Nächster Eintrag: <b>{_e(advice.entry_id)}</b>{_e(title + weak)}</p>"
+        if advice.answered_now:
+            title += " – wird inzwischen beantwortet"
+        elif advice.weak:
+            title += " – unsicher"
+        yield f"<p>Nächster Eintrag: <b>{_e(advice.entry_id)}</b>{_e(title)}</p>"
     else:
         yield "<p>Kein passender Eintrag gefunden.</p>"
     if advice.answer_rated_down:

@@ -11,6 +11,7 @@ import io
 from collections.abc import Iterator
 
 from bot import reportfmt as f
+from bot.gapadvice import Advice
 from bot.logschema import OUTCOMES
 from bot.reportmodel import GapItem, ReportModel, WeekCounts
 
@@ -48,9 +49,7 @@ def render_summary(model: ReportModel, days: int) -> str:
         f"Bewertungen: 👍 {f.count(stats.helpful)} · 👎 {f.count(stats.unhelpful)}",
     ]
     if stats.topics:
-        top = ", ".join(
-            f"{_label(model, topic)} ({f.count(n)})" for topic, n in stats.topics[:3]
-        )
+        top = ", ".join(f"{_label(model, topic)} ({f.count(n)})" for topic, n in stats.topics[:3])
         lines.append(f"Häufigste Themen: {top}")
     if model.gap_groups:
         lines.append(
@@ -74,7 +73,7 @@ def render_gaps(model: ReportModel) -> str:
         lines.append(f"{number}. „{group.representative}“ – {group.count}× [{group.group_id}]")
         if advice.entry_id:
             name = advice.entry_title or advice.entry_id
-            lines.append(f"   Nächster Eintrag: {name}" + (" (unsicher)" if advice.weak else ""))
+            lines.append(f"   Nächster Eintrag: {name}" + _qualifier(advice))
         else:
             lines.append("   Kein passender Eintrag – neuer Eintrag nötig")
     lines += ["", "Vorschläge zum Einfügen stehen im vollständigen Bericht."]
@@ -159,8 +158,7 @@ def _gap_item(item: GapItem) -> Iterator[str]:
     yield f"  [{group.group_id}] {group.count}× – {_reasons(item)}"
     if advice.entry_id:
         title = f" ({advice.entry_title})" if advice.entry_title else ""
-        weak = " – unsicher" if advice.weak else ""
-        yield f"    Nächster Eintrag: {advice.entry_id}{title}{weak}"
+        yield f"    Nächster Eintrag: {advice.entry_id}{title}{_qualifier(advice)}"
     else:
         yield "    Kein passender Eintrag gefunden."
     if advice.answer_rated_down:
@@ -211,6 +209,12 @@ def _csv_rows(model: ReportModel) -> Iterator[tuple[str, str, str, str, str]]:
         yield ("luecke", gid, "", "yaml", advice.snippet)
         for text, n in group.texts:
             yield ("luecke_frage", gid, text, "anzahl", str(n))
+
+
+def _qualifier(advice: Advice) -> str:
+    if advice.answered_now:
+        return " – wird inzwischen beantwortet"
+    return " – unsicher" if advice.weak else ""
 
 
 def _answer_rate(model: ReportModel) -> str:

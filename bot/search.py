@@ -158,7 +158,8 @@ class SearchIndex:
             entry = self.kb.by_ref.get(ref)
             if entry is not None:
                 rest = [m for m in self._rank(question, limit) if m.entry.id != entry.id]
-                return SearchResult(question, "answered", (Match(entry, 1.0), *rest[: limit - 1]))
+                ranked = self._pad(question, [Match(entry, 1.0), *rest[: limit - 1]], limit)
+                return SearchResult(question, "answered", tuple(ranked))
         ranked = self._rank(question, limit)
         outcome = self._decide(ranked)
         return SearchResult(question, outcome, tuple(self._pad(question, ranked, limit)))

@@ -47,11 +47,14 @@ DOMAIN_FILLER = frozenset(
     zustandigkeit angebot angebote stadt stadtverwaltung verwaltung koln herne mitarbeiter
     mitarbeitende mitarbeitenden beschaftigte beschaftigten kollegen kollege arbeitgeber
     arbeitgeberin hilfe helfen unterstutzung regelung regelungen regel regeln thema themen
-    details genau genauer wo wen wem welche welcher
+    details genau genauer wo wen wem welche welcher massnahme massnahmen nummer punkt
     """.split()
 )
 
-_UMLAUTS = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "ß": "ss", "æ": "ae", "ø": "o"})
+_UMLAUTS = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "ß": "ss", "æ": "ae", "ø": "o",
+                          # typographic hyphens and dashes: "Job–Sharing" is "Job-Sharing"
+                          "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-",
+                          "\u2014": "-", "\u2212": "-"})
 _GENDER = re.compile(r"(?<=\w)[*:_/·]\s?in(nen)?\b|(?<=[a-z])In(nen)?\b")
 _REF = re.compile(r"(?<![\d.])(\d{1,2}\.\d{1,2}\.\d{1,2})(?![\d.])")
 _WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")

@@ -7,8 +7,10 @@ from html import escape
 
 from telegram import Update
 
+from bot import actions
+from bot.conversation import Button, Reply
 from handlers.context import BotContext
-from handlers.keyboards import send
+from handlers.keyboards import send, show
 
 
 def _is_team(update: Update, context: BotContext) -> bool:
@@ -27,29 +29,50 @@ async def statistics(update: Update, context: BotContext) -> None:
         return
     from bot import report
 
-    database = context.services.settings.database
-    summary, chart = await asyncio.to_thread(report.team_summary, database, 30)
+    services = context.services
+    summary, chart = await asyncio.to_thread(
+        report.team_summary, services.settings.database, 30,
+        titles=services.library.current.kb.titles())
     message = update.effective_message
     if message is None:
         return
-    await message.reply_text(f"<pre>{escape(summary)}</pre>"[:4096])
-    if chart:
-        await message.reply_photo(chart, caption="Fragen je Woche nach Ergebnis")
+    await send(update, [Reply(f"<pre>{escape(summary)}</pre>")])
+    await message.reply_photo(chart, caption="Fragen je Kalenderwoche nach Ergebnis")
 
 
 async def gaps(update: Update, context: BotContext) -> None:
-    """/luecken: the most frequent unanswered questions, grouped."""
+    """/luecken: the most frequent unanswered question groups, each with a hide button."""
     if not _is_team(update, context):
         await _refuse(update, context)
         return
     from bot import report
 
     services = context.services
-    text = await asyncio.to_thread(report.gaps_text, services.settings.database,
-                                   services.library.current.index, 10)
-    message = update.effective_message
-    if message is not None:
-        await message.reply_text(f"<pre>{escape(text)}</pre>"[:4096])
+    snapshot = services.library.current
+    text, groups = await asyncio.to_thread(
+        report.gap_groups, services.settings.database, 10, search_index=snapshot.index,
+        titles=snapshot.kb.titles())
+    rows = tuple(
+        (Button(f"🙈 ausblenden: {wording[:40]}", actions.encode("ignore", group_id)),)
+        for group_id, wording in groups
+    )
+    await send(update, [Reply(f"<pre>{escape(text)}</pre>", rows)])
+
+
+async def ignore_group(update: Update, context: BotContext) -> None:
+    """Button under /luecken: hide a group from later reports (team only)."""
+    query = update.callback_query
+    if query is None:
+        return
+    action = actions.decode(query.data)
+    if not _is_team(update, context) or action is None:
+        await show(query, context.conversation.press(None))
+        return
+    from bot import report
+
+    await asyncio.to_thread(report.ignore_group, context.services.settings.database,
+                            action.args[0])
+    await query.answer("Gruppe ausgeblendet")
 
 
 async def reload(update: Update, context: BotContext) -> None:
@@ -57,12 +80,9 @@ async def reload(update: Update, context: BotContext) -> None:
     if not _is_team(update, context):
         await _refuse(update, context)
         return
-    from bot.app import reload_knowledge
+    from bot.app import reload_knowledge, reload_message
 
     swapped, _ = await reload_knowledge(context.application, context.services, notify_ok=False)
-    from bot.app import reload_message
-
     kb = context.services.library.current.kb
-    message = update.effective_message
-    if message is not None and swapped:
-        await message.reply_text(reload_message(True, [], kb.version))
+    if swapped:
+        await send(update, [Reply(reload_message(True, [], kb.version))])

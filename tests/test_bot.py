@@ -60,9 +60,14 @@ def button(message: BotMessage, prefix: str) -> str:
 async def running(fake_api: FakeBotApi, tmp_path: Path) -> AsyncIterator[RunningBot]:
     kb_dir = tmp_path / "kb"
     shutil.copytree(DEFAULT_KB, kb_dir)
-    settings = Settings(token=fake_api.token, base_url=fake_api.base_url, knowledge_dir=kb_dir,
-                        database=tmp_path / "log.db", team_ids=frozenset({TEAM}),
-                        rate_limit=0)
+    settings = Settings(
+        token=fake_api.token,
+        base_url=fake_api.base_url,
+        knowledge_dir=kb_dir,
+        database=tmp_path / "log.db",
+        team_ids=frozenset({TEAM}),
+        rate_limit=0,
+    )
     library, _ = Library.open(kb_dir)
     assert library is not None
     log = QuestionLog(settings.database, b"k" * 32)
@@ -160,11 +165,25 @@ async def test_stale_callback_gets_friendly_menu(running: RunningBot) -> None:
 
 
 async def test_non_text_gets_hint(running: RunningBot) -> None:
-    running.api.send_update({"message": {
-        "message_id": 5, "date": 0, "chat": {"id": USER, "type": "private"},
-        "from": {"id": USER, "is_bot": False, "first_name": "T"},
-        "sticker": {"file_id": "x", "file_unique_id": "y", "width": 1, "height": 1,
-                    "is_animated": False, "is_video": False, "type": "regular"}}})
+    running.api.send_update(
+        {
+            "message": {
+                "message_id": 5,
+                "date": 0,
+                "chat": {"id": USER, "type": "private"},
+                "from": {"id": USER, "is_bot": False, "first_name": "T"},
+                "sticker": {
+                    "file_id": "x",
+                    "file_unique_id": "y",
+                    "width": 1,
+                    "height": 1,
+                    "is_animated": False,
+                    "is_video": False,
+                    "type": "regular",
+                },
+            }
+        }
+    )
     reply = (await running.api.wait_for_messages(USER, 1))[-1]
     assert "nur Textnachrichten" in (reply.text or "")
 
@@ -182,10 +201,17 @@ async def test_group_chat_gets_hint_and_nothing_is_logged(running: RunningBot) -
 
 async def test_edited_message_is_not_answered_again(running: RunningBot) -> None:
     reply = await running.ask("Gleitzeit")
-    running.api.send_update({"edited_message": {**reply.message, "message_id": 1,
-                                                "from": {"id": USER, "is_bot": False,
-                                                         "first_name": "T"},
-                                                "text": "Gleitzeit?", "edit_date": 1}})
+    running.api.send_update(
+        {
+            "edited_message": {
+                **reply.message,
+                "message_id": 1,
+                "from": {"id": USER, "is_bot": False, "first_name": "T"},
+                "text": "Gleitzeit?",
+                "edit_date": 1,
+            }
+        }
+    )
     await asyncio.sleep(0.3)
     assert len(running.api.messages(USER)) == 1
 
@@ -210,9 +236,11 @@ async def test_team_commands_are_refused_to_others(running: RunningBot) -> None:
 
 
 async def test_hot_reload_with_broken_file_keeps_serving_and_tells_team(
-        running: RunningBot) -> None:
-    (running.kb_dir / "massnahmen.yaml").write_text("massnahmen: [\n  - id: kaputt",
-                                                    encoding="utf-8")
+    running: RunningBot,
+) -> None:
+    (running.kb_dir / "massnahmen.yaml").write_text(
+        "massnahmen: [\n  - id: kaputt", encoding="utf-8"
+    )
     reply = await running.ask("/neuladen", user=TEAM)
     assert "fehlerhaft" in (reply.text or "") and "massnahmen.yaml" in (reply.text or "")
     answer = await running.ask("Spielekoffer")
@@ -223,3 +251,42 @@ def _json_list(value: Any) -> list[Any]:
     import json
 
     return json.loads(value) if isinstance(value, str) else list(value)
+
+
+async def test_team_gets_statistics_with_chart_and_gaps_with_ignore_button(
+    running: RunningBot,
+) -> None:
+    await running.ask("Reisepass beantragen")
+    await running.ask("Reisepass beantragen bitte")
+    stats = await running.ask("/statistik", user=TEAM)
+    photos = [m for m in running.api.messages(TEAM) if m.method == "sendPhoto"]
+    if not photos:
+        await running.api.wait_for_messages(TEAM, 2)
+        photos = [m for m in running.api.messages(TEAM) if m.method == "sendPhoto"]
+    assert "Fragen" in (stats.text or "") or photos
+    assert len(photos) == 1
+    assert (running.api.file_bytes(photos[0].message["photo"][-1]["file_id"]) or b"").startswith(
+        b"\x89PNG"
+    )
+    gaps = await running.ask("/luecken", user=TEAM)
+    assert "Reisepass" in (gaps.text or "")
+    ignore = button(gaps, "🙈")
+    running.api.send_callback(TEAM, ignore, gaps.message_id)
+    for _ in range(50):
+        if any(c.params.get("text") == "Gruppe ausgeblendet"
+               for c in running.api.calls("answerCallbackQuery")):
+            break
+        await asyncio.sleep(0.05)
+    again = await running.ask("/luecken", user=TEAM)
+    assert "Reisepass" not in (again.text or "")
+
+
+async def test_non_team_cannot_press_ignore_buttons(running: RunningBot) -> None:
+    menu = await running.ask("/themen")
+    running.api.send_callback(USER, "x|0123456789", menu.message_id, check_button=False)
+    for _ in range(50):
+        answers = running.api.calls("answerCallbackQuery")
+        if answers:
+            break
+        await asyncio.sleep(0.05)
+    assert answers[-1].params.get("text") == "Menü veraltet"

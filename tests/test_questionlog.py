@@ -1,0 +1,481 @@
+"""Question log: privacy of the stored bytes, deletion, retention and write failures."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import sqlite3
+import stat
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from sqlite_utils import Database
+
+from bot import logschema
+from bot.questionlog import QuestionLog, load_or_create_secret, secret_path
+
+SECRET = b"k" * 32
+USER = 987654321
+OTHER = 123454321
+DAY = date(2025, 3, 3)
+
+
+class Clock:
+    """Settable "today" for retention tests."""
+
+    def __init__(self, day: date = DAY) -> None:
+        self.day = day
+
+    def __call__(self) -> date:
+        return self.day
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "log" / "fragen.db"
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def make_log(db_path: Path, clock: Clock) -> Iterator[Callable[..., QuestionLog]]:
+    logs: list[QuestionLog] = []
+
+    def make(**kwargs: object) -> QuestionLog:
+        kwargs.setdefault("today", clock)
+        log = QuestionLog(db_path, kwargs.pop("secret", SECRET), **kwargs)  # type: ignore[arg-type]
+        logs.append(log)
+        return log
+
+    yield make
+    for log in logs:
+        log.close()
+
+
+class Trouble:
+    """Makes every new connection of the log fail to write, like a read-only or full disk."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.pragma: str | None = None
+        original = logschema.connect
+
+        def connect(path: Path, *, busy_timeout_ms: int) -> Database:
+            db = original(path, busy_timeout_ms=busy_timeout_ms)
+            if self.pragma:
+                db.conn.execute(self.pragma)
+            return db
+
+        monkeypatch.setattr(logschema, "connect", connect)
+
+
+def ask(log: QuestionLog, text: str = "Wie beantrage ich Elternzeit?", *,
+        user: int | None = USER, outcome: str = "answered") -> str:  # fmt: skip
+    return log.record(
+        question=text, outcome=outcome, entry_id="elternzeit" if outcome == "answered" else None,
+        topic="familie", score=0.81, kb_version="2025-03-01", channel="telegram", user_id=user,
+    )  # fmt: skip
+
+
+def file_bytes(db_path: Path) -> bytes:
+    return b"".join(
+        Path(str(db_path) + suffix).read_bytes()
+        for suffix in ("", "-wal", "-shm")
+        if Path(str(db_path) + suffix).exists()
+    )
+
+
+def rows(db_path: Path, sql: str = "SELECT * FROM questions ORDER BY rowid") -> list[dict]:
+    conn = sqlite3.connect(db_path)
+    conn.row_factory = sqlite3.Row
+    try:
+        return [dict(r) for r in conn.execute(sql)]
+    finally:
+        conn.close()
+
+
+# -- what is stored ---------------------------------------------------------------------
+
+
+def test_stores_minimal_row_with_keyed_pseudonym(make_log, db_path: Path) -> None:
+    log = make_log()
+    qid = ask(log, "Ich bin Erika, erika.m@example.de, wie beantrage ich Elternzeit?")
+    assert re.fullmatch(r"[A-Za-z0-9_-]{1,12}", qid)
+    log.flush()
+    (row,) = rows(db_path)
+    assert row["id"] == qid
+    assert row["day"] == DAY.isoformat()
+    assert row["question"] == "Ich bin Erika, [E-MAIL], wie beantrage ich Elternzeit?"
+    assert (row["outcome"], row["entry_id"], row["topic"]) == ("answered", "elternzeit", "familie")
+    assert row["score"] == pytest.approx(0.81)
+    assert (row["kb_version"], row["channel"]) == ("2025-03-01", "telegram")
+    assert (row["feedback"], row["chosen_entry"], row["gap"]) == (None, None, 0)
+    assert re.fullmatch(r"[0-9a-f]{64}", row["pseudonym"])
+    assert row["pseudonym"] != hashlib.sha256(str(USER).encode()).hexdigest()
+    assert set(row) == {
+        "id", "day", "question", "outcome", "entry_id", "topic", "score", "kb_version",
+        "channel", "feedback", "chosen_entry", "gap", "pseudonym",
+    }  # fmt: skip
+
+
+def test_file_never_contains_user_id_name_or_plain_hash(make_log, db_path: Path) -> None:
+    log = make_log()
+    for i in range(50):
+        ask(log, f"Frage Nummer {i} zur Elternzeit")
+    # The name and @username reach the log only if typed into the question (the bot passes
+    # neither); redaction removes them there too.
+    ask(log, "Hallo, hier ist Erika Mustermann (@erika_m), Tel. 0221/123456. Gruß Erika",
+        user=USER)  # fmt: skip
+    log.flush()
+    data = file_bytes(db_path)
+    assert Path(str(db_path) + "-wal").exists()
+    for secret in (str(USER), "Erika", "Mustermann", "erika_m", "0221/123456", "123456"):
+        assert secret.encode() not in data
+    for plain in (hashlib.sha256(str(USER).encode()).hexdigest(),
+                  hashlib.md5(str(USER).encode()).hexdigest()):  # fmt: skip
+        assert plain.encode() not in data
+
+
+def test_pseudonym_depends_on_secret(tmp_path: Path) -> None:
+    pseudonyms = []
+    for name, secret in (("a.db", b"a" * 32), ("b.db", b"b" * 32)):
+        log = QuestionLog(tmp_path / name, secret, today=Clock())
+        ask(log)
+        log.close()
+        pseudonyms.append(rows(tmp_path / name)[0]["pseudonym"])
+    assert pseudonyms[0] != pseudonyms[1]
+
+
+def test_terminal_questions_have_no_pseudonym(make_log, db_path: Path) -> None:
+    log = make_log()
+    ask(log, user=None)
+    log.flush()
+    assert rows(db_path)[0]["pseudonym"] is None
+
+
+def test_invalid_values_never_raise(make_log, db_path: Path) -> None:
+    log = make_log()
+    log.record(question="x" * 10_000, outcome="weird", entry_id="e" * 500, topic=None,
+               score=float("nan"), kb_version="", channel="telegram", user_id=1)  # fmt: skip
+    log.feedback("not a valid id!!", True)
+    log.choice("", None)
+    log.flush()
+    (row,) = rows(db_path)
+    assert row["outcome"] == "failed"
+    assert len(row["question"]) <= 500
+    assert len(row["entry_id"]) <= 100
+    assert row["score"] is None
+
+
+def test_schema_version_1(make_log, db_path: Path) -> None:
+    make_log().flush()
+    conn = sqlite3.connect(db_path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"questions", "daily_counts", "ignored_groups", "log_meta"} <= tables
+    conn.close()
+
+
+# -- feedback and choices ---------------------------------------------------------------
+
+
+def test_feedback_and_choice(make_log, db_path: Path) -> None:
+    log = make_log()
+    helpful = ask(log)
+    ambiguous = ask(log, "Teilzeit?", outcome="ambiguous")
+    nothing = ask(log, "Hund im Büro?", outcome="ambiguous")
+    log.feedback(helpful, False)
+    log.feedback(helpful, True)  # the last click wins
+    log.choice(ambiguous, "teilzeit")
+    log.choice(nothing, None)
+    log.feedback("unbekannt123", True)  # unknown ids are ignored
+    log.flush()
+    stored = {r["id"]: r for r in rows(db_path)}
+    assert stored[helpful]["feedback"] == 1
+    assert (stored[ambiguous]["chosen_entry"], stored[ambiguous]["gap"]) == ("teilzeit", 0)
+    assert (stored[nothing]["chosen_entry"], stored[nothing]["gap"]) == (None, 1)
+
+
+# -- forget -----------------------------------------------------------------------------
+
+
+def test_forget_removes_only_the_callers_rows(make_log, db_path: Path) -> None:
+    log = make_log()
+    for i in range(3):
+        ask(log, f"Meine geheime Frage {i} zur Pflege", user=USER)
+    ask(log, "Frage der Kollegin zur Teilzeit", user=OTHER)
+    ask(log, "Frage aus dem Terminal", user=None)
+    log.flush()
+    assert log.forget(USER) == 3
+    remaining = rows(db_path)
+    assert [r["question"] for r in remaining] == [
+        "Frage der Kollegin zur Teilzeit", "Frage aus dem Terminal",
+    ]  # fmt: skip
+    assert b"geheime Frage" not in file_bytes(db_path)
+    assert log.forget(USER) == 0
+
+
+def test_forget_includes_queued_rows(make_log, db_path: Path, monkeypatch) -> None:
+    trouble = Trouble(monkeypatch)
+    trouble.pragma = "PRAGMA query_only=ON"
+    log = make_log()
+    ask(log, user=USER)
+    ask(log, user=OTHER)
+    assert log.pending == 2
+    assert log.forget(USER) == 1
+    trouble.pragma = None
+    log.flush()
+    assert len(rows(db_path)) == 1
+
+
+def test_forget_while_unwritable_is_retried(make_log, db_path: Path, monkeypatch) -> None:
+    log = make_log()
+    ask(log, "Alte Frage zur Pflege", user=USER)
+    log.flush()
+    trouble = Trouble(monkeypatch)
+    trouble.pragma = "PRAGMA query_only=ON"
+    log.close()  # new connection gets the trouble
+    assert log.forget(USER) == 1  # counted from the file, deletion queued
+    assert log.pending == 1
+    trouble.pragma = None
+    log.flush()
+    assert rows(db_path) == []
+    assert b"Alte Frage" not in file_bytes(db_path)
+
+
+# -- retention --------------------------------------------------------------------------
+
+
+def test_purge_keeps_counts_and_removes_texts(make_log, db_path: Path, clock: Clock) -> None:
+    log = make_log(retention_days=90)
+    old = [ask(log, f"Uralte Frage {i} zur Kinderbetreuung") for i in range(6)]
+    log.feedback(old[0], True)
+    log.feedback(old[1], False)
+    ask(log, "Uralte Frage ohne Antwort", outcome="unknown")
+    gap = ask(log, "Uralte Rückfrage", outcome="ambiguous")
+    log.choice(gap, None)
+    clock.day = DAY + timedelta(days=60)
+    ask(log, "Neuere Frage zur Gleitzeit")
+    log.flush()
+    clock.day = DAY + timedelta(days=91)
+
+    assert log.purge() == 8
+    assert [r["question"] for r in rows(db_path)] == ["Neuere Frage zur Gleitzeit"]
+    data = file_bytes(db_path)
+    assert b"Uralte" not in data
+    assert b"Kinderbetreuung" not in data
+    counts = rows(db_path, "SELECT * FROM daily_counts ORDER BY outcome, entry_id")
+    assert [
+        (c["day"], c["outcome"], c["entry_id"], c["questions"], c["helpful"], c["unhelpful"],
+         c["gaps"]) for c in counts
+    ] == [
+        (DAY.isoformat(), "ambiguous", "", 1, 0, 0, 1),
+        (DAY.isoformat(), "answered", "elternzeit", 6, 1, 1, 0),
+        (DAY.isoformat(), "unknown", "", 1, 0, 0, 0),
+    ]  # fmt: skip
+    assert "pseudonym" not in counts[0]
+
+    assert log.purge() == 0  # idempotent
+    assert rows(db_path, "SELECT * FROM daily_counts ORDER BY outcome, entry_id") == counts
+
+
+def test_retention_applies_without_explicit_purge(make_log, db_path: Path, clock: Clock) -> None:
+    log = make_log(retention_days=30)
+    ask(log, "Vergessene alte Frage")
+    clock.day = DAY + timedelta(days=31)
+    ask(log, "Heutige Frage")
+    assert [r["question"] for r in rows(db_path)] == ["Heutige Frage"]
+
+
+# -- write failures ---------------------------------------------------------------------
+
+
+def test_read_only_database_queues_and_recovers(make_log, db_path: Path, monkeypatch) -> None:
+    make_log().close()
+    trouble = Trouble(monkeypatch)
+    trouble.pragma = "PRAGMA query_only=ON"
+    log = make_log()
+    first = ask(log, "Frage während Störung 1")
+    second = ask(log, "Frage während Störung 2", outcome="ambiguous")
+    log.feedback(first, True)
+    log.choice(second, None)
+    assert log.pending == 2
+    assert log.flush() == 0
+    assert log.last_error
+    assert rows(db_path) == []
+
+    trouble.pragma = None
+    assert log.flush() == 2
+    assert log.pending == 0
+    assert log.last_error is None
+    stored = {r["id"]: r for r in rows(db_path)}
+    assert stored[first]["feedback"] == 1
+    assert stored[second]["gap"] == 1
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores file permissions")
+def test_read_only_file_permissions(make_log, db_path: Path) -> None:
+    make_log().close()
+    for suffix in ("", "-wal", "-shm"):
+        target = Path(str(db_path) + suffix)
+        if target.exists():
+            target.chmod(0o444)
+    log = make_log()
+    ask(log)
+    assert log.pending == 1
+    for suffix in ("", "-wal", "-shm"):
+        target = Path(str(db_path) + suffix)
+        if target.exists():
+            target.chmod(0o644)
+    assert log.flush() == 1
+
+
+def test_disk_full_queues_and_recovers(make_log, db_path: Path, monkeypatch) -> None:
+    log = make_log()
+    ask(log)
+    log.flush()
+    pages = rows(db_path, "PRAGMA page_count")[0]["page_count"]
+    trouble = Trouble(monkeypatch)
+    trouble.pragma = f"PRAGMA max_page_count={pages}"
+    log.close()
+    for i in range(200):
+        ask(log, f"Lange Frage {i} " + "zur Vereinbarkeit von Familie und Beruf " * 8)
+    assert log.pending > 0
+    assert "full" in (log.last_error or "")
+    trouble.pragma = None
+    log.flush()
+    assert log.pending == 0
+    assert len(rows(db_path)) == 201
+
+
+def test_locked_database_does_not_block_or_lose_rows(make_log, db_path: Path) -> None:
+    log = make_log(busy_timeout_ms=50)
+    ask(log)
+    blocker = sqlite3.connect(db_path, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    started = time.perf_counter()
+    ids = [ask(log, f"Frage {i} während Sperre") for i in range(20)]
+    elapsed = time.perf_counter() - started
+    assert elapsed < 1.0  # one busy timeout, then back-off instead of waiting per row
+    assert log.pending == 20
+    log.feedback(ids[0], False)
+    blocker.execute("ROLLBACK")
+    blocker.close()
+    assert log.flush() == 20
+    stored = {r["id"]: r for r in rows(db_path)}
+    assert len(stored) == 21
+    assert stored[ids[0]]["feedback"] == 0
+
+
+def test_feedback_for_written_row_waits_when_unwritable(make_log, db_path, monkeypatch) -> None:
+    log = make_log()
+    qid = ask(log)
+    log.flush()
+    trouble = Trouble(monkeypatch)
+    trouble.pragma = "PRAGMA query_only=ON"
+    log.close()
+    log.feedback(qid, True)
+    assert log.pending == 1
+    trouble.pragma = None
+    log.flush()
+    assert rows(db_path)[0]["feedback"] == 1
+
+
+def test_bounded_queue_counts_dropped_rows(make_log, db_path: Path, monkeypatch) -> None:
+    trouble = Trouble(monkeypatch)
+    trouble.pragma = "PRAGMA query_only=ON"
+    log = make_log(max_pending=5)
+    for i in range(8):
+        ask(log, f"Frage {i}")
+    assert (log.pending, log.dropped) == (5, 3)
+    trouble.pragma = None
+    assert log.flush() == 5
+    assert [r["question"] for r in rows(db_path)] == [f"Frage {i}" for i in range(3, 8)]
+    assert rows(db_path, "SELECT value FROM log_meta WHERE key='dropped_rows'") == [{"value": 3}]
+
+
+def test_close_counts_rows_it_could_not_write(make_log, monkeypatch) -> None:
+    trouble = Trouble(monkeypatch)
+    trouble.pragma = "PRAGMA query_only=ON"
+    log = make_log()
+    ask(log)
+    log.close()
+    assert (log.pending, log.dropped) == (0, 1)
+
+
+def test_reader_does_not_block_writer(make_log, db_path: Path) -> None:
+    from bot.report import build_report
+
+    log = make_log(busy_timeout_ms=50)
+    ask(log)
+    reader = sqlite3.connect(db_path, isolation_level=None)
+    reader.execute("BEGIN")
+    assert reader.execute("SELECT COUNT(*) FROM questions").fetchone()[0] == 1
+    reports: list[str] = []
+
+    def report() -> None:
+        for _ in range(3):
+            reports.append(build_report(db_path))
+
+    thread = threading.Thread(target=report)
+    thread.start()
+    started = time.perf_counter()
+    for i in range(300):
+        ask(log, f"Frage {i} beim Lesen")
+    elapsed = time.perf_counter() - started
+    thread.join()
+    assert log.pending == 0
+    assert elapsed < 3.0
+    assert reader.execute("SELECT COUNT(*) FROM questions").fetchone()[0] == 1  # snapshot
+    reader.execute("COMMIT")
+    assert reader.execute("SELECT COUNT(*) FROM questions").fetchone()[0] == 301
+    reader.close()
+    assert len(reports) == 3
+
+
+def test_unopenable_path_does_not_raise(tmp_path: Path) -> None:
+    blocker = tmp_path / "datei"
+    blocker.write_text("kein Ordner")
+    log = QuestionLog(blocker / "fragen.db", SECRET)
+    qid = ask(log)
+    assert qid
+    assert log.pending == 1
+    assert log.forget(USER) == 1
+    log.close()
+
+
+# -- secret -----------------------------------------------------------------------------
+
+
+def test_secret_file_created_once_private(db_path: Path) -> None:
+    first = load_or_create_secret(db_path, None)
+    second = load_or_create_secret(db_path, "")
+    assert first == second
+    assert len(first) == 32
+    key = secret_path(db_path)
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    assert list(key.parent.glob("*.tmp")) == []
+
+
+def test_secret_from_environment(db_path: Path) -> None:
+    assert load_or_create_secret(db_path, "ab" * 32) == bytes.fromhex("ab" * 32)
+    phrase = "ein langer geheimer Satz für die Pseudonyme"
+    assert load_or_create_secret(db_path, phrase) == phrase.encode()
+    assert not secret_path(db_path).exists()
+    with pytest.raises(ValueError, match="zu kurz"):
+        load_or_create_secret(db_path, "kurz")
+
+
+def test_damaged_secret_file_is_an_error(db_path: Path) -> None:
+    db_path.parent.mkdir(parents=True)
+    secret_path(db_path).write_text("kaputt")
+    with pytest.raises(ValueError, match="beschädigt"):
+        load_or_create_secret(db_path, None)
