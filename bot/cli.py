@@ -30,6 +30,11 @@ db_option = click.option(
 
 
 def settings_for(kb: Path | None = None, db: Path | None = None) -> Settings:
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:  # `python -m bot --kb X ask …` means the same as `ask --kb X`
+        root = ctx.find_root().params
+        kb = kb if kb is not None else root.get("kb")
+        db = db if db is not None else root.get("db")
     try:
         return load_settings().with_overrides(kb=kb, db=db)
     except ConfigError as exc:
@@ -234,7 +239,7 @@ def ask(question: str | None, as_json: bool, kb: Path | None) -> None:
     from bot.terminal import render
 
     snapshot = open_library(settings_for(kb)).current
-    questions = [question] if question is not None else (line.rstrip("\n") for line in sys.stdin)
+    questions = [question] if question is not None else (line.rstrip("\r\n") for line in sys.stdin)
     conversation = Conversation(lambda: snapshot, None, channel="terminal")
     for q in questions:
         if as_json:

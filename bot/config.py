@@ -49,7 +49,7 @@ def read_dotenv(path: Path) -> dict[str, str]:
     """Parse KEY=VALUE lines; comments, blank lines and quotes as in common .env files."""
     values: dict[str, str] = {}
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = path.read_text(encoding="utf-8-sig").splitlines()  # -sig: Windows editors
     except (OSError, UnicodeDecodeError):
         return values
     for line in lines:

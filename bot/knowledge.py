@@ -376,7 +376,10 @@ def _check_fields(name: str, what: str, item: LineDict, schema: Schema, col: _Co
                       f"{what}: unbekanntes Feld '{key}'{_suggest(key, schema)}")
             ok = False
             continue
-        problem = schema[key][0](value)
+        check, required = schema[key]
+        problem = check(value)
+        if problem is None and required and isinstance(value, list) and not value:
+            problem = "darf nicht leer sein"
         if problem:
             col.error(name, item.key_lines[key], f"{what}: Feld '{key}' {problem}")
             ok = False

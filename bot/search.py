@@ -39,6 +39,8 @@ ANSWER_MIN = 0.55 # below: never answered outright
 UNKNOWN_BELOW = 0.42 # below: unknown
 CLOSE_RATIO = 0.9  # candidates within this ratio of the best are "about equal"
 MAX_CHOICES = 3
+MAX_WORD = 40  # longer "words" are treated as unknown without compound or typo search
+MAX_TERMS = 64  # a 4096-character message is judged by its first 64 content words
 CANDIDATES = 25
 
 
@@ -175,7 +177,7 @@ class SearchIndex:
             return ranked
         seen = {m.entry.id for m in ranked}
         floor = min((m.score for m in ranked), default=0.1)
-        found = process.extract(fold(question), self._titles, scorer=fuzz.WRatio,
+        found = process.extract(fold(question[:200]), self._titles, scorer=fuzz.WRatio,
                                 limit=want + len(seen))
         extra = [
             Match(self._entries[i], round(min(floor, 0.1) * score / 100, 4))
@@ -185,7 +187,8 @@ class SearchIndex:
         return ranked + extra[: want - len(ranked)]
 
     def _rank(self, question: str, limit: int) -> list[Match]:
-        query = [qt for qt in map(self._query_term, terms(question)) if qt is not None]
+        words = terms(question)[:MAX_TERMS]
+        query = [qt for qt in map(self._query_term, words) if qt is not None]
         if not any(qt.readings and not qt.generic for qt in query):
             return []  # nothing but unknown or request words: no subject to answer about
         # Words the knowledge base has never seen count against every entry, but less than
@@ -203,7 +206,7 @@ class SearchIndex:
         if not coverage:
             return []
         top = sorted(coverage.items(), key=lambda kv: -kv[1])[:CANDIDATES]
-        phrase = self._phrase_similarity(" ".join(terms(question)), [i for i, _ in top])
+        phrase = self._phrase_similarity(" ".join(words), [i for i, _ in top])
         scored = [(idx, _blend(_confidence(cov, cov * total), phrase.get(idx, 0.0)))
                   for idx, cov in top]
         scored.sort(key=lambda kv: (-kv[1], kv[0]))
@@ -230,6 +233,9 @@ class SearchIndex:
         return result
 
     def _expand(self, term: str) -> _QueryTerm | None:
+        if len(term) > MAX_WORD:
+            # No German word is this long; splitting it would cost quadratic time for nothing.
+            return _QueryTerm(self._unknown_weight, ())
         if term in self._vocab_set:
             return _QueryTerm(self._weight(term), (((term, 1.0),),), term in GENERIC_TERMS)
         readings: list[tuple[tuple[str, float], ...]] = []
