@@ -40,6 +40,7 @@ UNKNOWN_BELOW = 0.42 # below: unknown
 CLOSE_RATIO = 0.9  # candidates within this ratio of the best are "about equal"
 MAX_CHOICES = 3
 MAX_WORD = 40  # longer "words" are treated as unknown without compound or typo search
+SHORT_QUERY = 2  # content words up to which an unknown word counts in full
 MAX_TERMS = 64  # a 4096-character message is judged by its first 64 content words
 CANDIDATES = 25
 
@@ -193,6 +194,10 @@ class SearchIndex:
             return []  # nothing but unknown or request words: no subject to answer about
         # Words the knowledge base has never seen count against every entry, but less than
         # known ones: in chatty questions many of them are incidental ("Nachbarin", "Syrien").
+        if len(query) <= SHORT_QUERY:
+            # In a question of two or three words an unknown word is the subject, not noise:
+            # "Kita-Gebühren", "VPN im Homeoffice", "Wetter morgen".
+            query = [qt if qt.readings else _QueryTerm(self._unknown_weight, ()) for qt in query]
         total = sum(qt.weight for qt in query)
         coverage: dict[int, float] = defaultdict(float)
         for qt in query:
