@@ -292,13 +292,10 @@ async def notify_team(application: Application[Any, Any, Any, Any, Any, Any],
             logger.warning("Team-Nachricht nicht zustellbar: %s", type(exc).__name__)
 
 
-def run_bot(settings: Settings, *, webhook_url: str | None = None,
+def run_bot(settings: Settings, library: Library, *, webhook_url: str | None = None,
             listen: tuple[str, int] | None = None) -> None:
     """Long polling (or a webhook) until SIGINT/SIGTERM; pending updates are kept."""
     configure_logging(settings.token)
-    library, problems = Library.open(settings.knowledge_dir)
-    if library is None:
-        raise SystemExit("Die Wissensbasis ist fehlerhaft:\n" + "\n".join(map(str, problems)))
     lock = InstanceLock(lock_path(settings.database))
     try:
         lock.acquire()

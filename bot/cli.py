@@ -122,8 +122,8 @@ def run(kb: Path | None, db: Path | None, webhook: str | None, listen: str | Non
     if webhook is not None and not webhook.startswith("https://"):
         raise Fehler("--webhook muss eine https://-Adresse sein.")
     address = _listen(listen) if listen else None
-    open_library(settings)  # fail before connecting when the knowledge base is broken
-    run_bot(settings, webhook_url=webhook, listen=address)
+    library = open_library(settings)  # fail before connecting when the knowledge base is broken
+    run_bot(settings, library, webhook_url=webhook, listen=address)
 
 
 def _listen(value: str) -> tuple[str, int]:

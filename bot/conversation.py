@@ -193,7 +193,7 @@ class Conversation:
         if kind is not None:
             self._record(question, "smalltalk", None, snap, user_id)
             return [Reply(smalltalk.REPLIES[kind])]
-        result = snap.index.search(question)
+        result = snap.index.search(question, pad=False)
         best = result.best
         qid = self._record(question, result.outcome, best.entry if best else None, snap, user_id,
                            best.score if best else None)

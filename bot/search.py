@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
@@ -155,17 +156,25 @@ class SearchIndex:
 
     # --- querying ---------------------------------------------------------------------------
 
-    def search(self, question: str, *, limit: int = 5) -> SearchResult:
-        """Rank entries for a question and decide answered / ambiguous / unknown."""
+    def search(self, question: str, *, limit: int = 5, pad: bool = True) -> SearchResult:
+        """Rank entries for a question and decide answered / ambiguous / unknown.
+
+        ``pad=False`` skips filling the list with the nearest titles when fewer entries
+        matched: the chat never shows them, so its hot path need not pay for them.
+        """
         for ref in refs_in(question):
             entry = self.kb.by_ref.get(ref)
             if entry is not None:
                 rest = [m for m in self._rank(question, limit) if m.entry.id != entry.id]
-                ranked = self._pad(question, [Match(entry, 1.0), *rest[: limit - 1]], limit)
+                ranked = [Match(entry, 1.0), *rest[: limit - 1]]
+                if pad:
+                    ranked = self._pad(question, ranked, limit)
                 return SearchResult(question, "answered", tuple(ranked))
         ranked = self._rank(question, limit)
         outcome = self._decide(ranked)
-        return SearchResult(question, outcome, tuple(self._pad(question, ranked, limit)))
+        if pad:
+            ranked = self._pad(question, ranked, limit)
+        return SearchResult(question, outcome, tuple(ranked))
 
     def _pad(self, question: str, ranked: list[Match], limit: int) -> list[Match]:
         """Fill up to ``limit`` with the nearest titles, scored below anything that matched.
@@ -272,16 +281,17 @@ class SearchIndex:
         return [(v, float(s) ** 2) for v, s, _ in found if v[0] == term[0] or s >= 0.85]
 
     def _phrase_similarity(self, query: str, candidates: Iterable[int]) -> dict[int, float]:
-        ids = [p for idx in candidates for p in self._phrases_of[idx]]
-        if not ids or not query:
+        owners = [idx for idx in candidates if self._phrases_of[idx]]
+        if not owners or not query:
             return {}
-        choices = [self._phrases[p] for p in ids]
-        scores = process.cdist([query], choices, scorer=fuzz.token_sort_ratio)[0]
-        best: dict[int, float] = {}
-        for p, score in zip(ids, scores, strict=True):
-            owner = self._phrase_owner[p]
-            best[owner] = max(best.get(owner, 0.0), float(score) / 100)
-        return best
+        # Each entry's phrases are stored contiguously, so one cdist call and one
+        # reduceat give every candidate's best phrase without a Python loop over scores.
+        ids = [p for idx in owners for p in self._phrases_of[idx]]
+        starts = np.cumsum([0] + [len(self._phrases_of[idx]) for idx in owners[:-1]])
+        scores = process.cdist([query], [self._phrases[p] for p in ids],
+                               scorer=fuzz.token_sort_ratio, dtype=np.uint8)[0]
+        best = np.maximum.reduceat(scores, starts)
+        return {idx: float(b) / 100 for idx, b in zip(owners, best, strict=True)}
 
     def _decide(self, ranked: list[Match]) -> Outcome:
         if not ranked or ranked[0].score < UNKNOWN_BELOW:
