@@ -243,6 +243,7 @@ class Scenario:
     seconds: float
     rate_limit: int | None = None  # BOT_RATE_LIMIT for vereinbar
     offered: float | None = None  # messages per second; None: capacity mode (keep a backlog)
+    question_log: bool = True  # BOT_QUESTION_LOG for vereinbar
 
 
 @dataclass
@@ -353,6 +354,7 @@ def bot_env(scenario: Scenario, server: dict[str, Any], workdir: Path) -> dict[s
         BOT_RATE_LIMIT=str(scenario.rate_limit or 0),
         BOT_USER_RATE=str(USER_RATE),
         BOT_KNOWLEDGE_DIR=KNOWLEDGE_DIR,
+        BOT_QUESTION_LOG="1" if scenario.question_log else "0",
     )
     if scenario.bot == "floor-aiohttp":
         env["FLOOR_TRANSPORT"] = "aiohttp"
@@ -607,7 +609,7 @@ def run_scenario(procs: Processes, scenario: Scenario, questions: list[str],
         result.get_updates = (stats["get_updates_calls"], stats["updates_delivered"],
                               stats["max_batch"])
         analyse(result, log, run, pool, calibration if scenario.bot == "vereinbar" else None)
-        if scenario.bot == "vereinbar":
+        if scenario.bot == "vereinbar" and scenario.question_log:
             result.log_rows = count_rows(workdir / "log.db")
             result.rows_expected = answered_questions(log, control.texts)
     except Failure as exc:
@@ -780,17 +782,20 @@ def scenarios(args: argparse.Namespace) -> list[Scenario]:
                  rate_limit=0),
         Scenario("capped", "vereinbar, default cap", "vereinbar", 200, args.seconds,
                  rate_limit=30, offered=args.rate),
+        Scenario("nolog", "vereinbar, cap lifted, log off", "vereinbar", 200, args.seconds,
+                 rate_limit=0, question_log=False),
     ]
     if args.users:
         all_.append(Scenario("soak", f"soak: {args.users:,} users, cap lifted", "vereinbar",
                              args.users, args.seconds, rate_limit=0))
-    wanted = {"floor", "lifted", "capped", "soak"}  # floor-aiohttp only when asked for
+    wanted = {"floor", "lifted", "nolog", "capped", "soak"}  # floor-aiohttp only when asked
     if args.only:
         wanted = {k.strip() for k in args.only.split(",") if k.strip()}
         unknown = wanted - {s.key for s in all_}
         if unknown:
             raise SystemExit(f"--only: unknown scenario(s) {sorted(unknown)} "
-                             "(floor, floor-aiohttp, lifted, capped, soak; soak needs --users)")
+                             "(floor, floor-aiohttp, lifted, nolog, capped, soak; soak needs "
+                             "--users)")
     return [s for s in all_ if s.key in wanted]
 
 
@@ -805,7 +810,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help="add the soak scenario with this many users (e.g. 1000)")
     parser.add_argument("--only", default=None,
                         help="comma-separated scenarios to run: floor, floor-aiohttp, lifted, "
-                             "capped, soak (default: all but floor-aiohttp)")
+                             "nolog, capped, soak (default: all but floor-aiohttp)")
     parser.add_argument("--drain-timeout", type=float, default=120.0,
                         help="longest wait for the last answers after the load stops")
     parser.add_argument("--markdown", type=Path, default=None, help="also write a table here")

@@ -120,6 +120,9 @@ def configure_logging(token: str | None) -> None:
 
 def open_log(settings: Settings) -> QuestionLog | None:
     """The question log is essential but not vital: without it the bot still answers."""
+    if not settings.question_log:
+        logger.info("Frageprotokoll abgeschaltet (BOT_QUESTION_LOG=0)")
+        return None
     try:
         settings.database.parent.mkdir(parents=True, exist_ok=True)
         secret = load_or_create_secret(settings.database, settings.log_secret)
@@ -251,7 +254,7 @@ def _heartbeat(services: Services) -> None:
         last_update_at=services.last_update_at,
         log_pending=log.pending if log else None,
         log_dropped=log.dropped if log else None,
-        log_available=log is not None,
+        log_available=log is not None or not services.settings.question_log,
     )
 
 

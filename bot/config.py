@@ -31,6 +31,7 @@ class Settings:
     proxy: str | None = None
     user_rate: int = 20  # messages per user per minute before the bot asks for a pause
     webhook_secret: str | None = None
+    question_log: bool = True  # off only for measurements or deployments without evaluation
 
     def with_overrides(self, *, kb: Path | None = None, db: Path | None = None) -> Settings:
         changes: dict[str, Path] = {}
@@ -96,7 +97,19 @@ def load_settings(environ: Mapping[str, str] | None = None,
         proxy=proxy,
         user_rate=_number("BOT_USER_RATE", get("BOT_USER_RATE"), 20, 1, 10_000),
         webhook_secret=_webhook_secret(get("BOT_WEBHOOK_SECRET")),
+        question_log=_flag("BOT_QUESTION_LOG", get("BOT_QUESTION_LOG"), True),
     )
+
+
+def _flag(name: str, raw: str | None, default: bool) -> bool:
+    if raw is None:
+        return default
+    value = raw.lower()
+    if value in ("1", "ja", "an", "true", "yes", "on"):
+        return True
+    if value in ("0", "nein", "aus", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name}: '{raw}' ist weder 1/ja/an noch 0/nein/aus")
 
 
 def _log_secret(raw: str | None) -> str | None:
