@@ -82,7 +82,8 @@ GENERIC_WORDS = frozenset(
     beantragen antrag antrage formular formulare melden meldung termin termine verlangern
     kundigen schicken einreichen abgeben nehmen frist fristen beginnen anfangen aufhoren
     bekommen erhalten stellen ausfullen unterschreiben prufen anmelden abmelden andern
-    wechseln ablauf dauer kosten kostet zahlen bezahlt geld
+    wechseln ablauf dauer kosten kostet zahlen bezahlt geld erreichen erreiche erreicht
+    kontaktieren anrufen anschreiben sprechen wenden ansprechen
     """.split()
 )
 
@@ -136,7 +137,8 @@ def words(text: str) -> list[str]:
             continue
         if "-" in word:
             parts = [p for p in word.split("-") if p]
-            result.extend(parts)
+            for part in parts:  # "TZ-kompatibel": the abbreviation inside counts too
+                result.extend(EXPANSIONS.get(part, part).split())
             result.append("".join(parts))
         else:
             result.append(word)
