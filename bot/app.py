@@ -31,7 +31,7 @@ from telegram.ext import (
 from bot.config import Settings
 from bot.conversation import Conversation
 from bot.knowledge import Problem
-from bot.library import Library
+from bot.library import Library, fingerprint
 from bot.ops import AlreadyRunning, InstanceLock, lock_path, write_heartbeat
 from bot.questionlog import QuestionLog, load_or_create_secret
 from bot.services import Services, UserRateLimit
@@ -51,6 +51,7 @@ COMMANDS = [
 ]
 ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
 WATCH_SECONDS = 2.0
+SETTLE_SECONDS = 1.0
 PURGE_SECONDS = 24 * 3600
 
 
@@ -91,31 +92,36 @@ def _chat_key(update: object) -> int:
     return 0
 
 
-class TokenFilter(logging.Filter):
-    """Belt and braces: whatever a library logs, the token never reaches a log line."""
+class SafeFormatter(logging.Formatter):
+    """Log lines operators can read and nobody can misuse.
 
-    def __init__(self, token: str) -> None:
-        super().__init__()
+    The token is masked in everything, tracebacks included (libraries put request URLs and
+    the token into exception messages), and expected network trouble is logged as one line
+    instead of a traceback.
+    """
+
+    def __init__(self, token: str | None) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
         self._token = token
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        if self._token:
-            message = record.getMessage()
-            if self._token in message:
-                record.msg = message.replace(self._token, "<TOKEN>")
-                record.args = ()
-        return True
+    def format(self, record: logging.LogRecord) -> str:
+        if record.exc_info and isinstance(record.exc_info[1], TelegramError):
+            error = record.exc_info[1]
+            record = logging.makeLogRecord({**record.__dict__, "exc_info": None,
+                                            "exc_text": None})
+            record.msg = f"{record.getMessage()} ({type(error).__name__})"
+            record.args = ()
+        text = super().format(record)
+        return text.replace(self._token, "<TOKEN>") if self._token else text
 
 
 def configure_logging(token: str | None) -> None:
-    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-                        level=logging.INFO, stream=sys.stderr)
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr)
     # httpx logs every request URL at INFO, and the URL contains the token.
     for noisy in ("httpx", "httpcore", "aiohttp.access", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    if token:
-        for handler in logging.getLogger().handlers:
-            handler.addFilter(TokenFilter(token))
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(SafeFormatter(token))
 
 
 def open_log(settings: Settings) -> QuestionLog | None:
@@ -141,6 +147,8 @@ def build_application(settings: Settings, library: Library,
                                 retention_days=settings.retention_days)
     services = Services(settings, library, conversation, log, UserRateLimit(settings.user_rate))
     rate = settings.rate_limit
+    requests = (AiohttpRequest(connection_pool_size=64, proxy=settings.proxy),
+                AiohttpRequest(connection_pool_size=2, proxy=settings.proxy))
     builder = (
         ApplicationBuilder()
         .token(settings.token)
@@ -150,8 +158,8 @@ def build_application(settings: Settings, library: Library,
         .rate_limiter(AIORateLimiter(overall_max_rate=rate, overall_time_period=1,
                                      group_max_rate=0 if rate == 0 else 20, max_retries=5))
         .concurrent_updates(ChatOrderedProcessor(256))
-        .request(AiohttpRequest(connection_pool_size=64, proxy=settings.proxy))
-        .get_updates_request(AiohttpRequest(connection_pool_size=2, proxy=settings.proxy))
+        .request(requests[0])
+        .get_updates_request(requests[1])
         .post_init(_post_init)
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
@@ -161,6 +169,7 @@ def build_application(settings: Settings, library: Library,
         builder = builder.base_url(base).base_file_url(base.removesuffix("/bot") + "/file/bot")
     application = builder.build()
     application.bot_data[SERVICES_KEY] = services
+    application.bot_data["requests"] = requests
     register_handlers(application)
     return application
 
@@ -216,6 +225,10 @@ async def _post_stop(application: Application[Any, Any, Any, Any, Any, Any]) -> 
 
 
 async def _post_shutdown(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    # A start that failed (bad token, no network) never initialised the bot, so
+    # Application.shutdown skipped the HTTP sessions; close them here (idempotent).
+    for request in application.bot_data.get("requests", ()):
+        await request.shutdown()
     log = _services(application).log
     if log is not None:
         await asyncio.to_thread(log.close)
@@ -231,7 +244,7 @@ async def _maintenance(application: Application[Any, Any, Any, Any, Any, Any],
                 removed = await asyncio.to_thread(services.log.purge)
                 last_purge = date.today()
                 logger.info("Aufbewahrungsfrist angewendet: %d Fragetexte gelöscht", removed)
-            if services.library.changed():
+            if services.library.changed() and await _settled(services.library):
                 await reload_knowledge(application, services, notify_ok=False)
             if services.log is not None and services.log.pending:
                 await asyncio.to_thread(services.log.flush)
@@ -241,6 +254,13 @@ async def _maintenance(application: Application[Any, Any, Any, Any, Any, Any],
         except Exception as exc:  # the loop must survive anything a single round hits
             logger.error("Wartung fehlgeschlagen: %s", type(exc).__name__)
         await asyncio.sleep(WATCH_SECONDS)
+
+
+async def _settled(library: Library) -> bool:
+    """Wait until an edit has come to rest, so a save in several steps is checked once."""
+    before = fingerprint(library.directory)
+    await asyncio.sleep(SETTLE_SECONDS)
+    return fingerprint(library.directory) == before
 
 
 def _heartbeat(services: Services) -> None:

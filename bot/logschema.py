@@ -13,12 +13,13 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 QUESTIONS = "questions"
 DAILY = "daily_counts"
 IGNORED = "ignored_groups"
 META = "log_meta"
+HANDLED = "handled_updates"
 
 OUTCOMES = ("answered", "ambiguous", "unknown", "smalltalk", "failed")
 CHANNELS = ("telegram", "terminal")
@@ -141,4 +142,16 @@ def _migrate_v1(db: Database) -> None:
     )
 
 
-_MIGRATIONS: tuple[Callable[[Database], None], ...] = (_migrate_v1,)
+def _migrate_v2(db: Database) -> None:
+    """Ids of handled Telegram updates, so a redelivery after a restart is not answered twice.
+
+    Only the update id and the day: no link to a question row or a person. Kept two days, as
+    Telegram redelivers unconfirmed updates for at most 24 hours.
+    """
+    db[HANDLED].create(  # type: ignore[union-attr]
+        {"update_id": int, "day": str}, pk="update_id", not_null={"day"}, if_not_exists=True
+    )
+    db[HANDLED].create_index(["day"], if_not_exists=True)  # type: ignore[union-attr]
+
+
+_MIGRATIONS: tuple[Callable[[Database], None], ...] = (_migrate_v1, _migrate_v2)

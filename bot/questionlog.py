@@ -67,6 +67,8 @@ ON CONFLICT (day, topic, entry_id, outcome) DO UPDATE SET
     chosen = chosen + excluded.chosen,
     gaps = gaps + excluded.gaps
 """
+_MARK_HANDLED = f"INSERT OR IGNORE INTO {logschema.HANDLED} (update_id, day) VALUES (?, ?)"
+_HANDLED_DAYS = 2  # Telegram redelivers an unconfirmed update for at most 24 hours
 _ADD_DROPPED = (
     f"INSERT INTO {logschema.META} (key, value) VALUES ('dropped_rows', ?) "
     "ON CONFLICT (key) DO UPDATE SET value = value + excluded.value"
@@ -116,6 +118,7 @@ class QuestionLog:
         self._rows: dict[str, Row] = {}
         self._updates: dict[str, Row] = {}
         self._forget: set[str] = set()
+        self._handled: dict[int, None] = {}  # Telegram update ids, oldest first
         self._dropped = 0
         self._dropped_unsaved = 0
         self._needs_checkpoint = False
@@ -183,6 +186,36 @@ class QuestionLog:
             logger.exception("Fragenprotokoll: Löschen der eigenen Fragen fehlgeschlagen")
             return 0
 
+    def mark_handled(self, update_id: int) -> None:
+        """Remember a Telegram update as handled, written with the next flush.
+
+        The id is written in the same transaction as the question row of the same update (the
+        bot marks an update before answering it), so after a restart a redelivered update is
+        recognised exactly when its question was logged. Marks are best effort: the oldest are
+        dropped beyond ``max_pending``, which at worst lets a redelivery be answered again.
+        """
+        try:
+            with self._lock:
+                self._handled[int(update_id)] = None
+                while len(self._handled) > self._max_pending:
+                    del self._handled[next(iter(self._handled))]
+        except Exception:
+            logger.exception("Fragenprotokoll: Update-Kennung konnte nicht vorgemerkt werden")
+
+    def handled_updates(self, limit: int = 10_000) -> list[int]:
+        """The most recently handled update ids (stored or queued), for the start of the bot."""
+        try:
+            with self._lock:
+                conn = self._open().conn
+                stored = [int(r[0]) for r in conn.execute(
+                    f"SELECT update_id FROM {logschema.HANDLED} "
+                    "ORDER BY day DESC, update_id DESC LIMIT ?", (limit,))]
+                return stored[::-1] + list(self._handled)
+        except (OSError, sqlite3.Error) as exc:
+            logger.warning("Fragenprotokoll: erledigte Updates nicht lesbar (%s)", exc)
+            with self._lock:
+                return list(self._handled)
+
     def purge(self) -> int:
         """Apply the retention period; returns the number of question texts deleted.
 
@@ -235,14 +268,15 @@ class QuestionLog:
                 self._rows.clear()
                 self._updates.clear()
                 self._forget.clear()
+                self._handled.clear()
                 self._close_db()
         except Exception:
             logger.exception("Fragenprotokoll: Schließen fehlgeschlagen")
 
     @property
     def pending(self) -> int:
-        """Rows, feedback updates and deletions waiting to be written."""
-        return len(self._rows) + len(self._updates) + len(self._forget)
+        """Rows, feedback updates, deletions and handled update ids waiting to be written."""
+        return len(self._rows) + len(self._updates) + len(self._forget) + len(self._handled)
 
     @property
     def dropped(self) -> int:
@@ -350,12 +384,14 @@ class QuestionLog:
             self._db = None
 
     def _flush_locked(self, *, auto_purge: bool = True) -> int:
-        if not (self._rows or self._updates or self._forget or self._dropped_unsaved):
+        if not (self._rows or self._updates or self._forget or self._handled
+                or self._dropped_unsaved):
             if self._needs_checkpoint:
                 self._checkpoint()
             return 0
         rows = list(self._rows.values())
         forget = sorted(self._forget)
+        handled = list(self._handled)
         try:
             conn = self._open().conn
             _begin(conn)
@@ -374,6 +410,9 @@ class QuestionLog:
                         f"UPDATE {logschema.QUESTIONS} SET {assignments} WHERE id = :id",
                         {**changes, "id": question_id},
                     )
+                if handled:
+                    day = self._today().isoformat()
+                    conn.executemany(_MARK_HANDLED, [(u, day) for u in handled])
                 if self._dropped_unsaved:
                     conn.execute(_ADD_DROPPED, (self._dropped_unsaved,))
                 conn.execute("COMMIT")
@@ -385,6 +424,7 @@ class QuestionLog:
         self._rows.clear()
         self._updates.clear()
         self._forget.clear()
+        self._handled.clear()
         self._dropped_unsaved = 0
         self._recovered()
         if forget:
@@ -409,6 +449,8 @@ class QuestionLog:
                 deleted = conn.execute(
                     f"DELETE FROM {logschema.QUESTIONS} WHERE day < ?", (cutoff,)
                 ).rowcount
+                conn.execute(f"DELETE FROM {logschema.HANDLED} WHERE day < ?",
+                             ((today - timedelta(days=_HANDLED_DAYS)).isoformat(),))
                 conn.execute("COMMIT")
             finally:
                 _rollback(conn)

@@ -86,3 +86,6 @@ def koeln_library() -> Library:
     library, problems = Library.open(DEFAULT_KB)
     assert library is not None, [str(p) for p in problems]
     return library
+
+
+from botharness import running  # noqa: E402,F401  (the running bot fixture)

@@ -3,84 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import pytest
-import sqlite_utils
-from fakebotapi import BotMessage, FakeBotApi
+from botharness import TEAM, USER, RunningBot, button, buttons
 
 from bot import actions
-from bot.app import build_application
-from bot.config import DEFAULT_KB, Settings
-from bot.library import Library
-from bot.questionlog import QuestionLog
-
-USER = 4242
-TEAM = 777
-
-
-@dataclass
-class RunningBot:
-    api: FakeBotApi
-    application: Any
-    log: QuestionLog
-    kb_dir: Path
-    log_path: Path
-
-    async def ask(self, text: str, user: int = USER) -> BotMessage:
-        before = len(self.api.messages(user))
-        self.api.send_text(user, text)
-        return (await self.api.wait_for_messages(user, before + 1))[-1]
-
-    def rows(self) -> list[dict[str, Any]]:
-        """The question log as the team sees it, read from the SQLite file."""
-        self.log.flush()
-        return list(sqlite_utils.Database(self.log_path)["questions"].rows)
-
-    async def click(self, message: BotMessage, data: str, user: int = USER) -> BotMessage:
-        before = len(self.api.messages(user))
-        self.api.send_callback(user, data, message.message_id)
-        return (await self.api.wait_for_messages(user, before + 1))[-1]
-
-
-def buttons(message: BotMessage) -> list[tuple[str, str]]:
-    rows = (message.reply_markup or {}).get("inline_keyboard", [])
-    return [(b["text"], b.get("callback_data", "")) for row in rows for b in row]
-
-
-def button(message: BotMessage, prefix: str) -> str:
-    return next(data for label, data in buttons(message) if label.startswith(prefix))
-
-
-@pytest.fixture
-async def running(fake_api: FakeBotApi, tmp_path: Path) -> AsyncIterator[RunningBot]:
-    kb_dir = tmp_path / "kb"
-    shutil.copytree(DEFAULT_KB, kb_dir)
-    settings = Settings(
-        token=fake_api.token,
-        base_url=fake_api.base_url,
-        knowledge_dir=kb_dir,
-        database=tmp_path / "log.db",
-        team_ids=frozenset({TEAM}),
-        rate_limit=0,
-    )
-    library, _ = Library.open(kb_dir)
-    assert library is not None
-    log = QuestionLog(settings.database, b"k" * 32)
-    application = build_application(settings, library, log)
-    # The same sequence as Application.run_polling, minus the signal handling.
-    async with application:
-        await application.post_init(application)
-        await application.updater.start_polling(poll_interval=0, timeout=1)
-        await application.start()
-        yield RunningBot(fake_api, application, log, kb_dir, settings.database)
-        await application.updater.stop()
-        await application.stop()
-        await application.post_stop(application)
 
 
 async def test_start_shows_welcome_and_topic_menu(running: RunningBot) -> None:
