@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from telegram import BotCommand, LinkPreviewOptions, MessageEntity, Update
 from telegram.constants import ParseMode
-from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -34,7 +34,7 @@ from bot.knowledge import Problem
 from bot.library import Library, fingerprint
 from bot.ops import AlreadyRunning, InstanceLock, lock_path, write_heartbeat
 from bot.questionlog import QuestionLog, load_or_create_secret
-from bot.services import Services, UserRateLimit
+from bot.services import SeenUpdates, Services, UserRateLimit
 from bot.transport import AiohttpRequest
 from handlers import buttons, errors, other, privacy, questions, start, team
 from handlers.context import SERVICES_KEY, BotContext
@@ -53,6 +53,10 @@ ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
 WATCH_SECONDS = 2.0
 SETTLE_SECONDS = 1.0
 PURGE_SECONDS = 24 * 3600
+# Answers ride out a short Telegram outage instead of being lost (see DeliveryRetry).
+DELIVERY_ENDPOINTS = frozenset({"sendMessage", "sendPhoto", "editMessageText",
+                                "editMessageReplyMarkup", "answerCallbackQuery"})
+DELIVERY_RETRY_SECONDS = 20.0
 
 
 class ChatOrderedProcessor(BaseUpdateProcessor):
@@ -84,6 +88,37 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
 
     async def shutdown(self) -> None:
         return None
+
+
+class DeliveryRetry(AIORateLimiter):
+    """The rate limiter, plus bounded retries when an answer cannot reach Telegram.
+
+    PTB keeps polling through an outage, but a send that hits a refused or dropped connection
+    fails at once, and by then the update is already confirmed to Telegram: the answer would be
+    lost. Answers are therefore retried for up to ``DELIVERY_RETRY_SECONDS``, with growing
+    pauses. ``BadRequest`` is final. Trade-off: if Telegram did receive a request whose
+    response was lost, the retry can deliver that answer twice – better than not at all.
+    """
+
+    async def process_request(self, callback: Any, args: Any, kwargs: dict[str, Any],
+                              endpoint: str, data: dict[str, Any],
+                              rate_limit_args: int | None) -> Any:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + DELIVERY_RETRY_SECONDS
+        pause = 0.5
+        while True:
+            try:
+                return await super().process_request(callback, args, kwargs, endpoint, data,
+                                                      rate_limit_args)
+            except BadRequest:
+                raise
+            except NetworkError as exc:
+                if endpoint not in DELIVERY_ENDPOINTS or loop.time() + pause > deadline:
+                    raise
+                logger.warning("Telegram nicht erreichbar (%s bei %s), neuer Versuch in %.1f s",
+                               type(exc).__name__, endpoint, pause)
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 4.0)
 
 
 def _chat_key(update: object) -> int:
@@ -145,7 +180,9 @@ def build_application(settings: Settings, library: Library,
         raise ValueError("token required")
     conversation = Conversation(lambda: library.current, log, channel="telegram",
                                 retention_days=settings.retention_days)
-    services = Services(settings, library, conversation, log, UserRateLimit(settings.user_rate))
+    seen = SeenUpdates(handled=log.handled_updates() if log is not None else ())
+    services = Services(settings, library, conversation, log, UserRateLimit(settings.user_rate),
+                        seen)
     rate = settings.rate_limit
     requests = (AiohttpRequest(connection_pool_size=64, proxy=settings.proxy),
                 AiohttpRequest(connection_pool_size=2, proxy=settings.proxy))
@@ -155,8 +192,8 @@ def build_application(settings: Settings, library: Library,
         .context_types(ContextTypes(context=BotContext))
         .defaults(Defaults(parse_mode=ParseMode.HTML,
                            link_preview_options=LinkPreviewOptions(is_disabled=True)))
-        .rate_limiter(AIORateLimiter(overall_max_rate=rate, overall_time_period=1,
-                                     group_max_rate=0 if rate == 0 else 20, max_retries=5))
+        .rate_limiter(DeliveryRetry(overall_max_rate=rate, overall_time_period=1,
+                                    group_max_rate=0 if rate == 0 else 20, max_retries=5))
         .concurrent_updates(ChatOrderedProcessor(256))
         .request(requests[0])
         .get_updates_request(requests[1])

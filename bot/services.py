@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict, deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from bot.config import Settings
@@ -43,9 +44,11 @@ class UserRateLimit:
 class SeenUpdates:
     """Remembers recent update ids so a redelivered update is not answered twice."""
 
-    def __init__(self, size: int = 10_000) -> None:
+    def __init__(self, size: int = 10_000, handled: Iterable[int] = ()) -> None:
         self._ids: OrderedDict[int, None] = OrderedDict()
         self._size = size
+        for update_id in handled:  # ids handled before a restart, read from the question log
+            self.first_time(update_id)
 
     def first_time(self, update_id: int) -> bool:
         if update_id in self._ids:

@@ -22,12 +22,9 @@ async def on_error(update: object, context: BotContext) -> None:
         return
     if update.effective_chat.type != "private":
         return
-    services = context.services
-    message = update.message
-    if message is not None and message.text and not message.text.startswith("/"):
-        user = update.effective_user
-        services.conversation.record_failure(message.text, user.id if user else None)
+    # A question that failed is logged as 'failed' by handlers.questions, which knows whether
+    # it was logged already.
     try:
-        await send(update, [services.conversation.failure()])
+        await send(update, [context.services.conversation.failure()])
     except Exception as exc:  # the apology itself failed (e.g. network): nothing more to do
         logger.warning("Entschuldigung nicht zustellbar: %s", type(exc).__name__)

@@ -13,5 +13,12 @@ async def question(update: Update, context: BotContext) -> None:
     message = update.effective_message
     if message is None or message.text is None:
         return
-    user = update.effective_user
-    await send(update, context.conversation.ask(message.text, user.id if user else None))
+    user_id = update.effective_user.id if update.effective_user else None
+    try:
+        replies = context.conversation.ask(message.text, user_id)
+    except Exception:
+        # Logged here, not in the error handler: a question that was answered and logged but
+        # whose sending failed must not be counted a second time.
+        context.conversation.record_failure(message.text, user_id)
+        raise
+    await send(update, replies)

@@ -1,0 +1,649 @@
+"""Production faults and bad input, shown with real parts: the real Application polling the fake
+Bot API server over HTTP on 127.0.0.1, the real question log in a SQLite file under tmp_path and
+real YAML files of a copy of the Köln knowledge base.
+
+Each test is named in docs/reliability.md next to the guarantee it proves. Waits are bounded and
+generous; nothing asserts how long something took. The subprocess cases (second instance, invalid
+token, restart, SIGTERM, kill -9) are in tests/test_process.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import shutil
+import sqlite3
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from fakebotapi import BotMessage, FakeBotApi
+
+from bot import logschema
+from bot.app import build_application
+from bot.cli import cli
+from bot.config import DEFAULT_KB, Settings
+from bot.conversation import STALE, Conversation
+from bot.library import Library
+from bot.questionlog import QuestionLog
+from bot.search import SearchIndex
+from bot.services import Services
+
+USER = 6161
+OTHER = 6262
+TEAM = 7777
+UNKNOWN_COMMAND = "Diesen Befehl kenne ich nicht. /hilfe zeigt, was ich kann."
+APOLOGY = "Entschuldigung, da ist bei mir etwas schiefgegangen."
+SLOW_DOWN = "Das sind gerade sehr viele Nachrichten auf einmal."
+
+
+async def until(predicate: Callable[[], bool], timeout: float = 30.0) -> None:
+    """Wait for a condition, polling; the timeout is a safety net, never a measurement."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise TimeoutError("condition not reached within the safety bound")
+        await asyncio.sleep(0.05)
+
+
+@dataclass
+class LiveBot:
+    api: FakeBotApi
+    application: Any
+    services: Services
+    log: QuestionLog
+    kb_dir: Path
+    database: Path
+
+    async def ask(self, text: str, user: int = USER) -> BotMessage:
+        before = len(self.api.messages(user))
+        self.api.send_text(user, text)
+        return (await self.api.wait_for_messages(user, before + 1, timeout=30))[-1]
+
+    async def message_after(self, chat: int, before: int, pattern: str) -> BotMessage:
+        """The first message to ``chat`` after the first ``before`` ones matching a regex."""
+        def found() -> list[BotMessage]:
+            return [m for m in self.api.messages(chat)[before:]
+                    if re.search(pattern, m.text or "")]
+
+        await until(lambda: bool(found()))
+        return found()[0]
+
+    def rows(self) -> list[dict[str, Any]]:
+        self.log.flush()
+        conn = sqlite3.connect(self.database)
+        conn.row_factory = sqlite3.Row
+        try:
+            return [dict(r) for r in conn.execute("SELECT * FROM questions ORDER BY rowid")]
+        finally:
+            conn.close()
+
+    async def settled(self, updates: int) -> None:
+        """Until ``updates`` updates passed the gatekeeper and Telegram got every confirmation."""
+        await until(lambda: self.services.updates_handled >= updates
+                    and not self.api.pending_updates)
+
+
+StartBot = Callable[..., Awaitable[LiveBot]]
+
+
+@pytest.fixture
+async def start_bot(fake_api: FakeBotApi, tmp_path: Path) -> AsyncIterator[StartBot]:
+    """Start the real Application as `run_polling` does (post_init starts the maintenance loop
+    with hot reload and log flushing), against the fake server; stop it all afterwards."""
+    applications: list[Any] = []
+
+    async def start(log_options: dict[str, Any] | None = None, **overrides: Any) -> LiveBot:
+        kb_dir = tmp_path / "kb"
+        if not kb_dir.exists():
+            shutil.copytree(DEFAULT_KB, kb_dir)
+        settings = Settings(**{
+            "token": fake_api.token, "base_url": fake_api.base_url, "knowledge_dir": kb_dir,
+            "database": tmp_path / "fragen.db", "team_ids": frozenset({TEAM}), "rate_limit": 0,
+            **overrides})
+        library, problems = Library.open(kb_dir)
+        assert library is not None, problems
+        log = QuestionLog(settings.database, b"k" * 32, **(log_options or {}))
+        application = build_application(settings, library, log)
+        await application.initialize()
+        applications.append(application)
+        await application.post_init(application)
+        await application.updater.start_polling(poll_interval=0, timeout=1)
+        await application.start()
+        return LiveBot(fake_api, application, application.bot_data["services"], log, kb_dir,
+                       settings.database)
+
+    yield start
+    await fake_api.start_http()  # a test that failed mid-outage must not slow the teardown
+    for application in applications:
+        await stop_bot(application)
+
+
+async def stop_bot(application: Any) -> None:
+    if application.updater.running:
+        await application.updater.stop()
+    if application.running:
+        await application.stop()
+        await application.post_stop(application)
+    await application.shutdown()
+    await application.post_shutdown(application)
+
+
+@pytest.fixture
+async def live(start_bot: StartBot) -> LiveBot:
+    return await start_bot()
+
+
+def question_update(update_id: int, text: str, user: int = USER) -> dict[str, Any]:
+    """A private text message as Telegram delivers it, with a fixed update_id."""
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id % 100_000,
+            "date": 0,
+            "chat": {"id": user, "type": "private", "first_name": "T"},
+            "from": {"id": user, "is_bot": False, "first_name": "T"},
+            "text": text,
+        },
+    }
+
+
+# --- 1. Telegram unreachable -------------------------------------------------------------------
+
+
+async def test_outage_while_polling_answers_and_logs_each_message_once_after_recovery(
+    live: LiveBot,
+) -> None:
+    await live.ask("Gleitzeit")
+    await live.api.stop_http()
+    live.api.send_text(USER, "Spielekoffer")
+    live.api.send_text(OTHER, "Sabbatical")
+    live.api.send_text(USER, "Oma braucht Pflege")
+    await asyncio.sleep(1.5)  # the bot keeps polling into a closed port meanwhile
+    assert live.application.updater.running and live.application.running  # no crash
+
+    await live.api.start_http()
+    await live.api.wait_for_messages(USER, 3, timeout=60)
+    await live.api.wait_for_messages(OTHER, 1, timeout=60)
+    await live.settled(4)
+
+    assert [m.method for m in live.api.messages(USER)] == ["sendMessage"] * 3
+    assert len(live.api.messages(OTHER)) == 1
+    assert sorted(r["question"] for r in live.rows()) == [
+        "Gleitzeit", "Oma braucht Pflege", "Sabbatical", "Spielekoffer"]
+
+
+async def test_outage_while_sending_delivers_the_answer_once_and_logs_it_once(
+    live: LiveBot,
+) -> None:
+    live.api.delay_next("sendMessage", 2.0)  # the answer is on the wire when Telegram goes away
+    live.api.send_text(USER, "Spielekoffer")
+    await until(lambda: len(live.api.calls("sendMessage")) == 1)
+    await live.api.stop_http()  # cuts the request in flight; new connections are refused
+    await asyncio.sleep(1.0)
+    await live.api.start_http()
+
+    [answer] = await live.api.wait_for_messages(USER, 1, timeout=60)
+    await live.settled(1)
+    await asyncio.sleep(0.3)  # room for a wrong second answer or apology to show up
+
+    assert "Spielekoffer" in (answer.text or "")
+    assert len(live.api.messages(USER)) == 1  # no apology, no duplicate
+    assert [(r["question"], r["outcome"]) for r in live.rows()] == [("Spielekoffer", "answered")]
+
+
+# --- 2. 429 Too Many Requests ------------------------------------------------------------------
+
+
+async def test_429_with_retry_after_delivers_the_answer_once_after_the_wait(
+    live: LiveBot,
+) -> None:
+    live.api.fail_next("sendMessage", 429, retry_after=1)
+    answer = await live.ask("Spielekoffer")
+
+    assert "Spielekoffer" in (answer.text or "")
+    assert [c.status for c in live.api.calls("sendMessage")] == [429, 200]
+    await asyncio.sleep(0.3)
+    assert len(live.api.messages(USER)) == 1
+    assert [r["outcome"] for r in live.rows()] == ["answered"]
+
+
+# --- 5. the same update twice ------------------------------------------------------------------
+
+
+async def test_update_redelivered_after_confirmation_is_answered_and_logged_once(
+    live: LiveBot,
+) -> None:
+    update = question_update(800_000_001, "Spielekoffer")
+    live.api.send_update(update)
+    await live.api.wait_for_messages(USER, 1)
+    await until(lambda: not live.api.pending_updates)  # confirmed to "Telegram"
+
+    live.api.send_update(update)  # e.g. Telegram lost the confirmation
+    await live.ask("Sabbatical")
+    await until(lambda: not live.api.pending_updates)
+
+    assert live.api.delivery_count(800_000_001) == 2
+    assert len(live.api.messages(USER)) == 2
+    assert sorted(r["question"] for r in live.rows()) == ["Sabbatical", "Spielekoffer"]
+
+
+async def test_update_redelivered_to_a_restarted_bot_is_answered_and_logged_once(
+    start_bot: StartBot, fake_api: FakeBotApi,
+) -> None:
+    first = await start_bot()
+    update = question_update(800_000_002, "Spielekoffer")
+    fake_api.send_update(update)
+    await fake_api.wait_for_messages(USER, 1)
+    await stop_bot(first.application)  # a restart: memory is gone, the database stays
+
+    second = await start_bot()
+    fake_api.send_update(update)
+    await second.ask("Sabbatical")
+    await until(lambda: not fake_api.pending_updates)
+
+    assert fake_api.delivery_count(800_000_002) == 2
+    assert len(fake_api.messages(USER)) == 2
+    assert sorted(r["question"] for r in second.rows()) == ["Sabbatical", "Spielekoffer"]
+
+
+def test_handled_update_ids_are_written_with_the_question_row(tmp_path: Path) -> None:
+    """The mark and the question row share one transaction; the table holds no link to either
+    the question or the person, and a version-1 file is migrated in place."""
+    database = tmp_path / "fragen.db"
+    conn = sqlite3.connect(database, isolation_level=None)
+    db = logschema.connect(database, busy_timeout_ms=100)
+    logschema._migrate_v1(db)  # a log written by the previous version
+    db.conn.execute("PRAGMA user_version=1")
+    db.close()
+
+    log = QuestionLog(database, b"k" * 32)
+    log.mark_handled(41)
+    log.record(question="Spielekoffer", outcome="answered", entry_id="spielekoffer",
+               topic="familienservice", score=1.0, kb_version="v", channel="telegram",
+               user_id=USER)
+    assert log.pending == 0  # row and mark went out together
+    log.mark_handled(42)  # e.g. a button click: written with the next flush
+    log.flush()
+    log.close()
+
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == logschema.SCHEMA_VERSION
+    columns = [r[1] for r in conn.execute(f"PRAGMA table_info({logschema.HANDLED})")]
+    assert columns == ["update_id", "day"]
+    assert QuestionLog(database, b"k" * 32).handled_updates() == [41, 42]
+    conn.close()
+
+
+# --- 6. an exception inside a handler ----------------------------------------------------------
+
+
+async def test_exception_in_a_handler_apologises_logs_failed_and_keeps_serving(
+    live: LiveBot, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+) -> None:
+    search = SearchIndex.search
+
+    def buggy_search(self: SearchIndex, question: str, *args: Any, **kwargs: Any) -> Any:
+        if "Sollbruchstelle" in question:
+            raise RuntimeError("simulated bug")
+        return search(self, question, *args, **kwargs)
+
+    monkeypatch.setattr(SearchIndex, "search", buggy_search)
+
+    reply = await live.ask("Sollbruchstelle bei der Gleitzeit")
+    assert (reply.text or "").startswith(APOLOGY)
+    assert "RuntimeError" not in (reply.text or "") and "simulated" not in (reply.text or "")
+    other = await live.ask("Spielekoffer", user=OTHER)
+    again = await live.ask("Spielekoffer")
+    assert "Spielekoffer" in (other.text or "") and "Spielekoffer" in (again.text or "")
+
+    assert [(r["question"], r["outcome"]) for r in live.rows()] == [
+        ("Sollbruchstelle bei der Gleitzeit", "failed"),
+        ("Spielekoffer", "answered"),
+        ("Spielekoffer", "answered"),
+    ]
+    assert "Fehler bei der Verarbeitung: RuntimeError" in caplog.text
+    assert "Sollbruchstelle" not in caplog.text  # the process log holds no message text
+
+
+async def test_failed_send_after_logging_is_not_logged_twice(live: LiveBot) -> None:
+    live.api.fail_next("sendMessage", 400, description="Bad Request: can't parse entities")
+    reply = await live.ask("Spielekoffer")
+
+    assert (reply.text or "").startswith(APOLOGY)
+    assert [(r["question"], r["outcome"]) for r in live.rows()] == [("Spielekoffer", "answered")]
+
+
+# --- 7. the database locked, read-only or full ---------------------------------------------------
+
+
+class Trouble:
+    """New connections of the question log get a PRAGMA that makes writes fail."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.pragma: str | None = None
+        original = logschema.connect
+
+        def connect(path: Path, *, busy_timeout_ms: int) -> Any:
+            db = original(path, busy_timeout_ms=busy_timeout_ms)
+            if self.pragma:
+                db.conn.execute(self.pragma)
+            return db
+
+        monkeypatch.setattr(logschema, "connect", connect)
+
+
+async def ask_many(bot: LiveBot, count: int) -> list[BotMessage]:
+    """One question each from ``count`` new users; all answers."""
+    users = range(20_000, 20_000 + count)
+    for user in users:
+        bot.api.send_text(user, "Spielekoffer")
+    for user in users:
+        await bot.api.wait_for_messages(user, 1, timeout=30)
+    return [bot.api.messages(user)[0] for user in users]
+
+
+async def test_database_locked_by_a_long_transaction_answers_flow_rows_follow(
+    live: LiveBot,
+) -> None:
+    await live.ask("Gleitzeit")
+    blocker = sqlite3.connect(live.database, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")  # e.g. a long report or backup holding the write lock
+    try:
+        answers = await ask_many(live, 5)
+        assert all("Spielekoffer" in (a.text or "") for a in answers)
+        assert live.log.pending >= 5 and live.log.last_error
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    await until(lambda: live.log.pending == 0)  # the maintenance loop writes them
+
+    assert [r["question"] for r in live.rows()] == ["Gleitzeit"] + ["Spielekoffer"] * 5
+    assert live.log.dropped == 0
+
+
+@pytest.mark.parametrize("pragma", ["PRAGMA query_only=ON", "PRAGMA max_page_count={pages}"],
+                         ids=["read-only", "full"])
+async def test_database_read_only_or_full_answers_flow_rows_follow(
+    live: LiveBot, monkeypatch: pytest.MonkeyPatch, pragma: str,
+) -> None:
+    await live.ask("Gleitzeit")
+    pages = sqlite3.connect(live.database).execute("PRAGMA page_count").fetchone()[0]
+    trouble = Trouble(monkeypatch)
+    trouble.pragma = pragma.format(pages=pages)
+    live.log.close()  # the next write opens a connection that cannot write
+
+    for i in range(20):
+        live.api.send_text(30_000 + i, f"Spielekoffer {i} " + "bitte " * 60)  # fills pages
+    for i in range(20):
+        [answer] = await live.api.wait_for_messages(30_000 + i, 1, timeout=30)
+        assert answer.text and not answer.text.startswith(APOLOGY)
+    assert live.log.pending and live.log.last_error  # rows wait in memory, in order
+
+    trouble.pragma = None
+    await until(lambda: live.log.pending == 0)
+
+    assert len(live.rows()) == 21 and live.log.dropped == 0
+
+
+async def test_database_unwritable_too_long_counts_the_loss(
+    start_bot: StartBot, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+) -> None:
+    trouble = Trouble(monkeypatch)
+    trouble.pragma = "PRAGMA query_only=ON"
+    bot = await start_bot(log_options={"max_pending": 3})
+    answers = await ask_many(bot, 5)
+    assert all("Spielekoffer" in (a.text or "") for a in answers)  # answers never wait for it
+    assert bot.log.dropped == 2
+
+    trouble.pragma = None
+    await until(lambda: bot.log.pending == 0)
+    assert len(bot.rows()) == 3
+    conn = sqlite3.connect(bot.database)
+    assert conn.execute("SELECT value FROM log_meta WHERE key = 'dropped_rows'").fetchone() == (2,)
+    conn.close()
+
+    # ...and monitoring sees it: the heartbeat carries the count, `status` exits 1.
+    await until(lambda: '"log_dropped": 2' in _heartbeat(bot.database))
+    for name in [n for n in os.environ if n.startswith(("BOT_", "TELEGRAM_"))]:
+        monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["status", "--kb", str(bot.kb_dir), "--db",
+                                      str(bot.database)])
+    assert result.exit_code == 1
+    assert "2 Fragen konnten nicht protokolliert werden" in result.output
+
+
+def _heartbeat(database: Path) -> str:
+    path = database.with_name(database.name + ".status.json")
+    return path.read_text(encoding="utf-8") if path.exists() else ""
+
+
+# --- 9. knowledge base edits gone wrong while running -------------------------------------------
+
+
+def _edit(kb: Path, file: str, old: str, new: str) -> None:
+    path = kb / file
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def _write(kb: Path, file: str, text: str) -> None:
+    (kb / file).write_text(text, encoding="utf-8")
+
+
+def _half(path: Path) -> str:
+    text = path.read_text(encoding="utf-8")
+    return text[: text.index('antwort: "', len(text) // 2) + 60]
+
+
+ALIAS_BOMB = "\n".join(
+    [f'lol0: &l0 [{", ".join(["lol"] * 9)}]']
+    + [f"lol{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 9)}]" for i in range(1, 10)]
+) + "\n"  # nine levels: 9**10 strings if anything expanded it
+MARKER = "pwned.txt"
+
+BAD_EDITS: dict[str, tuple[Callable[[Path], None], str]] = {
+    "syntax-error": (
+        lambda kb: _edit(kb, "massnahmen.yaml", "    thema: arbeitszeit\n    antwort: \"Die Stadt "
+                         "Köln hat vereinbart, die Dienst", "    thema: [arbeitszeit\n    antwort: "
+                         "\"Die Stadt Köln hat vereinbart, die Dienst"),
+        r"massnahmen.yaml, Zeile \d+: YAML-Syntaxfehler"),
+    "unknown-field": (
+        lambda kb: _edit(kb, "massnahmen.yaml", '    titel: "Gleitzeit ohne Kernarbeitszeit"\n',
+                         '    titel: "Gleitzeit ohne Kernarbeitszeit"\n    farbe: blau\n'),
+        r"massnahmen.yaml, Zeile 13: Eintrag 'gleitzeit': unbekanntes Feld 'farbe'"),
+    "duplicate-id": (
+        lambda kb: _edit(kb, "massnahmen.yaml", "  - id: spielekoffer\n", "  - id: gleitzeit\n"),
+        r"massnahmen.yaml, Zeile 783: Eintrag 'gleitzeit': id doppelt vergeben \(zuerst in "
+        r".*massnahmen.yaml, Zeile 10\)"),
+    "python-tag": (
+        lambda kb: _write(kb, "zusatz.yaml", "massnahmen: !!python/object/apply:os.system\n"
+                          f"  - touch {kb / MARKER}\n"),
+        r"zusatz.yaml, Zeile 1: YAML-Tag 'tag:yaml.org,2002:python/object/apply:os.system' ist "
+        r"nicht erlaubt"),
+    "alias-bomb": (
+        lambda kb: _write(kb, "zusatz.yaml", ALIAS_BOMB),
+        r"zusatz.yaml, Zeile 1: Anker \(&name\) sind nicht erlaubt"),
+    "50-MB-file": (
+        lambda kb: _write(kb, "zusatz.yaml", "massnahmen:\n" + "  - id: x\n" * 5_000_000),
+        r"zusatz.yaml: Datei ist zu groß \(48828 KB, höchstens 976 KB erlaubt\)"),
+    "deleted-folder": (
+        lambda kb: shutil.rmtree(kb),
+        r"kb: Ordner der Wissensbasis nicht gefunden"),
+    "half-written": (  # the editor's write stopped inside an answer text
+        lambda kb: _write(kb, "massnahmen.yaml", _half(DEFAULT_KB / "massnahmen.yaml")),
+        r"massnahmen.yaml, Zeile \d+: YAML-Syntaxfehler"),
+}
+
+
+@pytest.mark.parametrize("kind", list(BAD_EDITS))
+async def test_broken_knowledge_edit_is_rejected_and_last_good_version_keeps_answering(
+    live: LiveBot, kind: str,
+) -> None:
+    edit, expected = BAD_EDITS[kind]
+    good = live.services.library.current
+    await live.ask("Spielekoffer")
+
+    edit(live.kb_dir)
+    before = len(live.api.messages(TEAM))
+    live.api.send_text(TEAM, "/neuladen")
+    # (The hot reload may report the same edit on its own; any report naming it will do.)
+    report = await live.message_after(TEAM, before, expected)
+
+    assert (report.text or "").startswith(
+        "⚠️ Wissensbasis fehlerhaft – es antwortet weiter die letzte gültige Version")
+    answer = await live.ask("Spielekoffer")
+    assert (answer.text or "").startswith("Spielekoffer für den Betreuungsnotfall")
+    assert live.services.library.current is good
+    assert not (live.kb_dir / MARKER).exists()
+
+    # Once the admin repairs the folder, the bot takes the good files again.
+    shutil.rmtree(live.kb_dir, ignore_errors=True)
+    shutil.copytree(DEFAULT_KB, live.kb_dir)
+    before = len(live.api.messages(TEAM))
+    live.api.send_text(TEAM, "/neuladen")
+    await live.message_after(TEAM, before, "✅ Wissensbasis neu geladen")
+    assert live.services.library.current.kb.version == good.kb.version
+
+
+# --- 10. hostile or odd messages -----------------------------------------------------------------
+
+ODD_MESSAGES = {
+    "4096-chars": ("Wie funktioniert Gleitzeit bei der Stadt? " * 100)[:4096],
+    "nul-zero-width-rtl": "Gleit\x00zeit\u200b und \u202eKita\u202c \u200fPflege\u200e?",
+    "only-emoji": "👶🍼🏠❤️👨‍👩‍👧",
+    "sql": "'; DROP TABLE questions; -- Gleitzeit\" OR 1=1; --",
+    "html-markdown": "<b>Gleitzeit</b> & <script>alert(1)</script> *fett* _kursiv_ `code` [a](b)",
+    "html-entities": "&lt;Kita&gt; &amp; &#0; &#x110000; &bogus; </b></i>",
+    "long-word": "Elternzeit" * 409,
+    "control-only": "\x00\x01\x02\u200b\u202e",
+    "bidi-arabic": "مرحبا Kita שלום",
+}
+
+
+async def test_odd_messages_are_answered_with_parsable_replies_and_logged(
+    live: LiveBot,
+) -> None:
+    users = {name: USER + i for i, name in enumerate(ODD_MESSAGES)}
+    for name, text in ODD_MESSAGES.items():
+        live.api.send_text(users[name], text)
+    for name in ODD_MESSAGES:
+        [reply] = await live.api.wait_for_messages(users[name], 1, timeout=30)
+        assert reply.text and not reply.text.startswith(APOLOGY), name
+    await live.settled(len(ODD_MESSAGES))
+    await asyncio.sleep(0.3)
+
+    assert all(c.status == 200 for c in live.api.calls("sendMessage"))  # every reply parsed
+    assert all(len(live.api.messages(u)) == 1 for u in users.values())
+    rows = live.rows()  # the table survived the SQL fragment; stored as plain text
+    assert all(r["outcome"] != "failed" for r in rows)
+    stored = [r["question"] for r in rows]
+    assert "'; DROP TABLE questions; -- Gleitzeit\" OR 1=1; --" in stored
+    assert not any("\x00" in q or "\u200b" in q or "\u202e" in q for q in stored)
+    assert all(len(q) <= 500 for q in stored)
+    # Messages without a single letter or digit get a hint and are not logged.
+    assert len(rows) == len(ODD_MESSAGES) - 2
+
+
+async def test_burst_of_500_from_one_user_is_slowed_kindly_once_other_user_still_answered(
+    live: LiveBot,
+) -> None:
+    for i in range(250):
+        live.api.send_text(USER, f"Gleitzeit {i}")
+    live.api.send_text(OTHER, "Spielekoffer")
+    for i in range(250, 500):
+        live.api.send_text(USER, f"Gleitzeit {i}")
+
+    [other] = await live.api.wait_for_messages(OTHER, 1, timeout=60)
+    await live.settled(501)
+    limit = live.services.settings.user_rate
+    await live.api.wait_for_messages(USER, limit + 1, timeout=60)
+    await asyncio.sleep(0.5)  # room for wrongly answered extra messages to show up
+
+    assert "Spielekoffer" in (other.text or "")
+    texts = [m.text or "" for m in live.api.messages(USER)]
+    assert len(texts) == limit + 1
+    assert sum(t.startswith(SLOW_DOWN) for t in texts) == 1
+    assert texts[limit].startswith(SLOW_DOWN)
+    rows = live.rows()
+    assert len(rows) == limit + 1  # the dropped messages are not logged as questions either
+
+
+# --- 11. non-team users and forged buttons -------------------------------------------------------
+
+
+async def test_team_commands_reveal_nothing_to_others(live: LiveBot) -> None:
+    await live.ask("Reisepass beantragen", user=OTHER)  # an open question the team could see
+    unknown = await live.ask("/gibtsnicht")
+    replies = [await live.ask(command) for command in
+               ("/statistik", "/luecken", "/neuladen", "/statistik@vereinbar_test_bot",
+                "/luecken 30")]
+
+    assert unknown.text == UNKNOWN_COMMAND
+    for reply in replies:
+        assert (reply.text, reply.reply_markup) == (unknown.text, unknown.reply_markup)
+    assert live.api.calls("sendPhoto") == [] and live.api.calls("sendDocument") == []
+    assert live.api.messages(TEAM) == []
+    assert not any("Reisepass" in (m.text or "") for m in live.api.messages(USER))
+
+
+FORGED = [
+    "x|0123456789",
+    "x|" + "a" * 40,
+    "c|AAAAAAAAAAA|gibt-es-nicht",
+    "c|AAAAAAAAAAA",
+    "f|AAAAAAAAAAA|gleitzeit|2",
+    "f|AAAAAAAAAAA|gibt-es-nicht|1",
+    "t|statistik",
+    "e|../../etc/passwd",
+    "m|extra",
+    "\x00\xff\xfe|garbage",
+    bytes(range(1, 64)).decode("latin-1"),
+    "x" * 200,
+]
+
+
+async def test_forged_callback_data_gets_the_stale_menu_and_reveals_nothing(
+    live: LiveBot,
+) -> None:
+    gap = await live.ask("Reisepass beantragen", user=OTHER)
+    menu = await live.ask("/themen")
+    for data in FORGED:
+        live.api.send_callback(USER, data, menu.message_id, check_button=False)
+    await until(lambda: len(live.api.calls("answerCallbackQuery")) == len(FORGED))
+    await asyncio.sleep(0.3)
+
+    toasts = [c.params.get("text") for c in live.api.calls("answerCallbackQuery")]
+    assert toasts == ["Menü veraltet"] * len(FORGED)
+    shown = {m.text for m in live.api.messages(USER)[1:]}
+    assert shown <= {STALE}
+    assert live.api.messages(TEAM) == [] and live.api.calls("sendPhoto") == []
+    conn = sqlite3.connect(live.database)
+    assert conn.execute("SELECT COUNT(*) FROM ignored_groups").fetchone() == (0,)
+    conn.close()
+    assert "weiß ich leider nichts" in (gap.text or "")
+
+
+async def test_forged_feedback_for_a_guessed_question_id_changes_nothing(live: LiveBot) -> None:
+    await live.ask("Spielekoffer", user=OTHER)
+    menu = await live.ask("/themen")
+    live.api.send_callback(USER, "f|AAAAAAAAAAA|spielekoffer|0", menu.message_id,
+                           check_button=False)
+    await until(lambda: len(live.api.calls("answerCallbackQuery")) == 1)
+
+    [row] = live.rows()
+    assert row["feedback"] is None  # someone else's question stays untouched
+
+
+def test_stale_reply_is_the_same_for_every_forged_kind() -> None:
+    library, _ = Library.open(DEFAULT_KB)
+    assert library is not None
+    conversation = Conversation(lambda: library.current)
+    replies = {conversation.press(data) for data in FORGED}
+    assert {(r.text, r.notice) for r in replies} == {(STALE, "Menü veraltet")}
