@@ -211,7 +211,7 @@ class QuestionLog:
                     f"SELECT update_id FROM {logschema.HANDLED} "
                     "ORDER BY day DESC, update_id DESC LIMIT ?", (limit,))]
                 return stored[::-1] + list(self._handled)
-        except (OSError, sqlite3.Error) as exc:
+        except Exception as exc:  # at worst a redelivery is answered again
             logger.warning("Fragenprotokoll: erledigte Updates nicht lesbar (%s)", exc)
             with self._lock:
                 return list(self._handled)
