@@ -37,6 +37,7 @@ STOP_WORDS = frozenset(
     bekommen möchten würde würden hätte hätten wäre könnt dürfen darf's kriegen komme kommst kommt
     kommen gehört gehören weiß wüsste finde findet finden denke glaube stimmt richtig genau schon
     immer nie oft ganz total echt super bisschen wirklich möglich möglichkeit möglichkeiten
+    erst sonst eh gerade grad bald dann eben ebenfalls trotzdem überhaupt also quasi sowieso
     """.split()
 )
 
@@ -101,7 +102,7 @@ EXPANSIONS = {
     "tz": "teilzeit", "vz": "vollzeit", "ho": "homeoffice",
     "fk": "fuhrungskraft", "fkt": "fuhrungskraft", "ma": "mitarbeitende", "az": "arbeitszeit",
     "vaz": "vertrauensarbeitszeit", "kiga": "kindergarten",
-    "ogs": "offene ganztagsschule betreuung",
+    "ogs": "offene ganztagsschule betreuung", "zuhause": "hause", "daheim": "hause",
     "flexitime": "gleitzeit", "sabbatical": "sabbatical auszeit", "childcare": "kinderbetreuung",
     "daycare": "kita kinderbetreuung", "kindergarten": "kindergarten kita",
     "nanny": "kinderbetreuung", "babysitter": "babysitter kinderbetreuung",
