@@ -460,7 +460,7 @@ BAD_EDITS: dict[str, tuple[Callable[[Path], None], str]] = {
         r"massnahmen.yaml, Zeile 13: Eintrag 'gleitzeit': unbekanntes Feld 'farbe'"),
     "duplicate-id": (
         lambda kb: _edit(kb, "massnahmen.yaml", "  - id: spielekoffer\n", "  - id: gleitzeit\n"),
-        r"massnahmen.yaml, Zeile 783: Eintrag 'gleitzeit': id doppelt vergeben \(zuerst in "
+        r"massnahmen.yaml, Zeile \d+: Eintrag 'gleitzeit': id doppelt vergeben \(zuerst in "
         r".*massnahmen.yaml, Zeile 10\)"),
     "python-tag": (
         lambda kb: _write(kb, "zusatz.yaml", "massnahmen: !!python/object/apply:os.system\n"
