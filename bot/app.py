@@ -52,7 +52,6 @@ COMMANDS = [
 ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
 WATCH_SECONDS = 2.0
 SETTLE_SECONDS = 1.0
-PURGE_SECONDS = 24 * 3600
 # Answers ride out a short Telegram outage instead of being lost (see DeliveryRetry).
 DELIVERY_ENDPOINTS = frozenset({"sendMessage", "sendPhoto", "editMessageText",
                                 "editMessageReplyMarkup", "answerCallbackQuery"})
