@@ -20,7 +20,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from bot.knowledge import Entry, KnowledgeBase
-from bot.textnorm import GENERIC_WORDS, fold, refs_in, stem, terms
+from bot.textnorm import GENERIC_WORDS, OFF_TOPIC_WORDS, fold, refs_in, stem, terms
 
 Outcome = Literal["answered", "ambiguous", "unknown"]
 
@@ -33,6 +33,7 @@ W_COMPOUND_PART = 0.75  # a part of a compound found in the entry's own words
 
 UNKNOWN_SHARE = 0.7  # weight of a short never-seen word relative to the rarest known word
 UNKNOWN_SHARE_LONG = 1.0
+OFF_TOPIC_SHARE = 1.5  # weight of an off-topic subject relative to the rarest known word
 GENERIC_SHARE = 0.35  # request words like "beantragen" say little about the subject
 EVIDENCE_HALF = 5.0  # IDF-weighted evidence at which confidence reaches one half
 PHRASE_SHARE = 0.2  # share of the final score given to whole-phrase similarity
@@ -47,6 +48,7 @@ CANDIDATES = 25
 
 
 GENERIC_TERMS = frozenset(stem(w) for w in GENERIC_WORDS)
+OFF_TOPIC_TERMS = frozenset(stem(w) for w in OFF_TOPIC_WORDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +83,7 @@ class _QueryTerm:
     # alternatives: each is a list of (vocabulary term, similarity) parts that must all match
     readings: tuple[tuple[tuple[str, float], ...], ...]
     generic: bool = False  # only request words like "beantragen" matched
+    off_topic: bool = False  # a subject no offer covers ("Urlaubstage", "VPN")
 
 
 class SearchIndex:
@@ -206,7 +209,8 @@ class SearchIndex:
         if len(query) <= SHORT_QUERY:
             # In a question of two or three words an unknown word is the subject, not noise:
             # "Kita-Gebühren", "VPN im Homeoffice", "Wetter morgen".
-            query = [qt if qt.readings else _QueryTerm(self._unknown_weight, ()) for qt in query]
+            query = [qt if qt.readings or qt.weight >= self._unknown_weight
+                     else _QueryTerm(self._unknown_weight, ()) for qt in query]
         total = sum(qt.weight for qt in query)
         coverage: dict[int, float] = defaultdict(float)
         for qt in query:
@@ -221,7 +225,9 @@ class SearchIndex:
             return []
         top = sorted(coverage.items(), key=lambda kv: -kv[1])[:CANDIDATES]
         phrase = self._phrase_similarity(" ".join(words), [i for i, _ in top])
-        scored = [(idx, _blend(_confidence(cov, cov * total), phrase.get(idx, 0.0)))
+        # With an off-topic subject, words shared with an offer cannot rescue a long question.
+        rescue = 0.0 if any(qt.off_topic for qt in query) else 1.0
+        scored = [(idx, _blend(_confidence(cov, cov * total * rescue), phrase.get(idx, 0.0)))
                   for idx, cov in top]
         scored.sort(key=lambda kv: (-kv[1], kv[0]))
         return [Match(self._entries[i], round(s, 4)) for i, s in scored[: max(limit, 1)]]
@@ -247,6 +253,10 @@ class SearchIndex:
         return result
 
     def _expand(self, term: str) -> _QueryTerm | None:
+        if term in OFF_TOPIC_TERMS and not self._named(term):
+            # "Urlaubstage", "VPN", "Kita-Gebühren": a subject outside every offer; it weighs
+            # like the rarest word, so a shared everyday word cannot carry the question.
+            return _QueryTerm(self._unknown_weight * OFF_TOPIC_SHARE, (), off_topic=True)
         if len(term) > MAX_WORD:
             # No German word is this long; splitting it would cost quadratic time for nothing.
             return _QueryTerm(self._unknown_weight, ())
@@ -267,6 +277,10 @@ class SearchIndex:
         weight = max(sum(self._weight(t) for t, _ in r) / len(r) for r in readings)
         generic = all(t in GENERIC_TERMS for r in readings for t, _ in r)
         return _QueryTerm(weight, tuple(readings), generic)
+
+    def _named(self, term: str) -> bool:
+        """Whether some entry lists the word in its title or keywords."""
+        return any(w >= W_SYNONYM for w in self._postings.get(term, {}).values())
 
     def _weight(self, term: str) -> float:
         return self._idf[term] * (GENERIC_SHARE if term in GENERIC_TERMS else 1.0)

@@ -88,6 +88,23 @@ GENERIC_WORDS = frozenset(
     """.split()
 )
 
+# Subjects employees also ask an HR bot about, which no work-life-balance offer covers. They
+# count against every entry unless an entry names them itself (title or keyword).
+OFF_TOPIC_WORDS = frozenset(
+    """
+    gehalt gehalter lohn besoldung gehaltsabrechnung lohnabrechnung abrechnung lohnsteuer
+    steuer steuern steuererklarung urlaub urlaubsantrag urlaubstag urlaubstage resturlaub
+    krankmeldung krankschreibung arbeitsunfahigkeit attest dienstreise reisekosten
+    fahrtkosten beihilfe zeugnis arbeitszeugnis kundigung kundigen beforderung
+    hohergruppierung tarif tarifvertrag tvod dienstwagen parkplatz parkplatze jobticket
+    kantine speiseplan mittagessen betriebsausflug weihnachtsfeier vpn passwort kennwort
+    drucker outlook postfach wlan software installieren reisepass personalausweis wohngeld
+    mull sperrmull parkausweis anwohnerparkausweis fuhrerschein zulassung hundesteuer
+    ummelden meldebescheinigung burgeramt standesamt wetter fussball bundesliga corona impfung
+    gebuhr gebuhren bussgeld strafzettel au arbeitsunfahigkeitsbescheinigung
+    """.split()
+)
+
 STOP_WORDS = frozenset(w for word in STOP_WORDS | DOMAIN_FILLER for w in _folded_words(word))
 
 
