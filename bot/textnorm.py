@@ -184,11 +184,30 @@ def stem(word: str) -> str:
     return w.replace("$", "sch").replace("%", "ei").replace("&", "ie")
 
 
+# Job titles that all mean "a person who leads": the knowledge base says Führungskraft.
+_LEADER_ROLES = frozenset(
+    """
+    abteilungsleiter abteilungsleitung teamleiter teamleitung sachgebietsleiter
+    sachgebietsleitung amtsleiter amtsleitung fachbereichsleiter fachbereichsleitung
+    dienststellenleiter dienststellenleitung bereichsleiter bereichsleitung gruppenleiter
+    gruppenleitung vorgesetzte vorgesetzter chef chefin leiter leiterin
+    """.split()
+)
+LEADER = "fuhrungskraft"
+
+
 def terms(text: str) -> list[str]:
     """Stemmed content terms of a text, stop words removed, order kept, duplicates dropped."""
     seen: dict[str, None] = {}
     for word in words(_REF.sub(" ", text)):
         if word in STOP_WORDS or (len(word) < 2 and not word.isdigit()):
             continue
-        seen.setdefault(stem(word), None)
+        stemmed = stem(word)
+        seen.setdefault(stemmed, None)
+        if stemmed in _LEADER_STEMS:
+            seen.setdefault(_LEADER_STEM, None)
     return list(seen)
+
+
+_LEADER_STEMS = frozenset(stem(w) for w in _LEADER_ROLES)
+_LEADER_STEM = stem(LEADER)
