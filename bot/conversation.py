@@ -354,7 +354,9 @@ def card(kb: KnowledgeBase, entry: Entry) -> str:
         details: list[str] = []
         for contact in contacts[:3]:
             details.extend(d for d in _contact_details(contact) if d not in details)
-        lines.extend(details)
+        # Notes on where to find contact data tend to repeat each other: one is enough.
+        notes = [d for d in details if d.startswith("ℹ️")]
+        lines.extend(d for d in details if not d.startswith("ℹ️") or d == notes[0])
     return "\n".join(lines)
 
 
