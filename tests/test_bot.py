@@ -217,3 +217,17 @@ async def test_non_team_cannot_press_ignore_buttons(running: RunningBot) -> None
             break
         await asyncio.sleep(0.05)
     assert answers[-1].params.get("text") == "Menü veraltet"
+
+
+async def test_saved_edit_is_picked_up_without_restart_or_command(running: RunningBot) -> None:
+    path = running.kb_dir / "massnahmen.yaml"
+    text = path.read_text(encoding="utf-8")
+    old = next(line for line in text.splitlines() if "titel:" in line and "Spielekoffer" in line)
+    path.write_text(text.replace(old, '    titel: "Spielekisten fürs Büro"'), encoding="utf-8")
+    for _ in range(100):  # the watcher checks every 2 s and waits for the edit to settle
+        card = await running.ask("Spielekoffer")
+        if (card.text or "").startswith("Spielekisten fürs Büro"):
+            break
+        await asyncio.sleep(0.5)
+    assert (card.text or "").startswith("Spielekisten fürs Büro")
+    assert not [m for m in running.api.messages(TEAM)]  # a good edit sends the team nothing
