@@ -20,7 +20,15 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from bot.knowledge import Entry, KnowledgeBase
-from bot.textnorm import GENERIC_WORDS, OFF_TOPIC_WORDS, fold, refs_in, stem, terms
+from bot.textnorm import (
+    GENERIC_WORDS,
+    OFF_TOPIC_WORDS,
+    SUBJECT_WORDS,
+    fold,
+    refs_in,
+    stem,
+    terms,
+)
 
 Outcome = Literal["answered", "ambiguous", "unknown"]
 
@@ -49,6 +57,7 @@ CANDIDATES = 25
 
 GENERIC_TERMS = frozenset(stem(w) for w in GENERIC_WORDS)
 OFF_TOPIC_TERMS = frozenset(stem(w) for w in OFF_TOPIC_WORDS)
+SUBJECT_TERMS = frozenset(stem(w) for w in SUBJECT_WORDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,6 +278,9 @@ class SearchIndex:
         readings.extend(((v, s),) for v, s in self._fuzzy(term))
         if term.isdigit() and not readings:
             return None  # a stray number says nothing against an entry
+        if not readings and term in SUBJECT_TERMS:
+            # A work-life-balance subject this knowledge base has no offer for.
+            return _QueryTerm(self._unknown_weight * OFF_TOPIC_SHARE, (), off_topic=True)
         if not readings:
             # A long unknown noun ("Anwohnerparkausweis") names a subject the knowledge base
             # does not cover; a short unknown word is more often chat noise.

@@ -105,6 +105,17 @@ OFF_TOPIC_WORDS = frozenset(
     """.split()
 )
 
+# The subjects of work-life balance. A knowledge base that lacks one of them (Herne has no care
+# offer) must not answer a question about it with whatever else the question mentions.
+SUBJECT_WORDS = frozenset(
+    """
+    pflege pflegen pflegefall pflegebedurftig angehorige demenz elternzeit elterngeld
+    mutterschutz kita kindergarten krippe tagesmutter kinderbetreuung ferienbetreuung
+    homeoffice telearbeit teilzeit gleitzeit sabbatical arbeitszeitkonto jobsharing
+    vaternetzwerk stillraum
+    """.split()
+)
+
 STOP_WORDS = frozenset(w for word in STOP_WORDS | DOMAIN_FILLER for w in _folded_words(word))
 
 
