@@ -291,3 +291,11 @@ def test_self_test_reports_an_example_that_finds_another_entry(koeln_copy: Path)
     assert [str(c) for c in self_test(snapshot.index)] == [
         "Eintrag 'gleitzeit': Beispielfrage „Spielekoffer“ findet zuerst 'spielekoffer'",
     ]
+
+
+def test_a_subject_the_knowledge_base_lacks_is_never_answered_outright() -> None:
+    """Herne has no care offer: a care question must not get the single mothers' counselling."""
+    library, _ = Library.open(HERNE)
+    assert library is not None
+    result = library.current.index.search("beratung zur pflege meiner mutter")
+    assert result.outcome != "answered"
