@@ -79,3 +79,17 @@ async def running(fake_api: FakeBotApi, tmp_path: Path) -> AsyncIterator[Running
         await application.updater.stop()
         await application.stop()
         await application.post_stop(application)
+
+
+def question_update(update_id: int, text: str, user: int = USER) -> dict[str, Any]:
+    """A private text message as Telegram delivers it, with a fixed update_id."""
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id % 100_000,
+            "date": 0,
+            "chat": {"id": user, "type": "private", "first_name": "T"},
+            "from": {"id": user, "is_bot": False, "first_name": "T"},
+            "text": text,
+        },
+    }

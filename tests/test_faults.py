@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botharness import question_update
 from click.testing import CliRunner
 from fakebotapi import BotMessage, FakeBotApi
 
@@ -139,18 +140,6 @@ async def live(start_bot: StartBot) -> LiveBot:
     return await start_bot()
 
 
-def question_update(update_id: int, text: str, user: int = USER) -> dict[str, Any]:
-    """A private text message as Telegram delivers it, with a fixed update_id."""
-    return {
-        "update_id": update_id,
-        "message": {
-            "message_id": update_id % 100_000,
-            "date": 0,
-            "chat": {"id": user, "type": "private", "first_name": "T"},
-            "from": {"id": user, "is_bot": False, "first_name": "T"},
-            "text": text,
-        },
-    }
 
 
 # --- 1. Telegram unreachable -------------------------------------------------------------------
@@ -219,7 +208,7 @@ async def test_429_with_retry_after_delivers_the_answer_once_after_the_wait(
 async def test_update_redelivered_after_confirmation_is_answered_and_logged_once(
     live: LiveBot,
 ) -> None:
-    update = question_update(800_000_001, "Spielekoffer")
+    update = question_update(800_000_001, "Spielekoffer", user=USER)
     live.api.send_update(update)
     await live.api.wait_for_messages(USER, 1)
     await until(lambda: not live.api.pending_updates)  # confirmed to "Telegram"
@@ -237,7 +226,7 @@ async def test_update_redelivered_to_a_restarted_bot_is_answered_and_logged_once
     start_bot: StartBot, fake_api: FakeBotApi,
 ) -> None:
     first = await start_bot()
-    update = question_update(800_000_002, "Spielekoffer")
+    update = question_update(800_000_002, "Spielekoffer", user=USER)
     fake_api.send_update(update)
     await fake_api.wait_for_messages(USER, 1)
     await stop_bot(first.application)  # a restart: memory is gone, the database stays

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botharness import question_update
 from fakebotapi import FakeBotApi
 
 from bot.config import DEFAULT_KB, PROJECT_ROOT
@@ -108,18 +109,6 @@ async def processes() -> AsyncIterator[list[BotProcess]]:
         await process.kill()
 
 
-def question_update(update_id: int, text: str, user: int = USER) -> dict[str, Any]:
-    """A private text message as Telegram delivers it, with a fixed update_id for redelivery."""
-    return {
-        "update_id": update_id,
-        "message": {
-            "message_id": update_id % 100_000,
-            "date": 0,
-            "chat": {"id": user, "type": "private", "first_name": "T"},
-            "from": {"id": user, "is_bot": False, "first_name": "T"},
-            "text": text,
-        },
-    }
 
 
 def query(database: Path, sql: str) -> list[tuple[Any, ...]]:
@@ -191,7 +180,7 @@ async def test_update_redelivered_after_restart_is_answered_and_logged_once(
     first = BotProcess(fake_api, tmp_path / "first", database)
     processes.append(await first.start())
     await first.wait_polling()
-    update = question_update(900_000_001, "Spielekoffer")
+    update = question_update(900_000_001, "Spielekoffer", user=USER)
     fake_api.send_update(update)
     await fake_api.wait_for_messages(USER, 1, timeout=30)
     first.proc.send_signal(signal.SIGTERM)  # type: ignore[union-attr]

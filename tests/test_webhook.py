@@ -8,8 +8,9 @@ import sys
 from pathlib import Path
 
 import aiohttp
+from botharness import question_update
 from fakebotapi import FakeBotApi
-from test_process import question_update, until
+from test_process import until
 
 from bot.config import PROJECT_ROOT
 
