@@ -17,6 +17,7 @@ from bot import actions, smalltalk
 from bot.knowledge import KIND_LABELS, Entry, KnowledgeBase
 from bot.library import Snapshot
 from bot.search import SearchResult
+from bot.textnorm import fold
 
 MAX_MESSAGE = 4096
 MAX_QUESTION = 4096
@@ -190,6 +191,9 @@ class Conversation:
             return [Reply("Schreiben Sie mir Ihre Frage bitte in Worten, z. B. „Wie beantrage ich "
                           "Elternzeit?“ – oder stöbern Sie mit /themen.",
                           ((self._button("📚 Themen", "menu"),),))]
+        shortcut = self._shortcut(question)
+        if shortcut is not None:
+            return [shortcut]
         snap = self.snapshot()
         kind = smalltalk.classify(question)
         if kind is not None:
@@ -204,6 +208,19 @@ class Conversation:
         if result.outcome == "ambiguous":
             return [self._choices(result, qid)]
         return [self._unknown(snap.kb)]
+
+    def _shortcut(self, question: str) -> Reply | None:
+        """A command typed without its slash ("hilfe", "Themen") does what the command does."""
+        word = fold(question).strip(" ?!.:/")
+        if word in ("hilfe", "help", "was kannst du", "anleitung"):
+            return self.help()
+        if word in ("themen", "thema", "menu", "menue", "ubersicht", "start", "alle themen"):
+            return self.menu()
+        if word in ("kontakt", "kontakte", "ansprechpartner", "ansprechstellen"):
+            return self.contacts()
+        if word in ("datenschutz", "privacy"):
+            return self.privacy()
+        return None
 
     def _record(self, question: str, outcome: str, entry: Entry | None, snap: Snapshot,
                 user_id: int | None, score: float | None = None) -> str:

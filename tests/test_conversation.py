@@ -532,3 +532,15 @@ def test_conversation_without_a_log_still_answers(koeln_library: Library) -> Non
     talk = Conversation(lambda: koeln_library.current)
     (reply,) = talk.ask("Spielekoffer")
     assert actions.decode(action_of(reply, "👍")) is not None
+
+
+@pytest.mark.parametrize(("typed", "heading"), [
+    ("Hilfe", "So fragen Sie mich"), ("themen", "Themen"), ("Kontakt?", "Ansprechstellen"),
+    ("datenschutz", "Datenschutz"),
+])
+def test_a_command_typed_without_slash_does_what_the_command_does(
+    talk: Conversation, log: RecordingLog, typed: str, heading: str
+) -> None:
+    [reply] = talk.ask(typed, user_id=1)
+    assert heading in reply.text.split("\n")[0]
+    assert log.calls == []  # navigation, not a question
