@@ -23,6 +23,8 @@ _WHO = re.compile(
     r"^(wer bist du|was bist du|was kannst du|wie funktionierst du|bist du ein (bot|mensch)|"
     r"bist du echt|wie heisst du|was machst du)$"
 )
+_YES = re.compile(r"^(ja+|jo|jep|jap|yes|genau|stimmt|hat geholfen|ja danke|ja hat geholfen)$")
+_NO = re.compile(r"^(nein|ne|nee|no|nope|hat nicht geholfen|leider nein|nicht wirklich)$")
 _HOW_ARE_YOU = re.compile(r"^(wie gehts|wie geht es dir|wie geht es ihnen|alles gut)$")
 
 REPLIES = {
@@ -34,11 +36,14 @@ REPLIES = {
     "und Familie und nenne Ihnen die richtige Ansprechstelle. Ich bin ein Programm, kein Mensch – "
     "mit /kontakt erreichen Sie Menschen.",
     "howareyou": "Danke, mir geht es gut! Womit kann ich Ihnen helfen?",
+    "yes": "Schön, dass ich helfen konnte! Wenn noch etwas offen ist, fragen Sie einfach weiter.",
+    "no": "Schade. Formulieren Sie Ihre Frage gern anders oder stöbern Sie mit /themen – "
+    "persönlich weiter hilft Ihnen die Beratungsstelle (/kontakt).",
 }
 
 
 _KINDS = (("greeting", _GREETING), ("thanks", _THANKS), ("bye", _BYE), ("who", _WHO),
-          ("howareyou", _HOW_ARE_YOU))
+          ("howareyou", _HOW_ARE_YOU), ("yes", _YES), ("no", _NO))
 _ANY = "|".join(f"(?P<{kind}>{pattern.pattern[1:-1]})" for kind, pattern in _KINDS)
 _SEQUENCE = re.compile(rf"(?:(?:{_ANY})(?: |$))+")
 _PHRASE = re.compile(rf"(?:{_ANY})(?= |$)")
