@@ -270,7 +270,10 @@ class SearchIndex:
             # No German word is this long; splitting it would cost quadratic time for nothing.
             return _QueryTerm(self._unknown_weight, ())
         if term in self._vocab_set:
-            return _QueryTerm(self._weight(term), (((term, 1.0),),), term in GENERIC_TERMS)
+            # A bare number ("9", "2020") is never the subject of a question on its own.
+            weak = term in GENERIC_TERMS or term.isdigit()
+            weight = self._weight(term) * (GENERIC_SHARE if term.isdigit() else 1.0)
+            return _QueryTerm(weight, (((term, 1.0),),), weak)
         readings: list[tuple[tuple[str, float], ...]] = []
         parts = _split(term, self._vocab_set, partial=True)
         if parts:

@@ -32,7 +32,9 @@ def render(reply: Reply, numbering_from: int = 1) -> tuple[str, list[Button]]:
 def dispatch(conversation: Conversation, line: str, buttons: list[Button]) -> list[Reply]:
     """Map one typed line to the conversation: a number presses a button, /befehl runs it."""
     text = line.strip()
-    if text.isdigit() and 1 <= int(text) <= len(buttons):
+    if text.isdigit() and buttons:
+        if not 1 <= int(text) <= len(buttons):
+            return [Reply(f"Bitte wählen Sie eine Nummer von 1 bis {len(buttons)}.")]
         button = buttons[int(text) - 1]
         return [conversation.press(button.action)] if button.action else []
     if text.startswith("/"):
