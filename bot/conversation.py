@@ -212,6 +212,9 @@ class Conversation:
     def _shortcut(self, question: str) -> Reply | None:
         """A command typed without its slash ("hilfe", "Themen") does what the command does."""
         word = fold(question).strip(" ?!.:/")
+        if word.isdigit() and len(word) <= 2:
+            return Reply("Tippen Sie bitte auf einen der Knöpfe – oder schreiben Sie Ihre Frage "
+                         "in Worten.", ((self._button("📚 Themen", "menu"),),))
         if word in ("hilfe", "help", "was kannst du", "anleitung"):
             return self.help()
         if word in ("themen", "thema", "menu", "menue", "ubersicht", "start", "alle themen"):
