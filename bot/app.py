@@ -7,7 +7,6 @@ import contextlib
 import logging
 import secrets
 import sys
-from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -30,9 +29,9 @@ from telegram.ext import (
 
 from bot.config import Settings
 from bot.conversation import Conversation
-from bot.knowledge import Problem
-from bot.library import Library, fingerprint
-from bot.ops import AlreadyRunning, InstanceLock, lock_path, write_heartbeat
+from bot.library import Library
+from bot.maintenance import maintain
+from bot.ops import AlreadyRunning, InstanceLock, lock_path
 from bot.questionlog import QuestionLog, load_or_create_secret
 from bot.services import SeenUpdates, Services, UserRateLimit
 from bot.transport import AiohttpRequest
@@ -50,8 +49,6 @@ COMMANDS = [
     BotCommand("vergessen", "Meine gespeicherten Fragen löschen"),
 ]
 ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
-WATCH_SECONDS = 2.0
-SETTLE_SECONDS = 1.0
 # Answers ride out a short Telegram outage instead of being lost (see DeliveryRetry).
 DELIVERY_ENDPOINTS = frozenset({"sendMessage", "sendPhoto", "editMessageText",
                                 "editMessageReplyMarkup", "answerCallbackQuery"})
@@ -249,7 +246,7 @@ async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> 
     except TelegramError as exc:
         logger.warning("Befehlsmenü nicht gesetzt: %s", type(exc).__name__)
     services = _services(application)
-    application.bot_data["maintenance"] = asyncio.create_task(_maintenance(application, services))
+    application.bot_data["maintenance"] = asyncio.create_task(maintain(application, services))
 
 
 async def _post_stop(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -268,87 +265,6 @@ async def _post_shutdown(application: Application[Any, Any, Any, Any, Any, Any])
     log = _services(application).log
     if log is not None:
         await asyncio.to_thread(log.close)
-
-
-async def _maintenance(application: Application[Any, Any, Any, Any, Any, Any],
-                       services: Services) -> None:
-    """Hot reload of the knowledge base and daily retention, in one background loop."""
-    last_purge: date | None = None
-    while True:
-        try:
-            if services.log is not None and last_purge != date.today():
-                removed = await asyncio.to_thread(services.log.purge)
-                last_purge = date.today()
-                logger.info("Aufbewahrungsfrist angewendet: %d Fragetexte gelöscht", removed)
-            if services.library.changed() and await _settled(services.library):
-                await reload_knowledge(application, services, notify_ok=False)
-            if services.log is not None and services.log.pending:
-                await asyncio.to_thread(services.log.flush)
-            _heartbeat(services)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # the loop must survive anything a single round hits
-            logger.error("Wartung fehlgeschlagen: %s", type(exc).__name__)
-        await asyncio.sleep(WATCH_SECONDS)
-
-
-async def _settled(library: Library) -> bool:
-    """Wait until an edit has come to rest, so a save in several steps is checked once."""
-    before = fingerprint(library.directory)
-    await asyncio.sleep(SETTLE_SECONDS)
-    return fingerprint(library.directory) == before
-
-
-def _heartbeat(services: Services) -> None:
-    kb = services.library.current.kb
-    log = services.log
-    write_heartbeat(
-        services.settings.database,
-        kb_version=kb.version,
-        entries=len(kb.entries),
-        updates_handled=services.updates_handled,
-        last_update_at=services.last_update_at,
-        log_pending=log.pending if log else None,
-        log_dropped=log.dropped if log else None,
-        log_available=log is not None or not services.settings.question_log,
-    )
-
-
-async def reload_knowledge(application: Application[Any, Any, Any, Any, Any, Any],
-                           services: Services, *, notify_ok: bool) -> tuple[bool, list[Problem]]:
-    """Validate and swap; on errors keep serving the last good version and tell the team."""
-    swapped, problems = await asyncio.to_thread(services.library.reload)
-    kb = services.library.current.kb
-    if swapped:
-        logger.info("Wissensbasis neu geladen: Version %s, %d Einträge", kb.version,
-                    len(kb.entries))
-        if notify_ok:
-            await notify_team(application, services, reload_message(True, problems, kb.version))
-        return True, problems
-    logger.error("Wissensbasis fehlerhaft, Version %s bleibt aktiv", kb.version)
-    await notify_team(application, services, reload_message(False, problems, kb.version))
-    return False, problems
-
-
-def reload_message(swapped: bool, problems: list[Problem], version: str) -> str:
-    from html import escape
-
-    errors_ = [str(p) for p in problems if p.severity == "fehler"]
-    if swapped:
-        return f"✅ Wissensbasis neu geladen (Version {escape(version)})."
-    shown = "\n".join(f"• {escape(e)}" for e in errors_[:15])
-    more = f"\n… und {len(errors_) - 15} weitere" if len(errors_) > 15 else ""
-    return (f"⚠️ <b>Wissensbasis fehlerhaft</b> – es antwortet weiter die letzte gültige Version "
-            f"({escape(version)}).\n{shown}{more}")
-
-
-async def notify_team(application: Application[Any, Any, Any, Any, Any, Any],
-                      services: Services, text: str) -> None:
-    for user_id in sorted(services.settings.team_ids):
-        try:
-            await application.bot.send_message(user_id, text[:4096])
-        except TelegramError as exc:
-            logger.warning("Team-Nachricht nicht zustellbar: %s", type(exc).__name__)
 
 
 def run_bot(settings: Settings, library: Library, *, webhook_url: str | None = None,

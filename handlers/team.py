@@ -80,7 +80,7 @@ async def reload(update: Update, context: BotContext) -> None:
     if not _is_team(update, context):
         await _refuse(update, context)
         return
-    from bot.app import reload_knowledge, reload_message
+    from bot.maintenance import reload_knowledge, reload_message
 
     swapped, _ = await reload_knowledge(context.application, context.services, notify_ok=False)
     kb = context.services.library.current.kb
