@@ -27,7 +27,7 @@ SETTLE_SECONDS = 1.0
 
 
 async def maintain(application: Application[Any, Any, Any, Any, Any, Any],
-                       services: Services) -> None:
+                   services: Services) -> None:
     """Hot reload of the knowledge base and daily retention, in one background loop."""
     last_purge: date | None = None
     while True:
