@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -93,3 +94,13 @@ def question_update(update_id: int, text: str, user: int = USER) -> dict[str, An
             "text": text,
         },
     }
+
+
+async def until(predicate: Callable[[], bool], timeout: float = 30.0) -> None:
+    """Wait for a condition, polling; the timeout is a safety net, never a measurement."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise TimeoutError("condition not reached within the safety bound")
+        await asyncio.sleep(0.05)

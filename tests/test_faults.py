@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from botharness import question_update
+from botharness import question_update, until
 from click.testing import CliRunner
 from fakebotapi import BotMessage, FakeBotApi
 
@@ -42,14 +42,6 @@ APOLOGY = "Entschuldigung, da ist bei mir etwas schiefgegangen."
 SLOW_DOWN = "Das sind gerade sehr viele Nachrichten auf einmal."
 
 
-async def until(predicate: Callable[[], bool], timeout: float = 30.0) -> None:
-    """Wait for a condition, polling; the timeout is a safety net, never a measurement."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise TimeoutError("condition not reached within the safety bound")
-        await asyncio.sleep(0.05)
 
 
 @dataclass

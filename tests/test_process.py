@@ -12,12 +12,12 @@ import os
 import signal
 import sqlite3
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from botharness import question_update
+from botharness import question_update, until
 from fakebotapi import FakeBotApi
 
 from bot.config import DEFAULT_KB, PROJECT_ROOT
@@ -27,14 +27,6 @@ START_TIMEOUT = 60.0  # a cold interpreter loads the knowledge base and the sear
 EXIT_TIMEOUT = 30.0  # systemd's TimeoutStopSec in docs/operations.md
 
 
-async def until(predicate: Callable[[], bool], timeout: float = 30.0) -> None:
-    """Wait for a condition, polling; the timeout is a safety net, never a measurement."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise TimeoutError("condition not reached within the safety bound")
-        await asyncio.sleep(0.05)
 
 
 def bot_env(api: FakeBotApi, database: Path, token: str | None = None) -> dict[str, str]:
