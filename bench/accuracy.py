@@ -22,9 +22,9 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.knowledge import Entry, KnowledgeBase, load_knowledge  # noqa: E402
-from bot.search import SearchIndex  # noqa: E402
-from bot.textnorm import terms  # noqa: E402
+from bot.knowledge.schema import Entry, KnowledgeBase, load_knowledge  # noqa: E402
+from bot.search.index import SearchIndex  # noqa: E402
+from bot.search.textnorm import terms  # noqa: E402
 
 
 @dataclass(frozen=True)

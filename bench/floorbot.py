@@ -6,8 +6,9 @@ PTB's defaults throughout (HTTPXRequest, no rate limiter, no defaults), ``concur
 on, and one MessageHandler that answers every text with the same short sentence. Whatever this
 bot costs per message is the price of python-telegram-bot itself on this machine.
 
-With ``FLOOR_TRANSPORT=aiohttp`` it uses vereinbar's ``bot.transport.AiohttpRequest`` with the
-pool sizes of ``bot/app.py`` instead, so the difference to vereinbar is vereinbar's own work.
+With ``FLOOR_TRANSPORT=aiohttp`` it uses vereinbar's ``bot.runtime.transport.AiohttpRequest``
+with the pool sizes of ``bot/runtime/app.py`` instead, so the difference to vereinbar is
+vereinbar's own work.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def main() -> None:
         builder = builder.base_url(base_url)
     if os.environ.get("FLOOR_TRANSPORT") == "aiohttp":
         sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-        from bot.transport import AiohttpRequest
+        from bot.runtime.transport import AiohttpRequest
 
         builder = builder.request(AiohttpRequest(connection_pool_size=64)).get_updates_request(
             AiohttpRequest(connection_pool_size=2)

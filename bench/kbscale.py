@@ -21,7 +21,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.library import Library, build_snapshot  # noqa: E402
+from bot.search.library import Library, build_snapshot  # noqa: E402
 
 SOURCE = ROOT / "knowledge" / "koeln"
 

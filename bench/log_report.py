@@ -21,8 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.questionlog import QuestionLog
-from bot.report import build_report, export_csv, gaps_text, summary_text
+from bot.log.writer import QuestionLog
+from bot.report.build import build_report, export_csv, gaps_text, summary_text
 
 SUBJECTS = (
     "Elternzeit", "Teilzeit", "Homeoffice", "Kita-Platz", "Pflege meiner Mutter", "Sabbatical",

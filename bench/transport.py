@@ -1,4 +1,4 @@
-"""HTTP transport cost: PTB's default HTTPXRequest against bot.transport.AiohttpRequest.
+"""HTTP transport cost: PTB's default HTTPXRequest against bot.runtime.transport.AiohttpRequest.
 
     python bench/transport.py                       # 2000 calls each, 4 concurrent, 3 rounds
     python bench/transport.py --calls 5000 --concurrency 16
@@ -30,7 +30,7 @@ from telegram import Bot  # noqa: E402
 from telegram.request import BaseRequest, HTTPXRequest, RequestData  # noqa: E402
 from telegram.request._requestparameter import RequestParameter  # noqa: E402
 
-from bot.transport import AiohttpRequest  # noqa: E402
+from bot.runtime.transport import AiohttpRequest  # noqa: E402
 
 CHAT_ID = 4711
 TRANSPORTS: dict[str, Callable[[], BaseRequest]] = {

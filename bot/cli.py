@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from bot.config import ConfigError, Settings, load_settings
-from bot.library import Library, Snapshot
+from bot.search.library import Library, Snapshot
 
 
 class Fehler(click.ClickException):
@@ -76,9 +76,9 @@ def chat(kb: Path | None, db: Path | None) -> None:
     Beispiel:
         python -m bot chat --kb knowledge/herne
     """
-    from bot.conversation import Conversation
-    from bot.questionlog import QuestionLog, load_or_create_secret
-    from bot.terminal import chat as run_chat
+    from bot.chat.conversation import Conversation
+    from bot.chat.terminal import chat as run_chat
+    from bot.log.writer import QuestionLog, load_or_create_secret
 
     settings = settings_for(kb, db)
     library = open_library(settings)
@@ -113,7 +113,7 @@ def run(kb: Path | None, db: Path | None, webhook: str | None, listen: str | Non
         python -m bot run
         python -m bot run --webhook https://bot.example.org/telegram --listen 0.0.0.0:8443
     """
-    from bot.app import run_bot
+    from bot.runtime.app import run_bot
 
     settings = settings_for(kb, db)
     if not settings.token:
@@ -145,7 +145,7 @@ def status(kb: Path | None, db: Path | None) -> None:
     import sqlite3
     import time
 
-    from bot.ops import read_heartbeat
+    from bot.runtime.ops import read_heartbeat
 
     settings = settings_for(kb, db)
     problems: list[str] = []
@@ -210,7 +210,7 @@ def backup(target: Path, db: Path | None) -> None:
     """
     import sqlite3
 
-    from bot.ops import backup as run_backup
+    from bot.runtime.ops import backup as run_backup
 
     settings = settings_for(None, db)
     try:
@@ -235,8 +235,8 @@ def ask(question: str | None, as_json: bool, kb: Path | None) -> None:
         python -m bot ask --json "homeoffice regeln"
         printf 'kita\\nsabbatical\\n' | python -m bot ask --json
     """
-    from bot.conversation import Conversation
-    from bot.terminal import render
+    from bot.chat.conversation import Conversation
+    from bot.chat.terminal import render
 
     snapshot = open_library(settings_for(kb)).current
     questions = [question] if question is not None else (line.rstrip("\r\n") for line in sys.stdin)
@@ -274,8 +274,8 @@ def check(kb: Path | None, skip_selftest: bool) -> None:
     unbekannte Kontakte oder Themen, unsicheres YAML – und prüft im Selbsttest, ob jede
     Beispielfrage ihren eigenen Eintrag zuerst findet.
     """
-    from bot.search import SearchIndex
-    from bot.selftest import self_test
+    from bot.search.index import SearchIndex
+    from bot.search.selftest import self_test
 
     settings = settings_for(kb)
     library, problems = Library.open(settings.knowledge_dir)
@@ -352,7 +352,7 @@ def report(db: Path | None, kb: Path | None, since: object, until: object, fmt: 
     """
     from datetime import datetime
 
-    from bot import report as reports
+    from bot.report import build as reports
 
     settings = settings_for(kb, db)
     for group in ignore:
@@ -385,7 +385,7 @@ def report(db: Path | None, kb: Path | None, since: object, until: object, fmt: 
               help="In Datei schreiben statt auf die Standardausgabe.")
 def export_log(db: Path | None, as_csv: bool, out: Path | None) -> None:
     """Tageszählungen und geschwärzte Fragetexte als CSV – ohne Pseudonyme."""
-    from bot import report as reports
+    from bot.report import build as reports
 
     text = reports.export_csv(settings_for(None, db).database)
     if out is None:

@@ -1,1 +1,1 @@
-"""Telegram handlers: thin adapters from updates to bot.conversation."""
+"""Telegram handlers: thin adapters from updates to bot.chat.conversation."""

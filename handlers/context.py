@@ -6,8 +6,8 @@ from typing import Any
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
-from bot.conversation import Conversation
-from bot.services import Services
+from bot.chat.conversation import Conversation
+from bot.chat.services import Services
 
 SERVICES_KEY = "services"
 

@@ -7,7 +7,7 @@ import logging
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 
-from bot.conversation import Reply, split_message
+from bot.chat.conversation import Reply, split_message
 
 logger = logging.getLogger(__name__)
 

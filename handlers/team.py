@@ -7,8 +7,8 @@ from html import escape
 
 from telegram import Update
 
-from bot import actions
-from bot.conversation import Button, Reply
+from bot.chat import actions
+from bot.chat.conversation import Button, Reply
 from handlers.context import BotContext
 from handlers.keyboards import send, show
 
@@ -27,7 +27,7 @@ async def statistics(update: Update, context: BotContext) -> None:
     if not _is_team(update, context):
         await _refuse(update, context)
         return
-    from bot import report
+    from bot.report import build as report
 
     services = context.services
     summary, chart = await asyncio.to_thread(
@@ -45,7 +45,7 @@ async def gaps(update: Update, context: BotContext) -> None:
     if not _is_team(update, context):
         await _refuse(update, context)
         return
-    from bot import report
+    from bot.report import build as report
 
     services = context.services
     snapshot = services.library.current
@@ -68,7 +68,7 @@ async def ignore_group(update: Update, context: BotContext) -> None:
     if not _is_team(update, context) or action is None:
         await show(query, context.conversation.press(None))
         return
-    from bot import report
+    from bot.report import build as report
 
     await asyncio.to_thread(report.ignore_group, context.services.settings.database,
                             action.args[0])
@@ -80,7 +80,7 @@ async def reload(update: Update, context: BotContext) -> None:
     if not _is_team(update, context):
         await _refuse(update, context)
         return
-    from bot.maintenance import reload_knowledge, reload_message
+    from bot.runtime.maintenance import reload_knowledge, reload_message
 
     swapped, _ = await reload_knowledge(context.application, context.services, notify_ok=False)
     kb = context.services.library.current.kb

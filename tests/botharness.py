@@ -13,10 +13,10 @@ import pytest
 import sqlite_utils
 from fakebotapi import BotMessage, FakeBotApi
 
-from bot.app import build_application
 from bot.config import DEFAULT_KB, Settings
-from bot.library import Library
-from bot.questionlog import QuestionLog
+from bot.log.writer import QuestionLog
+from bot.runtime.app import build_application
+from bot.search.library import Library
 
 USER = 4242
 TEAM = 777

@@ -22,7 +22,7 @@ from collections.abc import Callable  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from bot.config import DEFAULT_KB  # noqa: E402
-from bot.library import Library  # noqa: E402
+from bot.search.library import Library  # noqa: E402
 
 MINIMAL_KB = {
     "organisation": """\

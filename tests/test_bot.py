@@ -7,7 +7,7 @@ from typing import Any
 
 from botharness import TEAM, USER, RunningBot, button, buttons
 
-from bot import actions
+from bot.chat import actions
 
 
 async def test_start_shows_welcome_and_topic_menu(running: RunningBot) -> None:

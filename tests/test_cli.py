@@ -14,12 +14,12 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
+from bot.chat.conversation import Conversation, status_text
+from bot.chat.terminal import chat
 from bot.cli import cli
 from bot.config import DEFAULT_KB, PROJECT_ROOT
-from bot.conversation import Conversation, status_text
-from bot.knowledge import KnowledgeBase, load_knowledge
-from bot.library import Library
-from bot.terminal import chat
+from bot.knowledge.schema import KnowledgeBase, load_knowledge
+from bot.search.library import Library
 
 HERNE = DEFAULT_KB.parent / "herne"
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"

@@ -18,10 +18,9 @@ from typing import Any
 
 import pytest
 
-from bot import actions
-from bot.actions import Action
-from bot.config import DEFAULT_KB
-from bot.conversation import (
+from bot.chat import actions
+from bot.chat.actions import Action
+from bot.chat.conversation import (
     MAX_MESSAGE,
     STALE,
     Button,
@@ -30,9 +29,10 @@ from bot.conversation import (
     split_message,
     status_text,
 )
-from bot.knowledge import KnowledgeBase
-from bot.library import Library
-from bot.smalltalk import REPLIES
+from bot.chat.smalltalk import REPLIES
+from bot.config import DEFAULT_KB
+from bot.knowledge.schema import KnowledgeBase
+from bot.search.library import Library
 
 # --- helpers ------------------------------------------------------------------------------------
 

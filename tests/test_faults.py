@@ -24,15 +24,15 @@ from botharness import question_update, until
 from click.testing import CliRunner
 from fakebotapi import BotMessage, FakeBotApi
 
-from bot import logschema
-from bot.app import build_application
+from bot.chat.conversation import STALE, Conversation
+from bot.chat.services import Services
 from bot.cli import cli
 from bot.config import DEFAULT_KB, Settings
-from bot.conversation import STALE, Conversation
-from bot.library import Library
-from bot.questionlog import QuestionLog
-from bot.search import SearchIndex
-from bot.services import Services
+from bot.log import schema as logschema
+from bot.log.writer import QuestionLog
+from bot.runtime.app import build_application
+from bot.search.index import SearchIndex
+from bot.search.library import Library
 
 USER = 6161
 OTHER = 6262

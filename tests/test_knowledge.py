@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from bot.config import DEFAULT_KB
-from bot.knowledge import STATUS_LABELS, KnowledgeBase, Problem, load_knowledge, validate
-from bot.yamlsafe import MAX_FILE_BYTES
+from bot.knowledge.schema import STATUS_LABELS, KnowledgeBase, Problem, load_knowledge, validate
+from bot.knowledge.yamlsafe import MAX_FILE_BYTES
 
 KOELN = DEFAULT_KB
 HERNE = DEFAULT_KB.parent / "herne"
@@ -611,7 +611,7 @@ def test_all_problems_of_all_files_are_reported_together(make_kb: MakeKb) -> Non
 
 
 def test_load_knowledge_raises_with_every_error_in_its_message(make_kb: MakeKb) -> None:
-    from bot.knowledge import KnowledgeError
+    from bot.knowledge.schema import KnowledgeError
 
     directory = make_kb(organisation=None)
     with pytest.raises(KnowledgeError) as info:

@@ -229,7 +229,7 @@ async def test_sigterm_while_handling_exits_0_and_logs_every_received_question(
 WRITER = """
 import sys
 from pathlib import Path
-from bot.questionlog import QuestionLog
+from bot.log.writer import QuestionLog
 
 log = QuestionLog(Path(sys.argv[1]), b"k" * 32)
 for i in range(1_000_000):  # bounded; the test kills it long before

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from sqlite_utils import Database
 
-from bot import logschema
-from bot.questionlog import QuestionLog, load_or_create_secret, secret_path
+from bot.log import schema as logschema
+from bot.log.writer import QuestionLog, load_or_create_secret, secret_path
 
 SECRET = b"k" * 32
 USER = 987654321
@@ -413,7 +413,7 @@ def test_close_counts_rows_it_could_not_write(make_log, monkeypatch) -> None:
 
 
 def test_reader_does_not_block_writer(make_log, db_path: Path) -> None:
-    from bot.report import build_report
+    from bot.report.build import build_report
 
     log = make_log(busy_timeout_ms=50)
     ask(log)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.redact import MAX_LENGTH, redact
+from bot.log.redact import MAX_LENGTH, redact
 
 
 @pytest.mark.parametrize(

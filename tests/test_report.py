@@ -15,8 +15,8 @@ from types import SimpleNamespace
 import pytest
 import yaml
 
-from bot.questionlog import QuestionLog
-from bot.report import (
+from bot.log.writer import QuestionLog
+from bot.report.build import (
     build_report,
     export_csv,
     gaps_text,
@@ -39,7 +39,7 @@ class Clock:
 
 
 class FakeIndex:
-    """Stands in for bot.search.SearchIndex: knows one entry, about parental leave."""
+    """Stands in for bot.search.index.SearchIndex: knows one entry, about parental leave."""
 
     def search(self, question: str) -> SimpleNamespace:
         if "elternzeit" in question.lower():

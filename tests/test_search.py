@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from bot.config import DEFAULT_KB
-from bot.library import Library, build_snapshot
-from bot.search import MAX_CHOICES, SearchIndex, SearchResult
-from bot.selftest import self_test
-from bot.textnorm import fold, refs_in, terms
+from bot.search.index import MAX_CHOICES, SearchIndex, SearchResult
+from bot.search.library import Library, build_snapshot
+from bot.search.selftest import self_test
+from bot.search.textnorm import fold, refs_in, terms
 
 HERNE = DEFAULT_KB.parent / "herne"
 

@@ -17,7 +17,7 @@ from telegram import Bot, InputFile, Update
 from telegram.error import NetworkError, TimedOut
 from telegram.ext import ContextTypes, MessageHandler, filters
 
-from bot.transport import AiohttpRequest, _redact
+from bot.runtime.transport import AiohttpRequest, _redact
 
 USER = 4711
 

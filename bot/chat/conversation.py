@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import Protocol
 
-from bot import actions, smalltalk
-from bot.knowledge import KIND_LABELS, Entry, KnowledgeBase
-from bot.library import Snapshot
-from bot.search import SearchResult
-from bot.textnorm import fold
+from bot.chat import actions, smalltalk
+from bot.knowledge.schema import KIND_LABELS, Entry, KnowledgeBase
+from bot.search.index import SearchResult
+from bot.search.library import Snapshot
+from bot.search.textnorm import fold
 
 MAX_MESSAGE = 4096
 MAX_QUESTION = 4096

@@ -7,10 +7,10 @@ from collections import OrderedDict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from bot.chat.conversation import Conversation
 from bot.config import Settings
-from bot.conversation import Conversation
-from bot.library import Library
-from bot.questionlog import QuestionLog
+from bot.log.writer import QuestionLog
+from bot.search.library import Library
 
 
 class UserRateLimit:

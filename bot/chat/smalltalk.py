@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from bot.textnorm import fold
+from bot.search.textnorm import fold
 
 _GREETING = re.compile(
     r"^(hallo+|hall?ö?chen|hi+|hey+|moin( moin)?|servus|guten (morgen|tag|abend)|gute nacht|"

@@ -9,7 +9,7 @@ import re
 from collections.abc import Callable, Iterable
 from html import unescape
 
-from bot.conversation import Button, Conversation, Reply
+from bot.chat.conversation import Button, Conversation, Reply
 
 _TAG = re.compile(r"</?(b|i|u|s|code|pre|a)( [^>]*)?>")
 

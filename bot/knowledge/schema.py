@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from bot.yamlsafe import LineDict, LineList, YamlError, read_yaml
+from bot.knowledge.yamlsafe import LineDict, LineList, YamlError, read_yaml
 
 Kind = Literal["measure", "counselling", "contact"]
 

@@ -17,8 +17,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from bot import logschema
-from bot.gapgroups import ProblemQuestion, Reason
+from bot.log import schema as logschema
+from bot.log.gaps import ProblemQuestion, Reason
 
 READ_TIMEOUT_MS = 5000
 """Reports run outside the hot path and may wait for a writer a little longer."""

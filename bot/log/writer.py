@@ -30,8 +30,8 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from bot import logschema
-from bot.redact import redact
+from bot.log import schema as logschema
+from bot.log.redact import redact
 
 logger = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.gapgroups import GapGroup, normalise
+from bot.log.gaps import GapGroup, normalise
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ class ResultLike(Protocol):
 
 
 class SearchLike(Protocol):
-    """The part of ``bot.search.SearchIndex`` the report uses."""
+    """The part of ``bot.search.index.SearchIndex`` the report uses."""
 
     def search(self, question: str) -> ResultLike: ...
 

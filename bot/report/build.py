@@ -16,11 +16,11 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Literal
 
-from bot import logstats
-from bot.gapadvice import SearchLike
-from bot.gapgroups import group_questions, normalise, text_hash
-from bot.reportmodel import build_model
-from bot.reporttext import render_csv, render_gaps, render_summary, render_text
+from bot.log import stats as logstats
+from bot.log.gaps import group_questions, normalise, text_hash
+from bot.report.advice import SearchLike
+from bot.report.model import build_model
+from bot.report.text import render_csv, render_gaps, render_summary, render_text
 
 Format = Literal["text", "csv", "html"]
 FORMATS: tuple[Format, ...] = ("text", "csv", "html")
@@ -57,7 +57,7 @@ def build_report(
     )  # fmt: skip
     if fmt == "html":
         # Imported here: matplotlib takes longer to import than a text report takes to build.
-        from bot.reporthtml import render_html
+        from bot.report.html import render_html
 
         return render_html(model)
     return render_csv(model) if fmt == "csv" else render_text(model)
@@ -85,7 +85,7 @@ def team_summary(
     today: date | None = None,
 ) -> tuple[str, bytes]:
     """/statistik: the summary text and the weekly chart (PNG) from one read of the log."""
-    from bot.reporthtml import weekly_chart
+    from bot.report.html import weekly_chart
 
     until = today or date.today()
     since = until - timedelta(days=max(1, days) - 1)

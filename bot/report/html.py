@@ -11,10 +11,10 @@ import base64
 from collections.abc import Iterable, Iterator
 from html import escape
 
-from bot import charts
-from bot import reportfmt as f
-from bot.logschema import OUTCOMES
-from bot.reportmodel import GapItem, ReportModel, WeekCounts
+from bot.log.schema import OUTCOMES
+from bot.report import charts
+from bot.report import fmt as f
+from bot.report.model import GapItem, ReportModel, WeekCounts
 
 TOP_ITEMS = 10
 _TEXTS_PER_GROUP = 8

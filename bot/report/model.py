@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
-from bot import logstats
-from bot.gapadvice import Advice, SearchLike, advise
-from bot.gapgroups import GapGroup, group_questions
-from bot.logstats import LogStats
-from bot.reportfmt import week_key
+from bot.log import stats as logstats
+from bot.log.gaps import GapGroup, group_questions
+from bot.log.stats import LogStats
+from bot.report.advice import Advice, SearchLike, advise
+from bot.report.fmt import week_key
 
 _MAX_WEEKS = 520
 

@@ -10,10 +10,10 @@ import csv
 import io
 from collections.abc import Iterator
 
-from bot import reportfmt as f
-from bot.gapadvice import Advice
-from bot.logschema import OUTCOMES
-from bot.reportmodel import GapItem, ReportModel, WeekCounts
+from bot.log.schema import OUTCOMES
+from bot.report import fmt as f
+from bot.report.advice import Advice
+from bot.report.model import GapItem, ReportModel, WeekCounts
 
 TOP_ITEMS = 10
 TELEGRAM_LIMIT = 4000

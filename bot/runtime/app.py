@@ -27,14 +27,14 @@ from telegram.ext import (
     filters,
 )
 
+from bot.chat.conversation import Conversation
+from bot.chat.services import SeenUpdates, Services, UserRateLimit
 from bot.config import Settings
-from bot.conversation import Conversation
-from bot.library import Library
-from bot.maintenance import maintain
-from bot.ops import AlreadyRunning, InstanceLock, lock_path
-from bot.questionlog import QuestionLog, load_or_create_secret
-from bot.services import SeenUpdates, Services, UserRateLimit
-from bot.transport import AiohttpRequest
+from bot.log.writer import QuestionLog, load_or_create_secret
+from bot.runtime.maintenance import maintain
+from bot.runtime.ops import AlreadyRunning, InstanceLock, lock_path
+from bot.runtime.transport import AiohttpRequest
+from bot.search.library import Library
 from handlers import buttons, errors, other, privacy, questions, start, team
 from handlers.context import SERVICES_KEY, BotContext
 

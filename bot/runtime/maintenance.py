@@ -1,6 +1,6 @@
 """Background upkeep of a running bot: hot reload, retention, log flushing, heartbeat.
 
-Kept out of bot/app.py so the wiring stays readable; everything here is started by
+Kept out of bot/runtime/app.py so the wiring stays readable; everything here is started by
 ``post_init`` and cancelled by ``post_stop``.
 """
 
@@ -15,10 +15,10 @@ from typing import Any
 from telegram.error import TelegramError
 from telegram.ext import Application
 
-from bot.knowledge import Problem
-from bot.library import Library, fingerprint
-from bot.ops import write_heartbeat
-from bot.services import Services
+from bot.chat.services import Services
+from bot.knowledge.schema import Problem
+from bot.runtime.ops import write_heartbeat
+from bot.search.library import Library, fingerprint
 
 logger = logging.getLogger("vereinbar")
 

@@ -19,8 +19,8 @@ import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
-from bot.knowledge import Entry, KnowledgeBase
-from bot.textnorm import (
+from bot.knowledge.schema import Entry, KnowledgeBase
+from bot.search.textnorm import (
     GENERIC_WORDS,
     OFF_TOPIC_WORDS,
     SUBJECT_WORDS,

@@ -6,8 +6,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.knowledge import KnowledgeBase, Problem, validate
-from bot.search import SearchIndex
+from bot.knowledge.schema import KnowledgeBase, Problem, validate
+from bot.search.index import SearchIndex
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.search import SearchIndex
+from bot.search.index import SearchIndex
 
 
 @dataclass(frozen=True, slots=True)
