@@ -85,6 +85,7 @@ def project_ranker(index: SearchIndex) -> Ranker:
         result = index.search(text, limit=5)
         ids = [m.entry.id for m in result.matches]
         return ids, result.matches[0].score if result.matches else 0.0, result.outcome == "unknown"
+
     return rank
 
 
@@ -109,14 +110,18 @@ def wratio_ranker(kb: KnowledgeBase) -> Callable[[float], Ranker]:
 
     def with_threshold(threshold: float) -> Ranker:
         def rank(text: str) -> tuple[list[str], float, bool]:
-            best = process.extractOne(text, titles, scorer=fuzz.WRatio,
-                                      processor=utils.default_process)
+            best = process.extractOne(
+                text, titles, scorer=fuzz.WRatio, processor=utils.default_process
+            )
             if best is None:
                 return [], 0.0, True
-            top3 = process.extract(text, titles, scorer=fuzz.WRatio,
-                                   processor=utils.default_process, limit=3)
+            top3 = process.extract(
+                text, titles, scorer=fuzz.WRatio, processor=utils.default_process, limit=3
+            )
             return [k for _, _, k in top3], best[1], best[1] < threshold
+
         return rank
+
     return with_threshold
 
 
@@ -126,8 +131,9 @@ def bm25_ranker(kb: KnowledgeBase) -> Callable[[float], Ranker]:
     entries = list(kb.entries.values())
     corpus = [" ".join(terms(_all_text(e))) or "-" for e in entries]
     retriever = bm25s.BM25()
-    retriever.index(bm25s.tokenize(corpus, stopwords=None, show_progress=False),
-                    show_progress=False)
+    retriever.index(
+        bm25s.tokenize(corpus, stopwords=None, show_progress=False), show_progress=False
+    )
     k = min(3, len(entries))
 
     def with_threshold(threshold: float) -> Ranker:
@@ -138,17 +144,21 @@ def bm25_ranker(kb: KnowledgeBase) -> Callable[[float], Ranker]:
             ids = [entries[int(i)].id for i in docs[0]]
             top = float(scores[0][0])
             return ids, top, top < threshold
+
         return rank
+
     return with_threshold
 
 
 def _all_text(entry: Entry) -> str:
-    return " ".join([entry.title, entry.answer, entry.target_group or "", *entry.synonyms,
-                     *entry.examples])
+    return " ".join(
+        [entry.title, entry.answer, entry.target_group or "", *entry.synonyms, *entry.examples]
+    )
 
 
-def best_threshold(questions: Sequence[Question], family: Callable[[float], Ranker],
-                   candidates: Sequence[float]) -> tuple[float, Figures]:
+def best_threshold(
+    questions: Sequence[Question], family: Callable[[float], Ranker], candidates: Sequence[float]
+) -> tuple[float, Figures]:
     scored = []
     for threshold in candidates:
         figures = measure(questions, family(threshold), rounds=1)
@@ -171,8 +181,12 @@ def synthetic_kb(kb: KnowledgeBase, size: int) -> KnowledgeBase:
         i += 1
         words = rng.sample(vocab, 12)
         entries[f"syn-{i}"] = replace(
-            template, id=f"syn-{i}", ref=None, related_refs=(),
-            title=" ".join(words[:3]), synonyms=tuple(words[3:8]),
+            template,
+            id=f"syn-{i}",
+            ref=None,
+            related_refs=(),
+            title=" ".join(words[:3]),
+            synonyms=tuple(words[3:8]),
             examples=(" ".join(words[4:10]) + "?", " ".join(rng.sample(vocab, 6))),
             answer=" ".join(rng.sample(vocab, 30)),
         )
@@ -194,8 +208,12 @@ def timing_at_scale(kb: KnowledgeBase, questions: Sequence[Question], sizes: Seq
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kb", type=Path, default=ROOT / "knowledge" / "koeln")
-    parser.add_argument("--questions", type=Path, nargs="+",
-                        default=[ROOT / "tests" / "data" / "questions_koeln.yaml"])
+    parser.add_argument(
+        "--questions",
+        type=Path,
+        nargs="+",
+        default=[ROOT / "tests" / "data" / "questions_koeln.yaml"],
+    )
     parser.add_argument("--sizes", type=int, nargs="*", default=[1000, 10000])
     parser.add_argument("--no-baselines", action="store_true")
     args = parser.parse_args()
@@ -205,23 +223,30 @@ def main() -> None:
     for path in args.questions:
         questions = load_questions(path)
         n_in = sum(1 for q in questions if q.expected)
-        print(f"\n{path.name}: {n_in} Fragen im Themenbereich, {len(questions) - n_in} außerhalb; "
-              f"Wissensbasis {kb.organisation.name} ({len(kb.entries)} Einträge)")
+        print(
+            f"\n{path.name}: {n_in} Fragen im Themenbereich, {len(questions) - n_in} außerhalb; "
+            f"Wissensbasis {kb.organisation.name} ({len(kb.entries)} Einträge)"
+        )
         rows = [("vereinbar", measure(questions, project_ranker(index)))]
         if not args.no_baselines:
             t, fig = best_threshold(questions, wratio_ranker(kb), range(30, 100, 5))
             rows.append((f"WRatio Titel (ab {t})", fig))
-            t, fig = best_threshold(questions, bm25_ranker(kb),
-                                    [x / 2 for x in range(0, 20)])
+            t, fig = best_threshold(questions, bm25_ranker(kb), [x / 2 for x in range(0, 20)])
             rows.append((f"BM25 (ab {t})", fig))
-        print(f"{'Verfahren':<24} {'Top-1':>6} {'Top-3':>6} {'abgelehnt':>10} {'p50 ms':>7} "
-              f"{'p99 ms':>7}")
+        print(
+            f"{'Verfahren':<24} {'Top-1':>6} {'Top-3':>6} {'abgelehnt':>10} {'p50 ms':>7} "
+            f"{'p99 ms':>7}"
+        )
         for name, f in rows:
-            print(f"{name:<24} {f.top1:>6.3f} {f.top3:>6.3f} {f.rejected:>10.3f} "
-                  f"{f.p50_ms:>7.3f} {f.p99_ms:>7.3f}")
+            print(
+                f"{name:<24} {f.top1:>6.3f} {f.top3:>6.3f} {f.rejected:>10.3f} "
+                f"{f.p50_ms:>7.3f} {f.p99_ms:>7.3f}"
+            )
         right, wrong = direct_rate(questions, index)
-        print(f"vereinbar direkt beantwortet: richtig {right:.3f}, falsch {wrong:.3f} "
-              "(Rest: Rückfrage oder unbekannt)")
+        print(
+            f"vereinbar direkt beantwortet: richtig {right:.3f}, falsch {wrong:.3f} "
+            "(Rest: Rückfrage oder unbekannt)"
+        )
     if args.sizes:
         timing_at_scale(kb, load_questions(args.questions[0]), args.sizes)
 

@@ -107,12 +107,22 @@ class Processes:
         self._procs: list[subprocess.Popen[bytes]] = []
         self._preexec = _die_with_parent()
 
-    def spawn(self, cmd: Sequence[str], *, env: dict[str, str] | None = None,
-              stdin: int | IO[bytes] | None = subprocess.DEVNULL,
-              stdout: int | IO[bytes] | None = subprocess.DEVNULL,
-              stderr: int | IO[bytes] | None = subprocess.DEVNULL) -> subprocess.Popen[bytes]:
+    def spawn(
+        self,
+        cmd: Sequence[str],
+        *,
+        env: dict[str, str] | None = None,
+        stdin: int | IO[bytes] | None = subprocess.DEVNULL,
+        stdout: int | IO[bytes] | None = subprocess.DEVNULL,
+        stderr: int | IO[bytes] | None = subprocess.DEVNULL,
+    ) -> subprocess.Popen[bytes]:
         proc = subprocess.Popen(
-            list(cmd), cwd=ROOT, env=env, stdin=stdin, stdout=stdout, stderr=stderr,
+            list(cmd),
+            cwd=ROOT,
+            env=env,
+            stdin=stdin,
+            stdout=stdout,
+            stderr=stderr,
             start_new_session=True,  # Ctrl-C reaches only us; we stop the children in order
             preexec_fn=self._preexec,  # the benchmark starts no threads
         )
@@ -181,8 +191,14 @@ class Sample:
 
     @classmethod
     def take(cls, bot: int, server: int) -> Sample:
-        return cls(time.monotonic(), cpu_seconds(bot), cpu_seconds(server), machine_jiffies(),
-                   time.process_time(), memory_mb(bot, "VmRSS"))
+        return cls(
+            time.monotonic(),
+            cpu_seconds(bot),
+            cpu_seconds(server),
+            machine_jiffies(),
+            time.process_time(),
+            memory_mb(bot, "VmRSS"),
+        )
 
 
 # --------------------------------------------------------------------------- control channel
@@ -208,7 +224,7 @@ class Control:
     def inject(self, messages: list[list[Any]]) -> dict[str, Any]:
         stats: dict[str, Any] = {}
         for start in range(0, len(messages), 1000):
-            chunk = messages[start:start + 1000]
+            chunk = messages[start : start + 1000]
             stats = self.post("/_control/inject", {"messages": chunk})
             for chat, text in chunk:
                 self.texts.setdefault(chat, []).append(text)
@@ -320,8 +336,13 @@ class Drive:
 def start_server(procs: Processes, workdir: Path) -> tuple[subprocess.Popen[bytes], dict[str, Any]]:
     stderr = (workdir / "fakeserver.err").open("wb")
     try:
-        proc = procs.spawn([sys.executable, str(FAKE_SERVER)], stdin=subprocess.PIPE,
-                           stdout=subprocess.PIPE, stderr=stderr, env=_child_env())
+        proc = procs.spawn(
+            [sys.executable, str(FAKE_SERVER)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            env=_child_env(),
+        )
     finally:
         stderr.close()
     assert proc.stdout is not None
@@ -379,8 +400,9 @@ def _alive(proc: subprocess.Popen[bytes], workdir: Path) -> None:
         raise Failure(f"bot exited with {proc.returncode}:\n" + _tail(workdir / "bot.err"))
 
 
-def wait_for_polling(control: Control, bot: subprocess.Popen[bytes], workdir: Path,
-                     spawned: float) -> float:
+def wait_for_polling(
+    control: Control, bot: subprocess.Popen[bytes], workdir: Path, spawned: float
+) -> float:
     """Seconds from process start to the first getUpdates arriving at the server."""
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
@@ -392,8 +414,9 @@ def wait_for_polling(control: Control, bot: subprocess.Popen[bytes], workdir: Pa
     raise Failure(f"no getUpdates within {START_TIMEOUT:.0f} s:\n" + _tail(workdir / "bot.err"))
 
 
-def wait_answered(control: Control, bot: subprocess.Popen[bytes], workdir: Path, target: int,
-                  timeout: float) -> dict[str, Any]:
+def wait_answered(
+    control: Control, bot: subprocess.Popen[bytes], workdir: Path, target: int, timeout: float
+) -> dict[str, Any]:
     """Wait until the server counted ``target`` answers, nothing moved for a while, or timeout."""
     deadline = time.monotonic() + timeout
     stats = control.stats()
@@ -409,8 +432,9 @@ def wait_answered(control: Control, bot: subprocess.Popen[bytes], workdir: Path,
     return stats
 
 
-def calibrate(control: Control, bot: subprocess.Popen[bytes], workdir: Path,
-              questions: list[str]) -> Calibration:
+def calibrate(
+    control: Control, bot: subprocess.Popen[bytes], workdir: Path, questions: list[str]
+) -> Calibration:
     """Ask every question once, each from a chat of its own, and remember the answers."""
     chats = [CALIBRATION_USERS + i for i in range(len(questions))]
     stats = control.inject([[c, q] for c, q in zip(chats, questions, strict=True)])
@@ -427,15 +451,15 @@ def calibrate(control: Control, bot: subprocess.Popen[bytes], workdir: Path,
     return Calibration(digests, [q for q in questions if q in digests], skipped)
 
 
-def warm_up(control: Control, bot: subprocess.Popen[bytes], workdir: Path,
-            pool: list[str]) -> None:
+def warm_up(control: Control, bot: subprocess.Popen[bytes], workdir: Path, pool: list[str]) -> None:
     messages = [[WARMUP_USERS + i, pool[i % len(pool)]] for i in range(WARMUP_MESSAGES)]
     stats = control.inject(messages)
     wait_answered(control, bot, workdir, stats["injected"], timeout=60)
 
 
-def drive(control: Control, scenario: Scenario, pool: list[str], bot: int, server: int,
-          backlog: int) -> Drive:
+def drive(
+    control: Control, scenario: Scenario, pool: list[str], bot: int, server: int, backlog: int
+) -> Drive:
     """Inject for ``scenario.seconds``; all loops are bounded by that deadline."""
     users = [LOAD_USERS + i for i in range(scenario.users)]
     offsets = [(i * 37) % len(pool) for i in range(len(users))]
@@ -479,8 +503,14 @@ def drive(control: Control, scenario: Scenario, pool: list[str], bot: int, serve
             stats = control.stats()
         time.sleep(max(0.0, TICK - (time.monotonic() - now)))
     end_sample = Sample.take(bot, server)
-    return Drive({u: qs for u, qs in sent.items() if qs}, start or end_sample, end_sample,
-                 total, max_backlog, base_answered)
+    return Drive(
+        {u: qs for u, qs in sent.items() if qs},
+        start or end_sample,
+        end_sample,
+        total,
+        max_backlog,
+        base_answered,
+    )
 
 
 def percentile(sorted_values: Sequence[float], share: float) -> float:
@@ -490,8 +520,13 @@ def percentile(sorted_values: Sequence[float], share: float) -> float:
     return sorted_values[rank - 1]
 
 
-def analyse(result: Result, log: dict[str, Any], run: Drive, pool: list[str],
-            calibration: Calibration | None) -> None:
+def analyse(
+    result: Result,
+    log: dict[str, Any],
+    run: Drive,
+    pool: list[str],
+    calibration: Calibration | None,
+) -> None:
     expected = calibration.answers if calibration else {}
     detect = len(set(expected.values())) > 1
     latencies: list[float] = []
@@ -547,8 +582,10 @@ def is_question(text: str) -> bool:
 
 def answered_questions(log: dict[str, Any], texts: dict[int, list[str]]) -> int:
     """Answered messages that are questions, over the bot's whole life (calibration included)."""
-    return sum(sum(map(is_question, sent[:len(log["answers"].get(str(chat), []))]))
-               for chat, sent in texts.items())
+    return sum(
+        sum(map(is_question, sent[: len(log["answers"].get(str(chat), []))]))
+        for chat, sent in texts.items()
+    )
 
 
 def count_rows(database: Path) -> int | None:
@@ -563,9 +600,14 @@ def count_rows(database: Path) -> int | None:
         conn.close()
 
 
-def run_scenario(procs: Processes, scenario: Scenario, questions: list[str],
-                 calibration: Calibration | None, args: argparse.Namespace,
-                 keep: bool) -> tuple[Result, Calibration | None]:
+def run_scenario(
+    procs: Processes,
+    scenario: Scenario,
+    questions: list[str],
+    calibration: Calibration | None,
+    args: argparse.Namespace,
+    keep: bool,
+) -> tuple[Result, Calibration | None]:
     result = Result(scenario)
     workdir = Path(tempfile.mkdtemp(prefix=f"vereinbar-e2e-{scenario.key}-"))
     server: subprocess.Popen[bytes] | None = None
@@ -577,8 +619,12 @@ def run_scenario(procs: Processes, scenario: Scenario, questions: list[str],
         bot_err = (workdir / "bot.err").open("wb")
         try:
             spawned = time.monotonic()
-            bot = procs.spawn(bot_command(scenario), env=bot_env(scenario, hello, workdir),
-                              stdout=bot_err, stderr=bot_err)
+            bot = procs.spawn(
+                bot_command(scenario),
+                env=bot_env(scenario, hello, workdir),
+                stdout=bot_err,
+                stderr=bot_err,
+            )
         finally:
             bot_err.close()
         result.startup_ms = wait_for_polling(control, bot, workdir, spawned) * 1000
@@ -588,16 +634,24 @@ def run_scenario(procs: Processes, scenario: Scenario, questions: list[str],
                 _say(f"  calibrating: {len(questions)} questions, one chat each")
                 calibration = calibrate(control, bot, workdir, questions)
                 if calibration.skipped:
-                    _say(f"  left out {len(calibration.skipped)} question(s) not answered with "
-                         f"exactly one message: {calibration.skipped[:3]}")
+                    _say(
+                        f"  left out {len(calibration.skipped)} question(s) not answered with "
+                        f"exactly one message: {calibration.skipped[:3]}"
+                    )
             pool = calibration.pool
         warm_up(control, bot, workdir, pool)
-        _say(f"  load: {scenario.users} users, {scenario.seconds:g} s, "
-             + (f"{scenario.offered:g} msgs/s offered" if scenario.offered is not None
-                else f"backlog ~{args.backlog}"))
+        _say(
+            f"  load: {scenario.users} users, {scenario.seconds:g} s, "
+            + (
+                f"{scenario.offered:g} msgs/s offered"
+                if scenario.offered is not None
+                else f"backlog ~{args.backlog}"
+            )
+        )
         run = drive(control, scenario, pool, bot.pid, server.pid, args.backlog)
-        wait_answered(control, bot, workdir, run.answered_before + run.total,
-                      timeout=args.drain_timeout)
+        wait_answered(
+            control, bot, workdir, run.answered_before + run.total, timeout=args.drain_timeout
+        )
         result.peak_rss_mb = memory_mb(bot.pid)
         stopping = time.monotonic()
         result.exit_code = procs.stop(bot)
@@ -606,8 +660,11 @@ def run_scenario(procs: Processes, scenario: Scenario, questions: list[str],
         for answered_at, key in log["errors"]:
             errors = result.api_errors if answered_at < stopping else result.shutdown_errors
             errors[key] = errors.get(key, 0) + 1
-        result.get_updates = (stats["get_updates_calls"], stats["updates_delivered"],
-                              stats["max_batch"])
+        result.get_updates = (
+            stats["get_updates_calls"],
+            stats["updates_delivered"],
+            stats["max_batch"],
+        )
         analyse(result, log, run, pool, calibration if scenario.bot == "vereinbar" else None)
         if scenario.bot == "vereinbar" and scenario.question_log:
             result.log_rows = count_rows(workdir / "log.db")
@@ -725,18 +782,27 @@ def ratios(results: Sequence[Result]) -> list[str]:
     floor, lifted = by_key.get("floor"), by_key.get("lifted")
     lines = []
     if floor and lifted and floor.throughput > 0 and floor.cpu_ms > 0:
-        lines.append(f"vereinbar capacity / floor throughput: "
-                     f"{lifted.throughput / floor.throughput:.2f} "
-                     f"({lifted.throughput:,.1f} / {floor.throughput:,.1f} msgs/s)")
-        lines.append(f"CPU per message, vereinbar / floor: {lifted.cpu_ms / floor.cpu_ms:.2f} "
-                     f"({lifted.cpu_ms:.2f} / {floor.cpu_ms:.2f} ms)")
+        lines.append(
+            f"vereinbar capacity / floor throughput: "
+            f"{lifted.throughput / floor.throughput:.2f} "
+            f"({lifted.throughput:,.1f} / {floor.throughput:,.1f} msgs/s)"
+        )
+        lines.append(
+            f"CPU per message, vereinbar / floor: {lifted.cpu_ms / floor.cpu_ms:.2f} "
+            f"({lifted.cpu_ms:.2f} / {floor.cpu_ms:.2f} ms)"
+        )
     other = by_key.get("floor-aiohttp")
     if other and lifted and other.throughput > 0 and other.cpu_ms > 0:
-        lines.append(f"same with the aiohttp floor: throughput "
-                     f"{lifted.throughput / other.throughput:.2f}, CPU per message "
-                     f"{lifted.cpu_ms / other.cpu_ms:.2f} ({other.cpu_ms:.2f} ms)")
-    starts = [f"{r.scenario.label} {r.startup_ms:,.0f} ms" for r in results
-              if not r.error and r.scenario.key in ("floor", "floor-aiohttp", "lifted")]
+        lines.append(
+            f"same with the aiohttp floor: throughput "
+            f"{lifted.throughput / other.throughput:.2f}, CPU per message "
+            f"{lifted.cpu_ms / other.cpu_ms:.2f} ({other.cpu_ms:.2f} ms)"
+        )
+    starts = [
+        f"{r.scenario.label} {r.startup_ms:,.0f} ms"
+        for r in results
+        if not r.error and r.scenario.key in ("floor", "floor-aiohttp", "lifted")
+    ]
     if starts:
         lines.append("start-up to first getUpdates: " + ", ".join(starts))
     return lines
@@ -747,8 +813,11 @@ def markdown(results: Sequence[Result], args: argparse.Namespace) -> str:
     rule = "| " + " | ".join("---" if i == 0 else "---:" for i in range(len(COLUMNS))) + " |"
     body = []
     for r in results:
-        cells = ([r.scenario.label, "FAILED"] + [""] * (len(COLUMNS) - 2) if r.error
-                 else [cell(r) for _, cell in COLUMNS])
+        cells = (
+            [r.scenario.label, "FAILED"] + [""] * (len(COLUMNS) - 2)
+            if r.error
+            else [cell(r) for _, cell in COLUMNS]
+        )
         body.append("| " + " | ".join(cells) + " |")
 
     command = " ".join(["python bench/e2e.py", *sys.argv[1:]])
@@ -763,10 +832,15 @@ def markdown(results: Sequence[Result], args: argparse.Namespace) -> str:
         "",
     ]
     lines += [f"- {line}" for line in ratios(results)]
-    lines += [f"- CHECK FAILED – {r.scenario.label}: {', '.join(v)}"
-              for r in results if (v := violations(r))]
-    lines.append(f"- capacity runs keep ~{args.backlog} messages unanswered; latency runs from "
-                 "queued at the server to the bot's sendMessage arriving there.")
+    lines += [
+        f"- CHECK FAILED – {r.scenario.label}: {', '.join(v)}"
+        for r in results
+        if (v := violations(r))
+    ]
+    lines.append(
+        f"- capacity runs keep ~{args.backlog} messages unanswered; latency runs from "
+        "queued at the server to the bot's sendMessage arriving there."
+    )
     return "\n".join(lines) + "\n"
 
 
@@ -776,43 +850,84 @@ def markdown(results: Sequence[Result], args: argparse.Namespace) -> str:
 def scenarios(args: argparse.Namespace) -> list[Scenario]:
     all_ = [
         Scenario("floor", "floor (bare PTB)", "floor", 200, args.seconds),
-        Scenario("floor-aiohttp", "floor, aiohttp transport", "floor-aiohttp", 200,
-                 args.seconds),
-        Scenario("lifted", "vereinbar, cap lifted", "vereinbar", 200, args.seconds,
-                 rate_limit=0),
-        Scenario("capped", "vereinbar, default cap", "vereinbar", 200, args.seconds,
-                 rate_limit=30, offered=args.rate),
-        Scenario("nolog", "vereinbar, cap lifted, log off", "vereinbar", 200, args.seconds,
-                 rate_limit=0, question_log=False),
+        Scenario("floor-aiohttp", "floor, aiohttp transport", "floor-aiohttp", 200, args.seconds),
+        Scenario("lifted", "vereinbar, cap lifted", "vereinbar", 200, args.seconds, rate_limit=0),
+        Scenario(
+            "capped",
+            "vereinbar, default cap",
+            "vereinbar",
+            200,
+            args.seconds,
+            rate_limit=30,
+            offered=args.rate,
+        ),
+        Scenario(
+            "nolog",
+            "vereinbar, cap lifted, log off",
+            "vereinbar",
+            200,
+            args.seconds,
+            rate_limit=0,
+            question_log=False,
+        ),
     ]
     if args.users:
-        all_.append(Scenario("soak", f"soak: {args.users:,} users, cap lifted", "vereinbar",
-                             args.users, args.seconds, rate_limit=0))
+        all_.append(
+            Scenario(
+                "soak",
+                f"soak: {args.users:,} users, cap lifted",
+                "vereinbar",
+                args.users,
+                args.seconds,
+                rate_limit=0,
+            )
+        )
     wanted = {"floor", "lifted", "nolog", "capped", "soak"}  # floor-aiohttp only when asked
     if args.only:
         wanted = {k.strip() for k in args.only.split(",") if k.strip()}
         unknown = wanted - {s.key for s in all_}
         if unknown:
-            raise SystemExit(f"--only: unknown scenario(s) {sorted(unknown)} "
-                             "(floor, floor-aiohttp, lifted, nolog, capped, soak; soak needs "
-                             "--users)")
+            raise SystemExit(
+                f"--only: unknown scenario(s) {sorted(unknown)} "
+                "(floor, floor-aiohttp, lifted, nolog, capped, soak; soak needs "
+                "--users)"
+            )
     return [s for s in all_ if s.key in wanted]
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=20.0, help="load time per scenario")
-    parser.add_argument("--rate", type=float, default=40.0,
-                        help="offered msgs/s in the default-cap scenario (default 40)")
-    parser.add_argument("--backlog", type=int, default=300,
-                        help="unanswered messages kept queued in capacity mode (default 300)")
-    parser.add_argument("--users", type=int, default=None,
-                        help="add the soak scenario with this many users (e.g. 1000)")
-    parser.add_argument("--only", default=None,
-                        help="comma-separated scenarios to run: floor, floor-aiohttp, lifted, "
-                             "nolog, capped, soak (default: all but floor-aiohttp)")
-    parser.add_argument("--drain-timeout", type=float, default=120.0,
-                        help="longest wait for the last answers after the load stops")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=40.0,
+        help="offered msgs/s in the default-cap scenario (default 40)",
+    )
+    parser.add_argument(
+        "--backlog",
+        type=int,
+        default=300,
+        help="unanswered messages kept queued in capacity mode (default 300)",
+    )
+    parser.add_argument(
+        "--users",
+        type=int,
+        default=None,
+        help="add the soak scenario with this many users (e.g. 1000)",
+    )
+    parser.add_argument(
+        "--only",
+        default=None,
+        help="comma-separated scenarios to run: floor, floor-aiohttp, lifted, "
+        "nolog, capped, soak (default: all but floor-aiohttp)",
+    )
+    parser.add_argument(
+        "--drain-timeout",
+        type=float,
+        default=120.0,
+        help="longest wait for the last answers after the load stops",
+    )
     parser.add_argument("--markdown", type=Path, default=None, help="also write a table here")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folders")
     args = parser.parse_args(argv)
@@ -830,6 +945,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 @contextlib.contextmanager
 def terminate_as_exit() -> Iterator[None]:
     """SIGTERM unwinds like Ctrl-C, so the children are stopped on the way out."""
+
     def handler(signum: int, frame: object) -> None:
         raise SystemExit(128 + signum)
 
@@ -852,8 +968,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             for scenario in scenarios(args):
                 _say(f"{scenario.label} …")
-                result, calibration = run_scenario(procs, scenario, questions, calibration,
-                                                   args, args.keep)
+                result, calibration = run_scenario(
+                    procs, scenario, questions, calibration, args, args.keep
+                )
                 results.append(result)
                 print("\n".join(describe(result)), flush=True)
         except KeyboardInterrupt:

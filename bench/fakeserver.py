@@ -159,11 +159,13 @@ class BenchBotApi(FakeBotApi):
         return web.json_response(self.stats())
 
     async def _log(self, request: web.Request) -> web.Response:
-        return web.json_response({
-            "queued": {str(chat): times for chat, times in self.queued.items()},
-            "answers": {str(chat): answers for chat, answers in self.answers.items()},
-            "errors": self.error_log,
-        })
+        return web.json_response(
+            {
+                "queued": {str(chat): times for chat, times in self.queued.items()},
+                "answers": {str(chat): answers for chat, answers in self.answers.items()},
+                "errors": self.error_log,
+            }
+        )
 
     async def _stop(self, request: web.Request) -> web.Response:
         self.stopping.set()
@@ -187,8 +189,17 @@ async def main() -> None:
     await api.start()
     try:
         await api.start_control()
-        print(json.dumps({"api_port": api.port, "control_port": api.control_port,
-                          "token": api.token, "base_url": api.base_url}), flush=True)
+        print(
+            json.dumps(
+                {
+                    "api_port": api.port,
+                    "control_port": api.control_port,
+                    "token": api.token,
+                    "base_url": api.base_url,
+                }
+            ),
+            flush=True,
+        )
         threading.Thread(target=_watch_parent, args=(loop, api.stopping), daemon=True).start()
         await api.stopping.wait()
     finally:

@@ -35,7 +35,8 @@ def write_kb(folder: Path, size: int) -> None:
     base = measures["massnahmen"]
     vocab = sorted({w for m in base for w in " ".join(m["beispielfragen"]).split() if len(w) > 3})
     existing = sum(
-        len(v) for p in SOURCE.glob("*.yaml")
+        len(v)
+        for p in SOURCE.glob("*.yaml")
         for k, v in (yaml.safe_load(p.read_text(encoding="utf-8")) or {}).items()
         if isinstance(v, list)
     ) - len(yaml.safe_load((SOURCE / "themen.yaml").read_text(encoding="utf-8"))["themen"])
@@ -43,22 +44,25 @@ def write_kb(folder: Path, size: int) -> None:
     for i in range(max(0, size - existing)):
         template = base[i % len(base)]
         words = rng.sample(vocab, 14)
-        extra.append({
-            "id": f"gen-{i}",
-            "titel": " ".join(words[:3]),
-            "thema": template["thema"],
-            "antwort": " ".join(rng.sample(vocab, 30)),
-            "zielgruppe": template["zielgruppe"],
-            "status": template["status"],
-            "zustaendig": list(template["zustaendig"]),
-            "stichworte": words[3:9],
-            "beispielfragen": [" ".join(words[5:11]) + "?", " ".join(rng.sample(vocab, 7))],
-        })
+        extra.append(
+            {
+                "id": f"gen-{i}",
+                "titel": " ".join(words[:3]),
+                "thema": template["thema"],
+                "antwort": " ".join(rng.sample(vocab, 30)),
+                "zielgruppe": template["zielgruppe"],
+                "status": template["status"],
+                "zustaendig": list(template["zustaendig"]),
+                "stichworte": words[3:9],
+                "beispielfragen": [" ".join(words[5:11]) + "?", " ".join(rng.sample(vocab, 7))],
+            }
+        )
     # A file may hold at most 10,000 YAML nodes, so generated entries go into several files.
     for n, start in enumerate(range(0, len(extra), 250)):
         (folder / f"generiert-{n:03}.yaml").write_text(
-            yaml.safe_dump({"massnahmen": extra[start : start + 250]}, allow_unicode=True,
-                           sort_keys=False),
+            yaml.safe_dump(
+                {"massnahmen": extra[start : start + 250]}, allow_unicode=True, sort_keys=False
+            ),
             encoding="utf-8",
         )
 
@@ -67,10 +71,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 10000])
     args = parser.parse_args()
-    questions = [q["frage"] for q in yaml.safe_load(
-        (ROOT / "tests" / "data" / "questions_koeln.yaml").read_text(encoding="utf-8"))]
-    print(f"{'Einträge':>9} {'YAML':>8} {'Laden+Prüfen+Index':>19} {'Neuladen':>9} "
-          f"{'Suche p50':>10} {'p99':>8}")
+    questions = [
+        q["frage"]
+        for q in yaml.safe_load(
+            (ROOT / "tests" / "data" / "questions_koeln.yaml").read_text(encoding="utf-8")
+        )
+    ]
+    print(
+        f"{'Einträge':>9} {'YAML':>8} {'Laden+Prüfen+Index':>19} {'Neuladen':>9} "
+        f"{'Suche p50':>10} {'p99':>8}"
+    )
     for size in args.sizes:
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
@@ -93,9 +103,11 @@ def main() -> None:
                 timings.append((time.perf_counter() - t) * 1000)
             timings.sort()
             entries = len(library.current.kb.entries)
-            print(f"{entries:>9} {kb_bytes / 1e6:>6.1f}MB {load * 1000:>17.0f}ms "
-                  f"{reload * 1000:>7.0f}ms {statistics.median(timings):>8.2f}ms "
-                  f"{timings[int(len(timings) * 0.99)]:>6.2f}ms")
+            print(
+                f"{entries:>9} {kb_bytes / 1e6:>6.1f}MB {load * 1000:>17.0f}ms "
+                f"{reload * 1000:>7.0f}ms {statistics.median(timings):>8.2f}ms "
+                f"{timings[int(len(timings) * 0.99)]:>6.2f}ms"
+            )
 
 
 if __name__ == "__main__":

@@ -20,11 +20,17 @@ class Fehler(click.ClickException):
 
 
 kb_option = click.option(
-    "--kb", "kb", type=click.Path(path_type=Path), default=None,
+    "--kb",
+    "kb",
+    type=click.Path(path_type=Path),
+    default=None,
     help="Ordner der Wissensbasis (Standard: BOT_KNOWLEDGE_DIR oder knowledge/koeln).",
 )
 db_option = click.option(
-    "--db", "db", type=click.Path(path_type=Path), default=None,
+    "--db",
+    "db",
+    type=click.Path(path_type=Path),
+    default=None,
     help="SQLite-Datei des Frageprotokolls (Standard: BOT_DATABASE oder data/fragen.db).",
 )
 
@@ -89,8 +95,9 @@ def chat(kb: Path | None, db: Path | None) -> None:
         log = QuestionLog(settings.database, secret, retention_days=settings.retention_days)
     except Exception as exc:  # the chat works without a log; say why it is off
         click.echo(f"Hinweis: Frageprotokoll nicht verfügbar ({exc}).", err=True)
-    conversation = Conversation(lambda: library.current, log, channel="terminal",
-                                retention_days=settings.retention_days)
+    conversation = Conversation(
+        lambda: library.current, log, channel="terminal", retention_days=settings.retention_days
+    )
     try:
         run_chat(conversation)
     finally:
@@ -101,10 +108,20 @@ def chat(kb: Path | None, db: Path | None) -> None:
 @cli.command()
 @kb_option
 @db_option
-@click.option("--webhook", "webhook", metavar="URL", default=None,
-              help="Webhook statt Long Polling: öffentliche HTTPS-Adresse des Bots.")
-@click.option("--listen", "listen", metavar="HOST:PORT", default=None,
-              help="Adresse, auf der der Webhook-Server lauscht (Standard 127.0.0.1:8443).")
+@click.option(
+    "--webhook",
+    "webhook",
+    metavar="URL",
+    default=None,
+    help="Webhook statt Long Polling: öffentliche HTTPS-Adresse des Bots.",
+)
+@click.option(
+    "--listen",
+    "listen",
+    metavar="HOST:PORT",
+    default=None,
+    help="Adresse, auf der der Webhook-Server lauscht (Standard 127.0.0.1:8443).",
+)
 def run(kb: Path | None, db: Path | None, webhook: str | None, listen: str | None) -> None:
     """Telegram-Bot starten (Long Polling mit TELEGRAM_BOT_TOKEN, optional Webhook).
 
@@ -117,8 +134,10 @@ def run(kb: Path | None, db: Path | None, webhook: str | None, listen: str | Non
 
     settings = settings_for(kb, db)
     if not settings.token:
-        raise Fehler("TELEGRAM_BOT_TOKEN fehlt – ohne Token startet "
-                                   "'python -m bot chat' einen Chat im Terminal.")
+        raise Fehler(
+            "TELEGRAM_BOT_TOKEN fehlt – ohne Token startet "
+            "'python -m bot chat' einen Chat im Terminal."
+        )
     if webhook is not None and not webhook.startswith("https://"):
         raise Fehler("--webhook muss eine https://-Adresse sein.")
     address = _listen(listen) if listen else None
@@ -155,19 +174,25 @@ def status(kb: Path | None, db: Path | None) -> None:
         click.echo(f"Wissensbasis: {settings.knowledge_dir} – FEHLERHAFT")
     else:
         kb_ = library.current.kb
-        click.echo(f"Wissensbasis: {settings.knowledge_dir} – {kb_.organisation.name}, "
-                   f"{len(kb_.entries)} Einträge, Version {kb_.version}")
+        click.echo(
+            f"Wissensbasis: {settings.knowledge_dir} – {kb_.organisation.name}, "
+            f"{len(kb_.entries)} Einträge, Version {kb_.version}"
+        )
     database = settings.database
     if database.exists():
         try:
             conn = sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=2)
             try:
-                counts = {t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
-                          for t in ("questions", "daily_counts")}
+                counts = {
+                    t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
+                    for t in ("questions", "daily_counts")
+                }
             finally:
                 conn.close()
-            click.echo(f"Datenbank: {database} – {counts['questions']} Fragen mit Text, "
-                       f"{counts['daily_counts']} Tageszählungen")
+            click.echo(
+                f"Datenbank: {database} – {counts['questions']} Fragen mit Text, "
+                f"{counts['daily_counts']} Tageszählungen"
+            )
         except sqlite3.Error as exc:
             problems.append(f"Datenbank {database} nicht lesbar: {exc}")
             click.echo(f"Datenbank: {database} – NICHT LESBAR")
@@ -179,10 +204,15 @@ def status(kb: Path | None, db: Path | None) -> None:
     else:
         age = time.time() - float(beat.get("written_at", 0))  # type: ignore[arg-type]
         last = beat.get("last_update_at")
-        last_text = (time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(float(last)))  # type: ignore[arg-type]
-                     if last else "noch keine")
-        click.echo(f"Bot: Lebenszeichen vor {age:.0f} s, {beat.get('updates_handled', 0)} "
-                   f"Updates verarbeitet, letztes Update: {last_text}")
+        last_text = (
+            time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(float(last)))  # type: ignore[arg-type]
+            if last
+            else "noch keine"
+        )
+        click.echo(
+            f"Bot: Lebenszeichen vor {age:.0f} s, {beat.get('updates_handled', 0)} "
+            f"Updates verarbeitet, letztes Update: {last_text}"
+        )
         if beat.get("log_dropped"):
             problems.append(f"{beat['log_dropped']} Fragen konnten nicht protokolliert werden")
         if beat.get("log_available") is False:
@@ -256,8 +286,13 @@ def result_json(snapshot: Snapshot, question: str) -> dict[str, object]:
         "answered": result.answered,
         "outcome": result.outcome,
         "matches": [
-            {"id": m.entry.id, "kind": m.entry.kind, "ref": m.entry.ref,
-             "title": m.entry.title, "score": m.score}
+            {
+                "id": m.entry.id,
+                "kind": m.entry.kind,
+                "ref": m.entry.ref,
+                "title": m.entry.title,
+                "score": m.score,
+            }
             for m in result.matches
         ],
     }
@@ -265,8 +300,12 @@ def result_json(snapshot: Snapshot, question: str) -> dict[str, object]:
 
 @cli.command()
 @kb_option
-@click.option("--ohne-selbsttest", "skip_selftest", is_flag=True,
-              help="Nur die Dateien prüfen, die Beispielfragen nicht durchsuchen.")
+@click.option(
+    "--ohne-selbsttest",
+    "skip_selftest",
+    is_flag=True,
+    help="Nur die Dateien prüfen, die Beispielfragen nicht durchsuchen.",
+)
 def check(kb: Path | None, skip_selftest: bool) -> None:
     """Wissensbasis prüfen (Exit-Code 1 bei Fehlern).
 
@@ -286,8 +325,10 @@ def check(kb: Path | None, skip_selftest: bool) -> None:
         click.echo(f"{errors} Fehler – die Wissensbasis wurde nicht übernommen.", err=True)
         sys.exit(1)
     kb_ = library.current.kb
-    click.echo(f"{kb_.organisation.name}: {len(kb_.entries)} Einträge, {len(kb_.topics)} Themen, "
-               f"Version {kb_.version}.")
+    click.echo(
+        f"{kb_.organisation.name}: {len(kb_.entries)} Einträge, {len(kb_.topics)} Themen, "
+        f"Version {kb_.version}."
+    )
     if skip_selftest:
         return
     collisions = self_test(SearchIndex(kb_))
@@ -295,8 +336,11 @@ def check(kb: Path | None, skip_selftest: bool) -> None:
     for collision in collisions:
         click.echo(f"Selbsttest: {collision}", err=True)
     if collisions:
-        click.echo(f"Selbsttest: {len(collisions)} von {total} Beispielfragen finden nicht ihren "
-                   "eigenen Eintrag zuerst – Stichworte oder Beispielfragen schärfen.", err=True)
+        click.echo(
+            f"Selbsttest: {len(collisions)} von {total} Beispielfragen finden nicht ihren "
+            "eigenen Eintrag zuerst – Stichworte oder Beispielfragen schärfen.",
+            err=True,
+        )
         sys.exit(1)
     click.echo(f"Selbsttest: alle {total} Beispielfragen finden ihren Eintrag.")
 
@@ -309,12 +353,17 @@ def export(as_json: bool, kb: Path | None) -> None:
     snapshot = open_library(settings_for(kb)).current
     kb_ = snapshot.kb
     data = {
-        "organisation": {"name": kb_.organisation.name, "source": kb_.organisation.source,
-                         "as_of": kb_.organisation.as_of,
-                         "counselling": kb_.organisation.counselling},
+        "organisation": {
+            "name": kb_.organisation.name,
+            "source": kb_.organisation.source,
+            "as_of": kb_.organisation.as_of,
+            "counselling": kb_.organisation.counselling,
+        },
         "version": kb_.version,
-        "topics": [{"id": t.id, "number": t.number, "title": t.title,
-                    "description": t.description} for t in kb_.topics.values()],
+        "topics": [
+            {"id": t.id, "number": t.number, "title": t.title, "description": t.description}
+            for t in kb_.topics.values()
+        ],
         "entries": [e.to_json() for e in kb_.entries.values()],
     }
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
@@ -327,18 +376,42 @@ def main() -> None:
 @cli.command()
 @db_option
 @kb_option
-@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="Erster Tag (JJJJ-MM-TT).")
-@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="Letzter Tag (JJJJ-MM-TT).")
-@click.option("--format", "fmt", type=click.Choice(["text", "csv", "html"]), default="text",
-              show_default=True, help="Ausgabeformat; html enthält die Diagramme.")
-@click.option("--out", type=click.Path(path_type=Path), default=None,
-              help="In Datei schreiben statt auf die Standardausgabe.")
-@click.option("--ignore", "ignore", multiple=True, metavar="GRUPPE",
-              help="Gruppe offener Fragen dauerhaft als irrelevant ausblenden (mehrfach möglich).")
-def report(db: Path | None, kb: Path | None, since: object, until: object, fmt: str,
-           out: Path | None, ignore: tuple[str, ...]) -> None:
+@click.option(
+    "--since", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Erster Tag (JJJJ-MM-TT)."
+)
+@click.option(
+    "--until", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Letzter Tag (JJJJ-MM-TT)."
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "csv", "html"]),
+    default="text",
+    show_default=True,
+    help="Ausgabeformat; html enthält die Diagramme.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="In Datei schreiben statt auf die Standardausgabe.",
+)
+@click.option(
+    "--ignore",
+    "ignore",
+    multiple=True,
+    metavar="GRUPPE",
+    help="Gruppe offener Fragen dauerhaft als irrelevant ausblenden (mehrfach möglich).",
+)
+def report(
+    db: Path | None,
+    kb: Path | None,
+    since: object,
+    until: object,
+    fmt: str,
+    out: Path | None,
+    ignore: tuple[str, ...],
+) -> None:
     """Auswertung des Frageprotokolls für das Projektteam.
 
     Fragen je Woche, Antwortquote, häufigste Themen und Einträge, 👍/👎, offene Fragen in
@@ -379,10 +452,19 @@ def report(db: Path | None, kb: Path | None, since: object, until: object, fmt: 
 
 @cli.command("export-log")
 @db_option
-@click.option("--csv", "as_csv", is_flag=True, default=True,
-              help="Als CSV (Standard; ';'-getrennt, UTF-8 für Excel).")
-@click.option("--out", type=click.Path(path_type=Path), default=None,
-              help="In Datei schreiben statt auf die Standardausgabe.")
+@click.option(
+    "--csv",
+    "as_csv",
+    is_flag=True,
+    default=True,
+    help="Als CSV (Standard; ';'-getrennt, UTF-8 für Excel).",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="In Datei schreiben statt auf die Standardausgabe.",
+)
 def export_log(db: Path | None, as_csv: bool, out: Path | None) -> None:
     """Tageszählungen und geschwärzte Fragetexte als CSV – ohne Pseudonyme."""
     from bot.report import build as reports

@@ -42,8 +42,10 @@ class Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
 
     def __repr__(self) -> str:  # never show the token or the secret in a traceback or log
-        return (f"Settings(knowledge_dir={self.knowledge_dir}, database={self.database}, "
-                f"team={len(self.team_ids)}, token={'gesetzt' if self.token else 'fehlt'})")
+        return (
+            f"Settings(knowledge_dir={self.knowledge_dir}, database={self.database}, "
+            f"team={len(self.team_ids)}, token={'gesetzt' if self.token else 'fehlt'})"
+        )
 
 
 def read_dotenv(path: Path) -> dict[str, str]:
@@ -65,8 +67,9 @@ def read_dotenv(path: Path) -> dict[str, str]:
     return values
 
 
-def load_settings(environ: Mapping[str, str] | None = None,
-                  dotenv: Path | None = Path(".env")) -> Settings:
+def load_settings(
+    environ: Mapping[str, str] | None = None, dotenv: Path | None = Path(".env")
+) -> Settings:
     """Environment wins over ``.env``; every problem becomes a ConfigError in German."""
     env = dict(read_dotenv(dotenv)) if dotenv else {}
     env.update(os.environ if environ is None else environ)
@@ -77,8 +80,9 @@ def load_settings(environ: Mapping[str, str] | None = None,
 
     token = get("TELEGRAM_BOT_TOKEN")
     if token is not None and not _TOKEN.match(token):
-        raise ConfigError("TELEGRAM_BOT_TOKEN hat nicht die Form '123456:ABC…' "
-                          "(Token von @BotFather)")
+        raise ConfigError(
+            "TELEGRAM_BOT_TOKEN hat nicht die Form '123456:ABC…' (Token von @BotFather)"
+        )
     base_url = get("TELEGRAM_BASE_URL")
     if base_url is not None and not re.match(r"^https?://", base_url):
         raise ConfigError("TELEGRAM_BASE_URL muss mit http:// oder https:// beginnen")
@@ -114,15 +118,18 @@ def _flag(name: str, raw: str | None, default: bool) -> bool:
 
 def _log_secret(raw: str | None) -> str | None:
     if raw is not None and len(raw) < 32:
-        raise ConfigError("BOT_LOG_SECRET ist zu kurz (mindestens 32 Zeichen; erzeugen mit "
-                          "python -c \"import secrets; print(secrets.token_hex(32))\")")
+        raise ConfigError(
+            "BOT_LOG_SECRET ist zu kurz (mindestens 32 Zeichen; erzeugen mit "
+            'python -c "import secrets; print(secrets.token_hex(32))")'
+        )
     return raw
 
 
 def _webhook_secret(raw: str | None) -> str | None:
     if raw is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", raw):
-        raise ConfigError("BOT_WEBHOOK_SECRET darf nur A-Z, a-z, 0-9, _ und - enthalten "
-                          "(höchstens 256 Zeichen)")
+        raise ConfigError(
+            "BOT_WEBHOOK_SECRET darf nur A-Z, a-z, 0-9, _ und - enthalten (höchstens 256 Zeichen)"
+        )
     return raw
 
 
@@ -135,8 +142,10 @@ def _team_ids(raw: str | None) -> frozenset[int]:
         if not part:
             continue
         if not re.fullmatch(r"-?\d{1,20}", part):
-            raise ConfigError(f"BOT_TEAM_IDS: '{part}' ist keine numerische Telegram-Nutzer-ID "
-                              "(kommagetrennte Zahlen erwartet)")
+            raise ConfigError(
+                f"BOT_TEAM_IDS: '{part}' ist keine numerische Telegram-Nutzer-ID "
+                "(kommagetrennte Zahlen erwartet)"
+            )
         ids.add(int(part))
     return frozenset(ids)
 

@@ -16,8 +16,12 @@ async def on_error(update: object, context: BotContext) -> None:
     """Log the failure (type and place only, no message text or user ids) and apologise."""
     error = context.error
     where = error.__traceback__.tb_frame.f_code.co_name if error and error.__traceback__ else "?"
-    logger.error("Fehler bei der Verarbeitung: %s in %s", type(error).__name__, where,
-                 exc_info=(type(error), error, error.__traceback__) if error else None)
+    logger.error(
+        "Fehler bei der Verarbeitung: %s in %s",
+        type(error).__name__,
+        where,
+        exc_info=(type(error), error, error.__traceback__) if error else None,
+    )
     if not isinstance(update, Update) or update.effective_chat is None:
         return
     if update.effective_chat.type != "private":

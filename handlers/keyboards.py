@@ -18,7 +18,8 @@ def markup(reply: Reply) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(b.label, url=b.url) if b.url
+                InlineKeyboardButton(b.label, url=b.url)
+                if b.url
                 else InlineKeyboardButton(b.label, callback_data=b.action)
                 for b in row
             ]

@@ -31,8 +31,11 @@ async def statistics(update: Update, context: BotContext) -> None:
 
     services = context.services
     summary, chart = await asyncio.to_thread(
-        report.team_summary, services.settings.database, 30,
-        titles=services.library.current.kb.titles())
+        report.team_summary,
+        services.settings.database,
+        30,
+        titles=services.library.current.kb.titles(),
+    )
     message = update.effective_message
     if message is None:
         return
@@ -50,8 +53,12 @@ async def gaps(update: Update, context: BotContext) -> None:
     services = context.services
     snapshot = services.library.current
     text, groups = await asyncio.to_thread(
-        report.gap_groups, services.settings.database, 10, search_index=snapshot.index,
-        titles=snapshot.kb.titles())
+        report.gap_groups,
+        services.settings.database,
+        10,
+        search_index=snapshot.index,
+        titles=snapshot.kb.titles(),
+    )
     rows = tuple(
         (Button(f"🙈 ausblenden: {wording[:40]}", actions.encode("ignore", group_id)),)
         for group_id, wording in groups
@@ -70,8 +77,7 @@ async def ignore_group(update: Update, context: BotContext) -> None:
         return
     from bot.report import build as report
 
-    await asyncio.to_thread(report.ignore_group, context.services.settings.database,
-                            action.args[0])
+    await asyncio.to_thread(report.ignore_group, context.services.settings.database, action.args[0])
     await query.answer("Gruppe ausgeblendet")
 
 

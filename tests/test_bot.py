@@ -200,8 +200,10 @@ async def test_team_gets_statistics_with_chart_and_gaps_with_ignore_button(
     ignore = button(gaps, "🙈")
     running.api.send_callback(TEAM, ignore, gaps.message_id)
     for _ in range(50):
-        if any(c.params.get("text") == "Gruppe ausgeblendet"
-               for c in running.api.calls("answerCallbackQuery")):
+        if any(
+            c.params.get("text") == "Gruppe ausgeblendet"
+            for c in running.api.calls("answerCallbackQuery")
+        ):
             break
         await asyncio.sleep(0.05)
     again = await running.ask("/luecken", user=TEAM)

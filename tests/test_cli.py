@@ -26,9 +26,25 @@ TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 
 # The export shape of one entry (Entry.to_json), as the intranet consumes it.
 EXPORTED_FIELDS = {
-    "id", "kind", "ref", "title", "answer", "topic", "target_group", "status", "deadline",
-    "contacts", "synonyms", "examples", "related_refs", "web", "email", "phone", "address",
-    "note", "source",
+    "id",
+    "kind",
+    "ref",
+    "title",
+    "answer",
+    "topic",
+    "target_group",
+    "status",
+    "deadline",
+    "contacts",
+    "synonyms",
+    "examples",
+    "related_refs",
+    "web",
+    "email",
+    "phone",
+    "address",
+    "note",
+    "source",
 }
 
 
@@ -46,8 +62,11 @@ def koeln() -> KnowledgeBase:
     return load_knowledge(DEFAULT_KB)
 
 
-def run(*args: str | Path, input: str | None = None, env: dict[str, str] | None = None,
-        ) -> Result:
+def run(
+    *args: str | Path,
+    input: str | None = None,
+    env: dict[str, str] | None = None,
+) -> Result:
     return CliRunner().invoke(cli, [str(a) for a in args], input=input, env=env)
 
 
@@ -103,8 +122,7 @@ def test_ask_json_has_the_documented_shape(koeln: KnowledgeBase) -> None:
     for match in matches:
         assert list(match) == ["id", "kind", "ref", "title", "score"]
         entry = koeln.entries[match["id"]]
-        assert (match["kind"], match["ref"], match["title"]) == (entry.kind, entry.ref,
-                                                                 entry.title)
+        assert (match["kind"], match["ref"], match["title"]) == (entry.kind, entry.ref, entry.title)
         assert isinstance(match["score"], float)
     assert [m["score"] for m in matches] == sorted((m["score"] for m in matches), reverse=True)
     assert any(m["ref"] is None for m in matches), "a contact or service has ref null"
@@ -129,9 +147,15 @@ def test_ask_reads_one_question_per_line_from_stdin_and_answers_in_order() -> No
 def test_ask_from_a_real_pipe_ignores_windows_line_endings(tmp_path: Path) -> None:
     """A real pipe keeps "\\r\\n" (CliRunner's stdin would translate it), so run the module."""
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "PYTHONIOENCODING": "utf-8"}
-    done = subprocess.run([sys.executable, "-m", "bot", "ask", "--json"],
-                          input=b"kita\r\nsabbatical\r\n", capture_output=True, cwd=tmp_path,
-                          env=env, timeout=120, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "ask", "--json"],
+        input=b"kita\r\nsabbatical\r\n",
+        capture_output=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr.decode()
     answers = [json.loads(line) for line in done.stdout.decode().splitlines()]
     assert [a["question"] for a in answers] == ["kita", "sabbatical"]
@@ -179,25 +203,32 @@ def test_check_fails_with_german_errors_naming_file_and_line(koeln_copy: Path) -
 
 
 def test_check_counts_every_error_of_every_file(koeln_copy: Path) -> None:
-    (koeln_copy / "kaputt.yaml").write_text("massnahmen:\n  - id: x\n    titel: \"offen\n",
-                                            encoding="utf-8")
-    (koeln_copy / "boese.yaml").write_text("x: !!python/object/apply:os.system [ls]\n",
-                                           encoding="utf-8")
+    (koeln_copy / "kaputt.yaml").write_text(
+        'massnahmen:\n  - id: x\n    titel: "offen\n', encoding="utf-8"
+    )
+    (koeln_copy / "boese.yaml").write_text(
+        "x: !!python/object/apply:os.system [ls]\n", encoding="utf-8"
+    )
     result = run("check", "--kb", koeln_copy)
     assert result.exit_code == 1
     errors = result.stderr.splitlines()
     assert errors[-1] == "2 Fehler – die Wissensbasis wurde nicht übernommen."
-    assert errors[0].endswith("boese.yaml, Zeile 1: YAML-Tag "
-                              "'tag:yaml.org,2002:python/object/apply:os.system' ist nicht erlaubt")
+    assert errors[0].endswith(
+        "boese.yaml, Zeile 1: YAML-Tag "
+        "'tag:yaml.org,2002:python/object/apply:os.system' ist nicht erlaubt"
+    )
     assert re.search(r"kaputt\.yaml, Zeile 4: YAML-Syntaxfehler: ", errors[1])
 
 
 def test_check_passes_with_warnings(koeln_copy: Path) -> None:
     path = koeln_copy / "massnahmen.yaml"
     text = path.read_text(encoding="utf-8")
-    path.write_text(text.replace('      - "Kernarbeitszeit"\n',
-                                 '      - "Kernarbeitszeit"\n      - "Spielekoffer"\n', 1),
-                    encoding="utf-8")
+    path.write_text(
+        text.replace(
+            '      - "Kernarbeitszeit"\n', '      - "Kernarbeitszeit"\n      - "Spielekoffer"\n', 1
+        ),
+        encoding="utf-8",
+    )
     result = run("check", "--kb", koeln_copy, "--ohne-selbsttest")
     assert result.exit_code == 0, result.output
     assert "Warnung: Stichwort 'spielekoffer' steht bei mehreren Einträgen: " in result.stdout
@@ -211,8 +242,9 @@ def test_check_fails_when_an_example_question_finds_another_entry(koeln_copy: Pa
     path.write_text(text.replace(anchor, anchor + '      - "Spielekoffer"\n'), encoding="utf-8")
     result = run("check", "--kb", koeln_copy)
     assert result.exit_code == 1
-    assert ("Selbsttest: Eintrag 'gleitzeit': Beispielfrage „Spielekoffer“ findet zuerst "
-            "'spielekoffer'") in result.stderr.splitlines()
+    assert (
+        "Selbsttest: Eintrag 'gleitzeit': Beispielfrage „Spielekoffer“ findet zuerst 'spielekoffer'"
+    ) in result.stderr.splitlines()
     assert "Selbsttest: 1 von " in result.stderr
 
 
@@ -308,8 +340,17 @@ def test_knowledge_dir_from_the_environment(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "command", [["ask", "kita"], ["ask", "--json", "kita"], ["check"], ["export"], ["chat"],
-                ["run"], ["status"], []],
+    "command",
+    [
+        ["ask", "kita"],
+        ["ask", "--json", "kita"],
+        ["check"],
+        ["export"],
+        ["chat"],
+        ["run"],
+        ["status"],
+        [],
+    ],
     ids=lambda c: " ".join(c) or "(kein Befehl)",
 )
 def test_a_bad_setting_gives_one_german_line_and_no_traceback(command: list[str]) -> None:
@@ -333,8 +374,10 @@ def test_a_bad_setting_in_dotenv_is_reported_the_same_way(tmp_path: Path) -> Non
     (tmp_path / ".env").write_text("BOT_TEAM_IDS=chefin\n", encoding="utf-8")
     result = run("check")
     assert result.exit_code == 1
-    assert result.output.strip() == ("Fehler: BOT_TEAM_IDS: 'chefin' ist keine numerische "
-                                     "Telegram-Nutzer-ID (kommagetrennte Zahlen erwartet)")
+    assert result.output.strip() == (
+        "Fehler: BOT_TEAM_IDS: 'chefin' ist keine numerische "
+        "Telegram-Nutzer-ID (kommagetrennte Zahlen erwartet)"
+    )
 
 
 # --- terminal chat ------------------------------------------------------------------------------
@@ -390,8 +433,11 @@ def test_terminal_chat_commands_and_numbers_that_are_no_button(
     talk: Conversation, koeln: KnowledgeBase
 ) -> None:
     out: list[str] = []
-    chat(talk, lines=["/kontakt", "99", "/gibtsnicht", "", "ende", "nicht mehr gelesen"],
-         write=out.append)
+    chat(
+        talk,
+        lines=["/kontakt", "99", "/gibtsnicht", "", "ende", "nicht mehr gelesen"],
+        write=out.append,
+    )
     contacts, unknown_number, unknown_command = out[2], out[3], out[4]
     assert contacts.startswith("\nBot: Ansprechstellen")
     assert koeln.counselling_contact.title in contacts

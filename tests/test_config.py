@@ -29,7 +29,9 @@ def test_without_any_setting_the_defaults_apply() -> None:
 
 
 def test_dotenv_lines_comments_quotes_and_export(tmp_path: Path) -> None:
-    dotenv = write_env(tmp_path, f"""\
+    dotenv = write_env(
+        tmp_path,
+        f"""\
 # Bot der Stadt Köln
 TELEGRAM_BOT_TOKEN={TOKEN}
 
@@ -40,7 +42,8 @@ BOT_TEAM_IDS=11, 22,,33
 BOT_LOG_SECRET=a=b=c-and-at-least-thirty-two-characters
 kein gültiger eintrag
 #BOT_USER_RATE=99
-""")
+""",
+    )
     settings = load_settings({}, dotenv=dotenv)
     assert settings.token == TOKEN
     assert settings.knowledge_dir == Path("knowledge/herne")
@@ -53,8 +56,9 @@ kein gültiger eintrag
 
 def test_dotenv_with_windows_line_endings_and_byte_order_mark(tmp_path: Path) -> None:
     """Saved by a Windows editor as "UTF-8 mit BOM": the first key must still be found."""
-    dotenv = write_env(tmp_path, f"TELEGRAM_BOT_TOKEN={TOKEN}\r\nBOT_RETENTION_DAYS=14\r\n",
-                       encoding="utf-8-sig")
+    dotenv = write_env(
+        tmp_path, f"TELEGRAM_BOT_TOKEN={TOKEN}\r\nBOT_RETENTION_DAYS=14\r\n", encoding="utf-8-sig"
+    )
     assert dotenv.read_bytes().startswith(b"\xef\xbb\xbf")
     settings = load_settings({}, dotenv=dotenv)
     assert settings.token == TOKEN
@@ -133,11 +137,18 @@ def test_a_malformed_token_is_not_repeated_in_the_error() -> None:
 
 
 def test_valid_edge_values_are_accepted() -> None:
-    settings = load_settings({
-        "BOT_RETENTION_DAYS": "1", "BOT_RATE_LIMIT": "0", "BOT_USER_RATE": "10000",
-        "TELEGRAM_BASE_URL": "http://127.0.0.1:8081/bot", "BOT_PROXY": "socks5://127.0.0.1:1080",
-        "BOT_TEAM_IDS": " 7 ", "TELEGRAM_BOT_TOKEN": f" {TOKEN} ",
-    }, dotenv=None)
+    settings = load_settings(
+        {
+            "BOT_RETENTION_DAYS": "1",
+            "BOT_RATE_LIMIT": "0",
+            "BOT_USER_RATE": "10000",
+            "TELEGRAM_BASE_URL": "http://127.0.0.1:8081/bot",
+            "BOT_PROXY": "socks5://127.0.0.1:1080",
+            "BOT_TEAM_IDS": " 7 ",
+            "TELEGRAM_BOT_TOKEN": f" {TOKEN} ",
+        },
+        dotenv=None,
+    )
     assert settings.retention_days == 1
     assert settings.rate_limit == 0.0
     assert settings.user_rate == 10_000
@@ -148,12 +159,24 @@ def test_valid_edge_values_are_accepted() -> None:
 
 
 def test_repr_never_shows_the_token_or_secrets() -> None:
-    settings = load_settings({"TELEGRAM_BOT_TOKEN": TOKEN, "BOT_LOG_SECRET": SECRET,
-                              "BOT_WEBHOOK_SECRET": "webhook_Secret-0815", "BOT_TEAM_IDS": "1,2"},
-                             dotenv=None)
+    settings = load_settings(
+        {
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "BOT_LOG_SECRET": SECRET,
+            "BOT_WEBHOOK_SECRET": "webhook_Secret-0815",
+            "BOT_TEAM_IDS": "1,2",
+        },
+        dotenv=None,
+    )
     assert settings.webhook_secret == "webhook_Secret-0815"
-    for shown in (repr(settings), str(settings), f"{settings}", f"{settings!r}",
-                  repr([settings]), repr({"settings": settings})):
+    for shown in (
+        repr(settings),
+        str(settings),
+        f"{settings}",
+        f"{settings!r}",
+        repr([settings]),
+        repr({"settings": settings}),
+    ):
         assert TOKEN not in shown
         assert TOKEN.split(":")[1] not in shown
         assert SECRET not in shown

@@ -44,14 +44,35 @@ class RecordingLog:
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     forgettable: int = 0
 
-    def record(self, *, question: str, outcome: str, entry_id: str | None, topic: str | None,
-               score: float | None, kb_version: str, channel: str, user_id: int | None) -> str:
+    def record(
+        self,
+        *,
+        question: str,
+        outcome: str,
+        entry_id: str | None,
+        topic: str | None,
+        score: float | None,
+        kb_version: str,
+        channel: str,
+        user_id: int | None,
+    ) -> str:
         question_id = secrets.token_urlsafe(8)  # the shape the real log uses
-        self.calls.append(("record", {
-            "id": question_id, "question": question, "outcome": outcome, "entry_id": entry_id,
-            "topic": topic, "score": score, "kb_version": kb_version, "channel": channel,
-            "user_id": user_id,
-        }))
+        self.calls.append(
+            (
+                "record",
+                {
+                    "id": question_id,
+                    "question": question,
+                    "outcome": outcome,
+                    "entry_id": entry_id,
+                    "topic": topic,
+                    "score": score,
+                    "kb_version": kb_version,
+                    "channel": channel,
+                    "user_id": user_id,
+                },
+            )
+        )
         return question_id
 
     def feedback(self, question_id: str, helpful: bool) -> None:
@@ -68,8 +89,22 @@ class RecordingLog:
         return [args for name, args in self.calls if name == "record"]
 
 
-TELEGRAM_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre",
-                 "tg-spoiler", "blockquote"}
+TELEGRAM_TAGS = {
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "ins",
+    "s",
+    "strike",
+    "del",
+    "a",
+    "code",
+    "pre",
+    "tg-spoiler",
+    "blockquote",
+}
 BARE_AMPERSAND = re.compile(r"&(?!(?:amp|lt|gt|quot|#\d+|#x[0-9a-fA-F]+);)")
 
 
@@ -138,9 +173,17 @@ def ask_one(talk: Conversation, text: str) -> Reply:
 
 @pytest.mark.parametrize(
     ("message", "kind"),
-    [("hallo", "greeting"), ("Hallo! 👋", "greeting"), ("Moin moin", "greeting"),
-     ("danke", "thanks"), ("Vielen Dank!", "thanks"), ("tschüss", "bye"), ("Tschüß", "bye"),
-     ("Hallo, danke!", "thanks"), ("wer bist du?", "who")],
+    [
+        ("hallo", "greeting"),
+        ("Hallo! 👋", "greeting"),
+        ("Moin moin", "greeting"),
+        ("danke", "thanks"),
+        ("Vielen Dank!", "thanks"),
+        ("tschüss", "bye"),
+        ("Tschüß", "bye"),
+        ("Hallo, danke!", "thanks"),
+        ("wer bist du?", "who"),
+    ],
 )
 def test_small_talk_gets_a_friendly_reply_and_no_knowledge_answer(
     talk: Conversation, log: RecordingLog, message: str, kind: str
@@ -168,7 +211,10 @@ def test_answer_card_shows_what_for_whom_status_and_contact(
     entry = kb.entries["gleitzeit"]
     (record,) = log.records()
     assert (record["outcome"], record["entry_id"], record["topic"]) == (
-        "answered", "gleitzeit", "arbeitszeit")
+        "answered",
+        "gleitzeit",
+        "arbeitszeit",
+    )
     assert record["kb_version"] == kb.version and record["channel"] == "test"
     assert reply.text.startswith(f"<b>{escape(entry.title)}</b>\n<i>Maßnahme 1.1.1</i>")
     assert escape(entry.answer) in reply.text
@@ -194,12 +240,15 @@ def test_feedback_buttons_are_recorded_and_thanked(
     assert "👍 Danke für Ihre Rückmeldung!" in thanked.text
     regretted = talk.press(action_of(reply, "👎"))
     assert escape(kb.counselling_contact.title) in regretted.text
-    assert log.calls[-2:] == [("feedback", {"id": question_id, "helpful": True}),
-                              ("feedback", {"id": question_id, "helpful": False})]
+    assert log.calls[-2:] == [
+        ("feedback", {"id": question_id, "helpful": True}),
+        ("feedback", {"id": question_id, "helpful": False}),
+    ]
 
 
-@pytest.mark.parametrize("directory", [DEFAULT_KB, DEFAULT_KB.parent / "herne"],
-                         ids=["koeln", "herne"])
+@pytest.mark.parametrize(
+    "directory", [DEFAULT_KB, DEFAULT_KB.parent / "herne"], ids=["koeln", "herne"]
+)
 def test_every_button_of_every_answer_card_fits_telegrams_64_bytes(directory: Path) -> None:
     library, _ = Library.open(directory)
     assert library is not None
@@ -256,8 +305,14 @@ def test_unknown_question_names_the_counselling_contact(
 
 # --- escaping -----------------------------------------------------------------------------------
 
-HOSTILE = ["<b>&</b>", "Elternzeit <script>alert(1)</script>", "Kita & Hort <3",
-           "</i></b><a href='x'>", "&amp; &lt; &#60;", "Gleitzeit <i>bitte</i> & Kernzeit"]
+HOSTILE = [
+    "<b>&</b>",
+    "Elternzeit <script>alert(1)</script>",
+    "Kita & Hort <3",
+    "</i></b><a href='x'>",
+    "&amp; &lt; &#60;",
+    "Gleitzeit <i>bitte</i> & Kernzeit",
+]
 
 
 @pytest.mark.parametrize("question", HOSTILE)
@@ -276,7 +331,8 @@ def test_markup_in_a_start_link_never_comes_back_as_markup(
 
 
 def test_markup_in_the_knowledge_base_is_shown_as_text(make_kb: Callable[..., Path]) -> None:
-    directory = make_kb(massnahmen="""\
+    directory = make_kb(
+        massnahmen="""\
         massnahmen:
           - id: kita-hort
             titel: "Kita & Hort <b>neu</b>"
@@ -286,7 +342,8 @@ def test_markup_in_the_knowledge_base_is_shown_as_text(make_kb: Callable[..., Pa
             status: verfuegbar
             zustaendig: [beratung]
             stichworte: ["Kita", "Hort"]
-        """)
+        """
+    )
     library, problems = Library.open(directory)
     assert library is not None, problems
     talk = Conversation(lambda: library.current)
@@ -295,8 +352,7 @@ def test_markup_in_the_knowledge_base_is_shown_as_text(make_kb: Callable[..., Pa
     assert card.text.startswith("<b>Kita &amp; Hort &lt;b&gt;neu&lt;/b&gt;</b>")
     assert "Betreuung &lt;i&gt;ab&lt;/i&gt; 7 Uhr &amp; länger" in card.text
     assert "👥 <b>Für wen:</b> Eltern &lt;3" in card.text
-    for reply in (talk.menu(), talk.contacts(), talk.help(), talk.topic("familie"),
-                  *talk.start()):
+    for reply in (talk.menu(), talk.contacts(), talk.help(), talk.topic("familie"), *talk.start()):
         assert_telegram_html(reply.text)
 
 
@@ -311,10 +367,30 @@ def test_the_real_menu_escapes_its_ampersands(talk: Conversation, kb: KnowledgeB
 # --- odd input never crashes --------------------------------------------------------------------
 
 ODD = [
-    "", " ", "\n\n\t", "\x00\x01\x07\x1b[31m", "Eltern\x00zeit", "\u200b\u200b", "Gleit\u200bzeit",
-    "\u202eGleitzeit\u202c", "\u2067مرحبا\u2069", "שלום", "😀😀😀", "👍", "🧑‍🍼", "\ufeff",
-    "\ud800", "a" * 4096, "Elternzeit " * 500, "x y " * 2500, "?" * 4096, "0" * 4096,
-    "Maßnahme " + "1." * 3000, "/start", "<" * 5000, "&" * 5000,
+    "",
+    " ",
+    "\n\n\t",
+    "\x00\x01\x07\x1b[31m",
+    "Eltern\x00zeit",
+    "\u200b\u200b",
+    "Gleit\u200bzeit",
+    "\u202eGleitzeit\u202c",
+    "\u2067مرحبا\u2069",
+    "שלום",
+    "😀😀😀",
+    "👍",
+    "🧑‍🍼",
+    "\ufeff",
+    "\ud800",
+    "a" * 4096,
+    "Elternzeit " * 500,
+    "x y " * 2500,
+    "?" * 4096,
+    "0" * 4096,
+    "Maßnahme " + "1." * 3000,
+    "/start",
+    "<" * 5000,
+    "&" * 5000,
 ]
 
 
@@ -403,10 +479,29 @@ def test_split_message_never_exceeds_the_limit_and_loses_no_text() -> None:
 
 @pytest.mark.parametrize(
     "data",
-    [None, "", "garbage", "e|gibt-es-nicht", "t|kein-thema", "c|abc|gibt-es-nicht",
-     "f|abc|gleitzeit|2", "f|abc|gleitzeit", "m|zu|viel", "e|gleitzeit|x", "e|" + "a" * 41,
-     "t|arbeitszeit\n", "e|../../etc", "e|gleit zeit", "x" * 65, "ü" * 40, "|||", "e|",
-     "f|a|b|1|", "\x00", "t|ARBEITSZEIT"],
+    [
+        None,
+        "",
+        "garbage",
+        "e|gibt-es-nicht",
+        "t|kein-thema",
+        "c|abc|gibt-es-nicht",
+        "f|abc|gleitzeit|2",
+        "f|abc|gleitzeit",
+        "m|zu|viel",
+        "e|gleitzeit|x",
+        "e|" + "a" * 41,
+        "t|arbeitszeit\n",
+        "e|../../etc",
+        "e|gleit zeit",
+        "x" * 65,
+        "ü" * 40,
+        "|||",
+        "e|",
+        "f|a|b|1|",
+        "\x00",
+        "t|ARBEITSZEIT",
+    ],
 )
 def test_forged_or_stale_button_gets_the_outdated_menu(
     talk: Conversation, data: str | None
@@ -427,8 +522,12 @@ def test_a_button_of_an_entry_removed_by_a_reload_is_outdated(koeln_copy: Path) 
     assert "Spielekoffer" in talk.press(old_button).text
 
     path = koeln_copy / "massnahmen.yaml"
-    path.write_text(path.read_text(encoding="utf-8").replace(
-        "  - id: spielekoffer\n", "  - id: spielekoffer-buero\n"), encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace(
+            "  - id: spielekoffer\n", "  - id: spielekoffer-buero\n"
+        ),
+        encoding="utf-8",
+    )
     swapped, problems = library.reload()
     assert swapped, problems
     assert talk.press(old_button).text == STALE
@@ -459,9 +558,14 @@ def test_start_with_a_topic_deep_link_opens_the_topic(
 
 
 VERB_ARGS: dict[actions.Verb, tuple[str, ...]] = {
-    "menu": (), "contacts": (), "topic": ("arbeitszeit",), "entry": ("gleitzeit",),
-    "choice": ("AbC-12_x", "gleitzeit"), "none": ("AbC-12_x",),
-    "feedback": ("AbC-12_x", "gleitzeit", "1"), "ignore": ("page",),
+    "menu": (),
+    "contacts": (),
+    "topic": ("arbeitszeit",),
+    "entry": ("gleitzeit",),
+    "choice": ("AbC-12_x", "gleitzeit"),
+    "none": ("AbC-12_x",),
+    "feedback": ("AbC-12_x", "gleitzeit", "1"),
+    "ignore": ("page",),
 }
 
 
@@ -476,7 +580,8 @@ def test_round_trip_with_the_longest_ids_of_the_bundled_knowledge_bases(kb: Know
     longest = max(kb.entries, key=len)
     question_id = secrets.token_urlsafe(8)
     cases: list[tuple[actions.Verb, tuple[str, ...]]] = [
-        ("entry", (longest,)), ("choice", (question_id, longest)),
+        ("entry", (longest,)),
+        ("choice", (question_id, longest)),
         ("feedback", (question_id, longest, "0")),
     ]
     for verb, args in cases:
@@ -485,9 +590,16 @@ def test_round_trip_with_the_longest_ids_of_the_bundled_knowledge_bases(kb: Know
 
 @pytest.mark.parametrize(
     ("verb", "args"),
-    [("topic", ()), ("topic", ("a", "b")), ("entry", ("mit|strich",)), ("entry", ("",)),
-     ("entry", ("ä",)), ("entry", ("a" * 41,)), ("entry", ("zeile\n",)),
-     ("feedback", ("q" * 40, "e" * 40, "1"))],
+    [
+        ("topic", ()),
+        ("topic", ("a", "b")),
+        ("entry", ("mit|strich",)),
+        ("entry", ("",)),
+        ("entry", ("ä",)),
+        ("entry", ("a" * 41,)),
+        ("entry", ("zeile\n",)),
+        ("feedback", ("q" * 40, "e" * 40, "1")),
+    ],
 )
 def test_encode_refuses_what_would_not_round_trip(
     verb: actions.Verb, args: tuple[str, ...]
@@ -508,8 +620,9 @@ def test_decode_never_raises_on_arbitrary_strings() -> None:
     for _ in range(500):
         length = rng.randint(0, rng.choice([5, 20, 80]))
         samples.append("".join(rng.choice(alphabet) for _ in range(length)))
-    samples += ["|".join(rng.choice(["e", "f", "c", "1", "", "|"]) for _ in range(n))
-                for n in range(20)]
+    samples += [
+        "|".join(rng.choice(["e", "f", "c", "1", "", "|"]) for _ in range(n)) for n in range(20)
+    ]
     accepted = 0
     for data in samples:
         action = actions.decode(data)
@@ -534,10 +647,15 @@ def test_conversation_without_a_log_still_answers(koeln_library: Library) -> Non
     assert actions.decode(action_of(reply, "👍")) is not None
 
 
-@pytest.mark.parametrize(("typed", "heading"), [
-    ("Hilfe", "So fragen Sie mich"), ("themen", "Themen"), ("Kontakt?", "Ansprechstellen"),
-    ("datenschutz", "Datenschutz"),
-])
+@pytest.mark.parametrize(
+    ("typed", "heading"),
+    [
+        ("Hilfe", "So fragen Sie mich"),
+        ("themen", "Themen"),
+        ("Kontakt?", "Ansprechstellen"),
+        ("datenschutz", "Datenschutz"),
+    ],
+)
 def test_a_command_typed_without_slash_does_what_the_command_does(
     talk: Conversation, log: RecordingLog, typed: str, heading: str
 ) -> None:

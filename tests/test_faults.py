@@ -42,8 +42,6 @@ APOLOGY = "Entschuldigung, da ist bei mir etwas schiefgegangen."
 SLOW_DOWN = "Das sind gerade sehr viele Nachrichten auf einmal."
 
 
-
-
 @dataclass
 class LiveBot:
     api: FakeBotApi
@@ -60,9 +58,9 @@ class LiveBot:
 
     async def message_after(self, chat: int, before: int, pattern: str) -> BotMessage:
         """The first message to ``chat`` after the first ``before`` ones matching a regex."""
+
         def found() -> list[BotMessage]:
-            return [m for m in self.api.messages(chat)[before:]
-                    if re.search(pattern, m.text or "")]
+            return [m for m in self.api.messages(chat)[before:] if re.search(pattern, m.text or "")]
 
         await until(lambda: bool(found()))
         return found()[0]
@@ -78,8 +76,9 @@ class LiveBot:
 
     async def settled(self, updates: int) -> None:
         """Until ``updates`` updates passed the gatekeeper and Telegram got every confirmation."""
-        await until(lambda: self.services.updates_handled >= updates
-                    and not self.api.pending_updates)
+        await until(
+            lambda: self.services.updates_handled >= updates and not self.api.pending_updates
+        )
 
 
 StartBot = Callable[..., Awaitable[LiveBot]]
@@ -95,10 +94,17 @@ async def start_bot(fake_api: FakeBotApi, tmp_path: Path) -> AsyncIterator[Start
         kb_dir = tmp_path / "kb"
         if not kb_dir.exists():
             shutil.copytree(DEFAULT_KB, kb_dir)
-        settings = Settings(**{
-            "token": fake_api.token, "base_url": fake_api.base_url, "knowledge_dir": kb_dir,
-            "database": tmp_path / "fragen.db", "team_ids": frozenset({TEAM}), "rate_limit": 0,
-            **overrides})
+        settings = Settings(
+            **{
+                "token": fake_api.token,
+                "base_url": fake_api.base_url,
+                "knowledge_dir": kb_dir,
+                "database": tmp_path / "fragen.db",
+                "team_ids": frozenset({TEAM}),
+                "rate_limit": 0,
+                **overrides,
+            }
+        )
         library, problems = Library.open(kb_dir)
         assert library is not None, problems
         log = QuestionLog(settings.database, b"k" * 32, **(log_options or {}))
@@ -108,8 +114,9 @@ async def start_bot(fake_api: FakeBotApi, tmp_path: Path) -> AsyncIterator[Start
         await application.post_init(application)
         await application.updater.start_polling(poll_interval=0, timeout=1)
         await application.start()
-        return LiveBot(fake_api, application, application.bot_data["services"], log, kb_dir,
-                       settings.database)
+        return LiveBot(
+            fake_api, application, application.bot_data["services"], log, kb_dir, settings.database
+        )
 
     yield start
     await fake_api.start_http()  # a test that failed mid-outage must not slow the teardown
@@ -130,8 +137,6 @@ async def stop_bot(application: Any) -> None:
 @pytest.fixture
 async def live(start_bot: StartBot) -> LiveBot:
     return await start_bot()
-
-
 
 
 # --- 1. Telegram unreachable -------------------------------------------------------------------
@@ -156,7 +161,11 @@ async def test_outage_while_polling_answers_and_logs_each_message_once_after_rec
     assert [m.method for m in live.api.messages(USER)] == ["sendMessage"] * 3
     assert len(live.api.messages(OTHER)) == 1
     assert sorted(r["question"] for r in live.rows()) == [
-        "Gleitzeit", "Oma braucht Pflege", "Sabbatical", "Spielekoffer"]
+        "Gleitzeit",
+        "Oma braucht Pflege",
+        "Sabbatical",
+        "Spielekoffer",
+    ]
 
 
 async def test_outage_while_sending_delivers_the_answer_once_and_logs_it_once(
@@ -215,7 +224,8 @@ async def test_update_redelivered_after_confirmation_is_answered_and_logged_once
 
 
 async def test_update_redelivered_to_a_restarted_bot_is_answered_and_logged_once(
-    start_bot: StartBot, fake_api: FakeBotApi,
+    start_bot: StartBot,
+    fake_api: FakeBotApi,
 ) -> None:
     first = await start_bot()
     update = question_update(800_000_002, "Spielekoffer", user=USER)
@@ -245,9 +255,16 @@ def test_handled_update_ids_are_written_with_the_question_row(tmp_path: Path) ->
 
     log = QuestionLog(database, b"k" * 32)
     log.mark_handled(41)
-    log.record(question="Spielekoffer", outcome="answered", entry_id="spielekoffer",
-               topic="familienservice", score=1.0, kb_version="v", channel="telegram",
-               user_id=USER)
+    log.record(
+        question="Spielekoffer",
+        outcome="answered",
+        entry_id="spielekoffer",
+        topic="familienservice",
+        score=1.0,
+        kb_version="v",
+        channel="telegram",
+        user_id=USER,
+    )
     assert log.pending == 0  # row and mark went out together
     log.mark_handled(42)  # e.g. a button click: written with the next flush
     log.flush()
@@ -264,7 +281,9 @@ def test_handled_update_ids_are_written_with_the_question_row(tmp_path: Path) ->
 
 
 async def test_exception_in_a_handler_apologises_logs_failed_and_keeps_serving(
-    live: LiveBot, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+    live: LiveBot,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     search = SearchIndex.search
 
@@ -347,10 +366,13 @@ async def test_database_locked_by_a_long_transaction_answers_flow_rows_follow(
     assert live.log.dropped == 0
 
 
-@pytest.mark.parametrize("pragma", ["PRAGMA query_only=ON", "PRAGMA max_page_count={pages}"],
-                         ids=["read-only", "full"])
+@pytest.mark.parametrize(
+    "pragma", ["PRAGMA query_only=ON", "PRAGMA max_page_count={pages}"], ids=["read-only", "full"]
+)
 async def test_database_read_only_or_full_answers_flow_rows_follow(
-    live: LiveBot, monkeypatch: pytest.MonkeyPatch, pragma: str,
+    live: LiveBot,
+    monkeypatch: pytest.MonkeyPatch,
+    pragma: str,
 ) -> None:
     await live.ask("Gleitzeit")
     pages = sqlite3.connect(live.database).execute("PRAGMA page_count").fetchone()[0]
@@ -372,7 +394,9 @@ async def test_database_read_only_or_full_answers_flow_rows_follow(
 
 
 async def test_database_unwritable_too_long_counts_the_loss(
-    start_bot: StartBot, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+    start_bot: StartBot,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
     trouble = Trouble(monkeypatch)
     trouble.pragma = "PRAGMA query_only=ON"
@@ -393,8 +417,7 @@ async def test_database_unwritable_too_long_counts_the_loss(
     for name in [n for n in os.environ if n.startswith(("BOT_", "TELEGRAM_"))]:
         monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
-    result = CliRunner().invoke(cli, ["status", "--kb", str(bot.kb_dir), "--db",
-                                      str(bot.database)])
+    result = CliRunner().invoke(cli, ["status", "--kb", str(bot.kb_dir), "--db", str(bot.database)])
     assert result.exit_code == 1
     assert "2 Fragen konnten nicht protokolliert werden" in result.output
 
@@ -423,49 +446,68 @@ def _half(path: Path) -> str:
     return text[: text.index('antwort: "', len(text) // 2) + 60]
 
 
-ALIAS_BOMB = "\n".join(
-    [f'lol0: &l0 [{", ".join(["lol"] * 9)}]']
-    + [f"lol{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 9)}]" for i in range(1, 10)]
-) + "\n"  # nine levels: 9**10 strings if anything expanded it
+ALIAS_BOMB = (
+    "\n".join(
+        [f"lol0: &l0 [{', '.join(['lol'] * 9)}]"]
+        + [f"lol{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 9)}]" for i in range(1, 10)]
+    )
+    + "\n"
+)  # nine levels: 9**10 strings if anything expanded it
 MARKER = "pwned.txt"
 
 BAD_EDITS: dict[str, tuple[Callable[[Path], None], str]] = {
     "syntax-error": (
-        lambda kb: _edit(kb, "massnahmen.yaml", "    thema: arbeitszeit\n    antwort: \"Die Stadt "
-                         "Köln hat vereinbart, die Dienst", "    thema: [arbeitszeit\n    antwort: "
-                         "\"Die Stadt Köln hat vereinbart, die Dienst"),
-        r"massnahmen.yaml, Zeile \d+: YAML-Syntaxfehler"),
+        lambda kb: _edit(
+            kb,
+            "massnahmen.yaml",
+            '    thema: arbeitszeit\n    antwort: "Die Stadt Köln hat vereinbart, die Dienst',
+            '    thema: [arbeitszeit\n    antwort: "Die Stadt Köln hat vereinbart, die Dienst',
+        ),
+        r"massnahmen.yaml, Zeile \d+: YAML-Syntaxfehler",
+    ),
     "unknown-field": (
-        lambda kb: _edit(kb, "massnahmen.yaml", '    titel: "Gleitzeit ohne Kernarbeitszeit"\n',
-                         '    titel: "Gleitzeit ohne Kernarbeitszeit"\n    farbe: blau\n'),
-        r"massnahmen.yaml, Zeile 13: Eintrag 'gleitzeit': unbekanntes Feld 'farbe'"),
+        lambda kb: _edit(
+            kb,
+            "massnahmen.yaml",
+            '    titel: "Gleitzeit ohne Kernarbeitszeit"\n',
+            '    titel: "Gleitzeit ohne Kernarbeitszeit"\n    farbe: blau\n',
+        ),
+        r"massnahmen.yaml, Zeile 13: Eintrag 'gleitzeit': unbekanntes Feld 'farbe'",
+    ),
     "duplicate-id": (
         lambda kb: _edit(kb, "massnahmen.yaml", "  - id: spielekoffer\n", "  - id: gleitzeit\n"),
         r"massnahmen.yaml, Zeile \d+: Eintrag 'gleitzeit': id doppelt vergeben \(zuerst in "
-        r".*massnahmen.yaml, Zeile 10\)"),
+        r".*massnahmen.yaml, Zeile 10\)",
+    ),
     "python-tag": (
-        lambda kb: _write(kb, "zusatz.yaml", "massnahmen: !!python/object/apply:os.system\n"
-                          f"  - touch {kb / MARKER}\n"),
+        lambda kb: _write(
+            kb,
+            "zusatz.yaml",
+            f"massnahmen: !!python/object/apply:os.system\n  - touch {kb / MARKER}\n",
+        ),
         r"zusatz.yaml, Zeile 1: YAML-Tag 'tag:yaml.org,2002:python/object/apply:os.system' ist "
-        r"nicht erlaubt"),
+        r"nicht erlaubt",
+    ),
     "alias-bomb": (
         lambda kb: _write(kb, "zusatz.yaml", ALIAS_BOMB),
-        r"zusatz.yaml, Zeile 1: Anker \(&name\) sind nicht erlaubt"),
+        r"zusatz.yaml, Zeile 1: Anker \(&name\) sind nicht erlaubt",
+    ),
     "50-MB-file": (
         lambda kb: _write(kb, "zusatz.yaml", "massnahmen:\n" + "  - id: x\n" * 5_000_000),
-        r"zusatz.yaml: Datei ist zu groß \(48828 KB, höchstens 976 KB erlaubt\)"),
-    "deleted-folder": (
-        lambda kb: shutil.rmtree(kb),
-        r"kb: Ordner der Wissensbasis nicht gefunden"),
+        r"zusatz.yaml: Datei ist zu groß \(48828 KB, höchstens 976 KB erlaubt\)",
+    ),
+    "deleted-folder": (lambda kb: shutil.rmtree(kb), r"kb: Ordner der Wissensbasis nicht gefunden"),
     "half-written": (  # the editor's write stopped inside an answer text
         lambda kb: _write(kb, "massnahmen.yaml", _half(DEFAULT_KB / "massnahmen.yaml")),
-        r"massnahmen.yaml, Zeile \d+: YAML-Syntaxfehler"),
+        r"massnahmen.yaml, Zeile \d+: YAML-Syntaxfehler",
+    ),
 }
 
 
 @pytest.mark.parametrize("kind", list(BAD_EDITS))
 async def test_broken_knowledge_edit_is_rejected_and_last_good_version_keeps_answering(
-    live: LiveBot, kind: str,
+    live: LiveBot,
+    kind: str,
 ) -> None:
     edit, expected = BAD_EDITS[kind]
     good = live.services.library.current
@@ -478,7 +520,8 @@ async def test_broken_knowledge_edit_is_rejected_and_last_good_version_keeps_ans
     report = await live.message_after(TEAM, before, expected)
 
     assert (report.text or "").startswith(
-        "⚠️ Wissensbasis fehlerhaft – es antwortet weiter die letzte gültige Version")
+        "⚠️ Wissensbasis fehlerhaft – es antwortet weiter die letzte gültige Version"
+    )
     answer = await live.ask("Spielekoffer")
     assert (answer.text or "").startswith("Spielekoffer für den Betreuungsnotfall")
     assert live.services.library.current is good
@@ -562,9 +605,16 @@ async def test_burst_of_500_from_one_user_is_slowed_kindly_once_other_user_still
 async def test_team_commands_reveal_nothing_to_others(live: LiveBot) -> None:
     await live.ask("Reisepass beantragen", user=OTHER)  # an open question the team could see
     unknown = await live.ask("/gibtsnicht")
-    replies = [await live.ask(command) for command in
-               ("/statistik", "/luecken", "/neuladen", "/statistik@vereinbar_test_bot",
-                "/luecken 30")]
+    replies = [
+        await live.ask(command)
+        for command in (
+            "/statistik",
+            "/luecken",
+            "/neuladen",
+            "/statistik@vereinbar_test_bot",
+            "/luecken 30",
+        )
+    ]
 
     assert unknown.text == UNKNOWN_COMMAND
     for reply in replies:
@@ -614,8 +664,9 @@ async def test_forged_callback_data_gets_the_stale_menu_and_reveals_nothing(
 async def test_forged_feedback_for_a_guessed_question_id_changes_nothing(live: LiveBot) -> None:
     await live.ask("Spielekoffer", user=OTHER)
     menu = await live.ask("/themen")
-    live.api.send_callback(USER, "f|AAAAAAAAAAA|spielekoffer|0", menu.message_id,
-                           check_button=False)
+    live.api.send_callback(
+        USER, "f|AAAAAAAAAAA|spielekoffer|0", menu.message_id, check_button=False
+    )
     await until(lambda: len(live.api.calls("answerCallbackQuery")) == 1)
 
     [row] = live.rows()

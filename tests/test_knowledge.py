@@ -147,8 +147,9 @@ def yaml_text(directory: Path) -> str:
 
 def entry_text(kb: KnowledgeBase, entry_id: str) -> str:
     values = kb.entries[entry_id].to_json().values()
-    return "\n".join(v if isinstance(v, str) else " ".join(v) for v in values
-                     if isinstance(v, str | list))
+    return "\n".join(
+        v if isinstance(v, str) else " ".join(v) for v in values if isinstance(v, str | list)
+    )
 
 
 def test_koeln_contains_no_phone_numbers_mail_or_web_addresses() -> None:
@@ -184,21 +185,26 @@ def test_a_valid_folder_loads(make_kb: MakeKb) -> None:
 
 
 def test_problem_reads_file_comma_line_colon_message() -> None:
-    problem = Problem("knowledge/koeln/massnahmen.yaml", 42,
-                      "Eintrag 'gleitzeit': Pflichtfeld 'antwort' fehlt")
-    assert str(problem) == ("knowledge/koeln/massnahmen.yaml, Zeile 42: "
-                            "Eintrag 'gleitzeit': Pflichtfeld 'antwort' fehlt")
+    problem = Problem(
+        "knowledge/koeln/massnahmen.yaml", 42, "Eintrag 'gleitzeit': Pflichtfeld 'antwort' fehlt"
+    )
+    assert str(problem) == (
+        "knowledge/koeln/massnahmen.yaml, Zeile 42: "
+        "Eintrag 'gleitzeit': Pflichtfeld 'antwort' fehlt"
+    )
     warning = Problem("kb/a.yaml", None, "Datei ist leer", "warnung")
     assert str(warning) == "kb/a.yaml: Warnung: Datei ist leer"
 
 
 def test_yaml_syntax_error(make_kb: MakeKb) -> None:
-    kb = make_kb(massnahmen="""\
+    kb = make_kb(
+        massnahmen="""\
         massnahmen:
           - id: gleitzeit
             titel: Gleitzeit
              thema: arbeitszeit
-        """)
+        """
+    )
     [(name, line, message)] = errors(kb)
     assert (name, line) == ("massnahmen.yaml", 4)
     assert message.startswith("YAML-Syntaxfehler: ")
@@ -212,7 +218,8 @@ def test_tab_indentation_is_a_syntax_error_on_its_line(make_kb: MakeKb) -> None:
 
 
 def test_unknown_field_suggests_the_known_one(make_kb: MakeKb) -> None:
-    kb = make_kb(massnahmen="""\
+    kb = make_kb(
+        massnahmen="""\
         massnahmen:
           - id: gleitzeit
             titel: "Gleitzeit"
@@ -222,23 +229,30 @@ def test_unknown_field_suggests_the_known_one(make_kb: MakeKb) -> None:
             status: geplant
             zustaendig: [amt-personal]
             beispielfrage: ["gibt es gleitzeit"]
-        """)
+        """
+    )
     assert errors(kb) == [
-        ("massnahmen.yaml", 9, "Eintrag 'gleitzeit': unbekanntes Feld 'beispielfrage' "
-                               "(meinten Sie 'beispielfragen'?)"),
+        (
+            "massnahmen.yaml",
+            9,
+            "Eintrag 'gleitzeit': unbekanntes Feld 'beispielfrage' (meinten Sie 'beispielfragen'?)",
+        ),
     ]
 
 
 def test_unknown_section_suggests_the_known_one(make_kb: MakeKb) -> None:
-    kb = make_kb(beratung="""\
+    kb = make_kb(
+        beratung="""\
         # Beratungsangebote
         beratungsangebot:
           - id: elternzeit
-        """)
+        """
+    )
     [(name, line, message)] = errors(kb)
     assert (name, line) == ("beratung.yaml", 2)
-    assert message.startswith("unbekannter Abschnitt 'beratungsangebot' "
-                              "(meinten Sie 'beratungsangebote'?)")
+    assert message.startswith(
+        "unbekannter Abschnitt 'beratungsangebot' (meinten Sie 'beratungsangebote'?)"
+    )
 
 
 @pytest.mark.parametrize(
@@ -258,9 +272,14 @@ def test_wrong_type_is_named_in_plain_german(
     make_kb: MakeKb, field: str, value: str, complaint: str
 ) -> None:
     fields = {
-        "ref": '"1.1.1"', "titel": '"Gleitzeit"', "thema": "arbeitszeit",
-        "antwort": '"Sie wählen Beginn und Ende frei."', "zielgruppe": '"alle"',
-        "status": "geplant", "umsetzung_bis": '"Jahresbericht 2"', "zustaendig": "[amt-personal]",
+        "ref": '"1.1.1"',
+        "titel": '"Gleitzeit"',
+        "thema": "arbeitszeit",
+        "antwort": '"Sie wählen Beginn und Ende frei."',
+        "zielgruppe": '"alle"',
+        "status": "geplant",
+        "umsetzung_bis": '"Jahresbericht 2"',
+        "zustaendig": "[amt-personal]",
         "stichworte": '["Gleitzeit"]',
     }
     fields[field] = value
@@ -273,7 +292,8 @@ def test_wrong_type_is_named_in_plain_german(
 
 
 def test_missing_required_field_points_at_the_entry(make_kb: MakeKb) -> None:
-    kb = make_kb(massnahmen="""\
+    kb = make_kb(
+        massnahmen="""\
         massnahmen:
           - id: kernzeit
             titel: "Kernzeit"
@@ -289,14 +309,16 @@ def test_missing_required_field_points_at_the_entry(make_kb: MakeKb) -> None:
             zielgruppe: "alle"
             status: geplant
             zustaendig: [amt-personal]
-        """)
+        """
+    )
     assert errors(kb) == [
         ("massnahmen.yaml", 10, "Eintrag 'gleitzeit': Pflichtfeld 'antwort' fehlt"),
     ]
 
 
 def test_duplicate_id_names_where_it_was_first_used(make_kb: MakeKb) -> None:
-    kb = make_kb(zusatz="""\
+    kb = make_kb(
+        zusatz="""\
         beratungsangebote:
           - id: gleitzeit
             titel: "Beratung zur Gleitzeit"
@@ -305,7 +327,8 @@ def test_duplicate_id_names_where_it_was_first_used(make_kb: MakeKb) -> None:
             zielgruppe: "alle"
             status: verfuegbar
             zustaendig: [beratung]
-        """)
+        """
+    )
     [(name, line, message)] = errors(kb)
     assert (name, line) == ("zusatz.yaml", 2)
     assert message.startswith("Eintrag 'gleitzeit': id doppelt vergeben (zuerst in ")
@@ -313,7 +336,8 @@ def test_duplicate_id_names_where_it_was_first_used(make_kb: MakeKb) -> None:
 
 
 def test_duplicate_ref_names_the_other_entry(make_kb: MakeKb) -> None:
-    kb = make_kb(massnahmen="""\
+    kb = make_kb(
+        massnahmen="""\
         massnahmen:
           - id: gleitzeit
             ref: "1.1.1"
@@ -331,14 +355,16 @@ def test_duplicate_ref_names_the_other_entry(make_kb: MakeKb) -> None:
             zielgruppe: "alle"
             status: geplant
             zustaendig: [amt-personal]
-        """)
+        """
+    )
     assert errors(kb) == [
         ("massnahmen.yaml", 11, "Eintrag 'kernzeit': ref '1.1.1' doppelt (auch bei 'gleitzeit')"),
     ]
 
 
 def test_unknown_contact_in_zustaendig_with_suggestion(make_kb: MakeKb) -> None:
-    kb = make_kb(massnahmen="""\
+    kb = make_kb(
+        massnahmen="""\
         massnahmen:
           - id: gleitzeit
             titel: "Gleitzeit"
@@ -347,15 +373,21 @@ def test_unknown_contact_in_zustaendig_with_suggestion(make_kb: MakeKb) -> None:
             zielgruppe: "alle"
             status: geplant
             zustaendig: [amt-persnal]
-        """)
+        """
+    )
     assert errors(kb) == [
-        ("massnahmen.yaml", 8, "Eintrag 'gleitzeit': unbekannter Kontakt 'amt-persnal' in "
-                               "'zustaendig' (meinten Sie 'amt-personal'?)"),
+        (
+            "massnahmen.yaml",
+            8,
+            "Eintrag 'gleitzeit': unbekannter Kontakt 'amt-persnal' in "
+            "'zustaendig' (meinten Sie 'amt-personal'?)",
+        ),
     ]
 
 
 def test_a_measure_is_not_a_contact(make_kb: MakeKb) -> None:
-    kb = make_kb(massnahmen="""\
+    kb = make_kb(
+        massnahmen="""\
         massnahmen:
           - id: gleitzeit
             titel: "Gleitzeit"
@@ -364,14 +396,16 @@ def test_a_measure_is_not_a_contact(make_kb: MakeKb) -> None:
             zielgruppe: "alle"
             status: geplant
             zustaendig: [gleitzeit]
-        """)
+        """
+    )
     [(name, line, message)] = errors(kb)
     assert (name, line) == ("massnahmen.yaml", 8)
     assert message.startswith("Eintrag 'gleitzeit': unbekannter Kontakt 'gleitzeit'")
 
 
 def test_unknown_topic_with_suggestion(make_kb: MakeKb) -> None:
-    kb = make_kb(massnahmen="""\
+    kb = make_kb(
+        massnahmen="""\
         massnahmen:
           - id: gleitzeit
             titel: "Gleitzeit"
@@ -380,15 +414,20 @@ def test_unknown_topic_with_suggestion(make_kb: MakeKb) -> None:
             zielgruppe: "alle"
             status: geplant
             zustaendig: [amt-personal]
-        """)
+        """
+    )
     assert errors(kb) == [
-        ("massnahmen.yaml", 4, "Eintrag 'gleitzeit': unbekanntes Thema 'arbeitzeit' "
-                               "(meinten Sie 'arbeitszeit'?)"),
+        (
+            "massnahmen.yaml",
+            4,
+            "Eintrag 'gleitzeit': unbekanntes Thema 'arbeitzeit' (meinten Sie 'arbeitszeit'?)",
+        ),
     ]
 
 
 def test_unknown_status_lists_the_allowed_ones(make_kb: MakeKb) -> None:
-    kb = make_kb(massnahmen="""\
+    kb = make_kb(
+        massnahmen="""\
         massnahmen:
           - id: gleitzeit
             titel: "Gleitzeit"
@@ -397,15 +436,21 @@ def test_unknown_status_lists_the_allowed_ones(make_kb: MakeKb) -> None:
             zielgruppe: "alle"
             status: fertig
             zustaendig: [amt-personal]
-        """)
+        """
+    )
     assert errors(kb) == [
-        ("massnahmen.yaml", 7, "Eintrag 'gleitzeit': status 'fertig' unbekannt "
-                               "(erlaubt: geplant, pruefung, umsetzung, verfuegbar)"),
+        (
+            "massnahmen.yaml",
+            7,
+            "Eintrag 'gleitzeit': status 'fertig' unbekannt "
+            "(erlaubt: geplant, pruefung, umsetzung, verfuegbar)",
+        ),
     ]
 
 
 def test_unknown_measure_in_a_counselling_service(make_kb: MakeKb) -> None:
-    kb = make_kb(beratungsangebote="""\
+    kb = make_kb(
+        beratungsangebote="""\
         beratungsangebote:
           - id: beratung-gleitzeit
             titel: "Beratung zur Gleitzeit"
@@ -415,15 +460,20 @@ def test_unknown_measure_in_a_counselling_service(make_kb: MakeKb) -> None:
             status: verfuegbar
             zustaendig: [beratung]
             massnahmen: ["1.1.9"]
-        """)
+        """
+    )
     assert errors(kb) == [
-        ("beratungsangebote.yaml", 9, "Eintrag 'beratung-gleitzeit': unbekannte Maßnahme "
-                                      "'1.1.9' in 'massnahmen'"),
+        (
+            "beratungsangebote.yaml",
+            9,
+            "Eintrag 'beratung-gleitzeit': unbekannte Maßnahme '1.1.9' in 'massnahmen'",
+        ),
     ]
 
 
 def test_same_keyword_on_two_entries_is_only_a_warning(make_kb: MakeKb) -> None:
-    directory = make_kb(zusatz="""\
+    directory = make_kb(
+        zusatz="""\
         beratungsangebote:
           - id: beratung-gleitzeit
             titel: "Beratung zur Gleitzeit"
@@ -433,12 +483,17 @@ def test_same_keyword_on_two_entries_is_only_a_warning(make_kb: MakeKb) -> None:
             status: verfuegbar
             zustaendig: [beratung]
             stichworte: ["GLEITZEIT", "Beratung"]
-        """)
+        """
+    )
     kb, problems = validate(directory)
     assert kb is not None, "a warning must not stop the knowledge base from loading"
     assert [(Path(p.file).name, p.line, p.message, p.severity) for p in problems] == [
-        ("massnahmen.yaml", 2, "Stichwort 'gleitzeit' steht bei mehreren Einträgen: "
-                               "gleitzeit, beratung-gleitzeit", "warnung"),
+        (
+            "massnahmen.yaml",
+            2,
+            "Stichwort 'gleitzeit' steht bei mehreren Einträgen: gleitzeit, beratung-gleitzeit",
+            "warnung",
+        ),
     ]
     assert kb.warnings == tuple(problems)
     assert load_knowledge(directory).entries.keys() == kb.entries.keys()
@@ -449,13 +504,18 @@ def test_same_keyword_on_two_entries_is_only_a_warning(make_kb: MakeKb) -> None:
 
 def test_python_tags_are_rejected_and_never_executed(make_kb: MakeKb, tmp_path: Path) -> None:
     marker = tmp_path / "ausgefuehrt"
-    kb = make_kb(massnahmen=f"""\
+    kb = make_kb(
+        massnahmen=f"""\
         # harmlos aussehender Kommentar
         massnahmen: !!python/object/apply:os.system ["touch {marker}"]
-        """)
+        """
+    )
     assert errors(kb) == [
-        ("massnahmen.yaml", 2, "YAML-Tag 'tag:yaml.org,2002:python/object/apply:os.system' "
-                               "ist nicht erlaubt"),
+        (
+            "massnahmen.yaml",
+            2,
+            "YAML-Tag 'tag:yaml.org,2002:python/object/apply:os.system' ist nicht erlaubt",
+        ),
     ]
     assert not marker.exists()
 
@@ -485,8 +545,11 @@ def test_file_over_one_megabyte_is_rejected_by_its_size(make_kb: MakeKb) -> None
     with huge.open("wb") as fh:  # sparse: 4 GiB that are never written, let alone read
         fh.truncate(4 * 1024**3)
     assert errors(directory) == [
-        ("riesig.yaml", None, f"Datei ist zu groß (4194304 KB, höchstens "
-                              f"{MAX_FILE_BYTES // 1024} KB erlaubt)"),
+        (
+            "riesig.yaml",
+            None,
+            f"Datei ist zu groß (4194304 KB, höchstens {MAX_FILE_BYTES // 1024} KB erlaubt)",
+        ),
     ]
 
 
@@ -514,8 +577,9 @@ def test_too_many_nodes_are_rejected(make_kb: MakeKb) -> None:
 
 def test_file_that_is_not_utf8(make_kb: MakeKb) -> None:
     directory = make_kb()
-    (directory / "latin1.yaml").write_bytes("themen:\n  - id: f\n    titel: Führung\n"
-                                            .encode("latin-1"))
+    (directory / "latin1.yaml").write_bytes(
+        "themen:\n  - id: f\n    titel: Führung\n".encode("latin-1")
+    )
     assert errors(directory) == [("latin1.yaml", None, "Datei ist nicht UTF-8-kodiert")]
 
 
@@ -552,8 +616,11 @@ def test_file_cut_off_inside_a_quoted_answer(koeln_copy: Path) -> None:
     assert problems[0][:2] == ("massnahmen.yaml", last_line)
     assert problems[0][2].startswith("YAML-Syntaxfehler: ")
     # The services in the other file lose the measures they belong to; that is reported too.
-    assert ("beratungsangebote.yaml", 16, "Eintrag 'beratung-ploetzlich-pflege': unbekannte "
-            "Maßnahme '4.2.1' in 'massnahmen'") in problems
+    assert (
+        "beratungsangebote.yaml",
+        16,
+        "Eintrag 'beratung-ploetzlich-pflege': unbekannte Maßnahme '4.2.1' in 'massnahmen'",
+    ) in problems
 
 
 def test_file_cut_off_between_two_fields_of_an_entry(koeln_copy: Path) -> None:
@@ -561,11 +628,17 @@ def test_file_cut_off_between_two_fields_of_an_entry(koeln_copy: Path) -> None:
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
     start = lines.index("  - id: einsatzplaene-flexibel\n")
     path.write_text("".join(lines[: start + 3]), encoding="utf-8")  # id, ref, titel
-    missing = [(name, line, message) for name, line, message in errors(koeln_copy)
-               if name == "massnahmen.yaml"]
+    missing = [
+        (name, line, message)
+        for name, line, message in errors(koeln_copy)
+        if name == "massnahmen.yaml"
+    ]
     assert missing == [
-        ("massnahmen.yaml", start + 1, f"Eintrag 'einsatzplaene-flexibel': Pflichtfeld '{field}' "
-                                       "fehlt")
+        (
+            "massnahmen.yaml",
+            start + 1,
+            f"Eintrag 'einsatzplaene-flexibel': Pflichtfeld '{field}' fehlt",
+        )
         for field in ("thema", "antwort", "zielgruppe", "status", "zustaendig")
     ]
 
@@ -599,9 +672,9 @@ def test_all_problems_of_all_files_are_reported_together(make_kb: MakeKb) -> Non
     )
     found = errors(directory)
     assert [(name, line) for name, line, _ in found] == [
-        ("beratungsangebote.yaml", 9),   # unknown field 'stichwort'
-        ("gefahr.yaml", 1),              # python tag
-        ("massnahmen.yaml", 4),          # unterminated quote
+        ("beratungsangebote.yaml", 9),  # unknown field 'stichwort'
+        ("gefahr.yaml", 1),  # python tag
+        ("massnahmen.yaml", 4),  # unterminated quote
         ("beratungsangebote.yaml", 12),  # unknown topic 'pflege'
     ]
     assert "meinten Sie 'stichworte'" in found[0][2]

@@ -27,8 +27,6 @@ START_TIMEOUT = 60.0  # a cold interpreter loads the knowledge base and the sear
 EXIT_TIMEOUT = 30.0  # systemd's TimeoutStopSec in docs/operations.md
 
 
-
-
 def bot_env(api: FakeBotApi, database: Path, token: str | None = None) -> dict[str, str]:
     """The environment of a production start, pointed at the fake server and a private file."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "TELEGRAM_"))}
@@ -48,8 +46,9 @@ def bot_env(api: FakeBotApi, database: Path, token: str | None = None) -> dict[s
 class BotProcess:
     """One `python -m bot run`; stdout and stderr go to files so a full pipe never blocks it."""
 
-    def __init__(self, api: FakeBotApi, workdir: Path, database: Path,
-                 token: str | None = None) -> None:
+    def __init__(
+        self, api: FakeBotApi, workdir: Path, database: Path, token: str | None = None
+    ) -> None:
         self.api = api
         self.workdir = workdir
         self.env = bot_env(api, database, token)
@@ -57,18 +56,30 @@ class BotProcess:
         workdir.mkdir(parents=True, exist_ok=True)
 
     async def start(self) -> BotProcess:
-        with (self.workdir / "stdout.txt").open("wb") as out, \
-             (self.workdir / "stderr.txt").open("wb") as err:
+        with (
+            (self.workdir / "stdout.txt").open("wb") as out,
+            (self.workdir / "stderr.txt").open("wb") as err,
+        ):
             self.proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", "run", cwd=self.workdir, env=self.env,
-                stdin=asyncio.subprocess.DEVNULL, stdout=out, stderr=err)
+                sys.executable,
+                "-m",
+                "bot",
+                "run",
+                cwd=self.workdir,
+                env=self.env,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=out,
+                stderr=err,
+            )
         return self
 
     async def wait_polling(self) -> None:
         """Until this process has asked for updates (it then holds the lock and is serving)."""
         before = len(self.api.calls("getUpdates"))
-        await until(lambda: len(self.api.calls("getUpdates")) > before
-                    or self.returncode is not None, START_TIMEOUT)
+        await until(
+            lambda: len(self.api.calls("getUpdates")) > before or self.returncode is not None,
+            START_TIMEOUT,
+        )
         assert self.returncode is None, self.output()
 
     async def wait(self, timeout: float = EXIT_TIMEOUT) -> int:
@@ -80,8 +91,10 @@ class BotProcess:
         return None if self.proc is None else self.proc.returncode
 
     def output(self) -> str:
-        return "".join((self.workdir / name).read_text(encoding="utf-8", errors="replace")
-                       for name in ("stdout.txt", "stderr.txt"))
+        return "".join(
+            (self.workdir / name).read_text(encoding="utf-8", errors="replace")
+            for name in ("stdout.txt", "stderr.txt")
+        )
 
     def stderr(self) -> str:
         return (self.workdir / "stderr.txt").read_text(encoding="utf-8", errors="replace")
@@ -99,8 +112,6 @@ async def processes() -> AsyncIterator[list[BotProcess]]:
     yield started
     for process in started:
         await process.kill()
-
-
 
 
 def query(database: Path, sql: str) -> list[tuple[Any, ...]]:
@@ -194,7 +205,9 @@ async def test_update_redelivered_after_restart_is_answered_and_logged_once(
     second.proc.send_signal(signal.SIGTERM)  # type: ignore[union-attr]
     assert await second.wait() == 0
     assert sorted(q for (q,) in query(database, "SELECT question FROM questions")) == [
-        "Sabbatical", "Spielekoffer"]
+        "Sabbatical",
+        "Spielekoffer",
+    ]
 
 
 # --- SIGTERM while handling updates ------------------------------------------------------------
@@ -248,9 +261,15 @@ async def test_kill_9_during_writes_keeps_database_intact_and_every_committed_ro
 ) -> None:
     database = tmp_path / "fragen.db"
     writer = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", WRITER, str(database), cwd=PROJECT_ROOT,
+        sys.executable,
+        "-c",
+        WRITER,
+        str(database),
+        cwd=PROJECT_ROOT,
         env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
     assert writer.stdout is not None
     reported: list[str] = []
     try:

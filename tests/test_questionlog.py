@@ -180,8 +180,7 @@ def test_schema_version_2(make_log, db_path: Path) -> None:
     assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    assert {"questions", "daily_counts", "ignored_groups", "log_meta",
-            "handled_updates"} <= tables
+    assert {"questions", "daily_counts", "ignored_groups", "log_meta", "handled_updates"} <= tables
     conn.close()
 
 

@@ -39,16 +39,38 @@ def index(koeln_library: Library) -> SearchIndex:
         ["Väter", "Vaeter", "VÄTER", "väter"],
         ["Straße", "Strasse", "STRASSE", "strasse"],
         ["Schließzeiten", "Schliesszeiten", "SCHLIESSZEITEN"],
-        ["Erzieher*innen", "Erzieher:innen", "Erzieher_innen", "ErzieherInnen",
-         "Erzieher/innen", "Erzieherinnen", "Erzieherin", "Erzieher"],
+        [
+            "Erzieher*innen",
+            "Erzieher:innen",
+            "Erzieher_innen",
+            "ErzieherInnen",
+            "Erzieher/innen",
+            "Erzieherinnen",
+            "Erzieherin",
+            "Erzieher",
+        ],
         ["Pflegekoordinator*innen", "Pflegekoordinatorinnen", "Pflegekoordinatoren"],
-        ["Elternzeit – wie geht's?", "Elternzeit — wie geht's?", "Elternzeit - wie geht's?",
-         "Elternzeit -- wie geht’s?", "ELTERNZEIT: wie geht's"],
+        [
+            "Elternzeit – wie geht's?",
+            "Elternzeit — wie geht's?",
+            "Elternzeit - wie geht's?",
+            "Elternzeit -- wie geht’s?",
+            "ELTERNZEIT: wie geht's",
+        ],
         ["„Plötzlich Pflege“", '"Plötzlich Pflege"', "'Plötzlich Pflege'", "»Plötzlich Pflege«"],
         ["Gleit\u00adzeit", "Gleit\u200bzeit", "Gleitzeit", "\u202eGleitzeit"],
     ],
-    ids=["umlaut", "umlaut-plural", "eszett", "eszett-compound", "gender", "gender-compound",
-         "dash-as-punctuation", "quotes", "invisible"],
+    ids=[
+        "umlaut",
+        "umlaut-plural",
+        "eszett",
+        "eszett-compound",
+        "gender",
+        "gender-compound",
+        "dash-as-punctuation",
+        "quotes",
+        "invisible",
+    ],
 )
 def test_spelling_variants_yield_the_same_terms(spellings: list[str]) -> None:
     expected = terms(spellings[0])
@@ -63,8 +85,9 @@ def test_a_hyphenated_word_also_yields_its_one_word_spelling() -> None:
     assert terms("JOB-SHARING") == terms("Job-Sharing")
 
 
-@pytest.mark.parametrize("hyphen", ["\u2010", "\u2011", "\u2013"],
-                         ids=["U+2010", "U+2011", "U+2013"])
+@pytest.mark.parametrize(
+    "hyphen", ["\u2010", "\u2011", "\u2013"], ids=["U+2010", "U+2011", "U+2013"]
+)
 def test_typographic_hyphens_inside_a_word_count_as_hyphens(hyphen: str) -> None:
     assert terms(f"Job{hyphen}Sharing") == terms("Job-Sharing")
 
@@ -89,41 +112,68 @@ def test_measure_numbers_are_recognised_but_not_treated_as_words() -> None:
 # colloquial, with typos, without the agreement's terms. Checked against knowledge/koeln/*.yaml.
 QUESTIONS = [
     ("gibts bei uns noch ne kernzeit?", {"gleitzeit"}),
-    ("ich arbeite im schichtdienst beim ordnungsamt, kann ich flexibler anfangen",
-     {"einsatzplaene-flexibel"}),
+    (
+        "ich arbeite im schichtdienst beim ordnungsamt, kann ich flexibler anfangen",
+        {"einsatzplaene-flexibel"},
+    ),
     ("vertrauensarbetszeit bei der stadt?", {"vertrauensarbeitszeit"}),
     ("kann ich ein sabatical machen", {"arbeitszeitkonten"}),
     ("überstunden ansparen für ne längere auszeit", {"arbeitszeitkonten"}),
     ("ich würde mir meine stelle gern mit einer kollegin teilen", {"jobsharing"}),
     ("gibt es bei uns einen pausenraum zum durchatmen", {"sozialraeume"}),
-    ("bekomm ich nen laptop damit ich von zuhause arbeiten kann",
-     {"mobile-ausstattung", "amt-informationsverarbeitung"}),
-    ("wann muss ich im homeoffice erreichbar sein",
-     {"spielregeln-mobiles-arbeiten", "handlungsleitfaden-mobiles-arbeiten"}),
+    (
+        "bekomm ich nen laptop damit ich von zuhause arbeiten kann",
+        {"mobile-ausstattung", "amt-informationsverarbeitung"},
+    ),
+    (
+        "wann muss ich im homeoffice erreichbar sein",
+        {"spielregeln-mobiles-arbeiten", "handlungsleitfaden-mobiles-arbeiten"},
+    ),
     ("wo im intranet finde ich alles zur vereinbarkeit", {"intranet-portal"}),
     ("gibts nen stammtisch für väter?", {"vaeternetzwerk", "netzwerke"}),
     ("willkomenspaket für neue kollegen", {"willkommenspaket"}),
-    ("kann ich als abteilungsleiterin auf 30 stunden reduzieren",
-     {"fuehren-in-teilzeit", "teilzeitfuehrung-checkliste"}),
+    (
+        "kann ich als abteilungsleiterin auf 30 stunden reduzieren",
+        {"fuehren-in-teilzeit", "teilzeitfuehrung-checkliste"},
+    ),
     ("karriere trotz teilzeit möglich?", {"teilzeitkarrieren"}),
-    ("fortbildungen nur vormittags wegen der kinder",
-     {"fortbildung-zeitbloecke", "teilzeitkarrieren"}),
-    ("kann ich während der elternzeit ein paar stunden arbeiten",
-     {"drei-phasen-konzept", "beratung-elternzeit"}),
-    ("kitaplatz über die stadt als arbeitgeber bekommen",
-     {"kita-belegplaetze", "familienservice-kinderbetreuung"}),
+    (
+        "fortbildungen nur vormittags wegen der kinder",
+        {"fortbildung-zeitbloecke", "teilzeitkarrieren"},
+    ),
+    (
+        "kann ich während der elternzeit ein paar stunden arbeiten",
+        {"drei-phasen-konzept", "beratung-elternzeit"},
+    ),
+    (
+        "kitaplatz über die stadt als arbeitgeber bekommen",
+        {"kita-belegplaetze", "familienservice-kinderbetreuung"},
+    ),
     ("kita hat zu und ich muss mein kind mit ins büro nehmen", {"spielekoffer"}),
-    ("mein mann sucht nen job, wir ziehen wegen meiner neuen stelle nach köln",
-     {"location-service"}),
+    (
+        "mein mann sucht nen job, wir ziehen wegen meiner neuen stelle nach köln",
+        {"location-service"},
+    ),
     ("wie beantrage ich elternzeit", {"beratung-elternzeit"}),
-    ("ich bin schwanger, was muss ich jetzt machen",
-     {"beratung-elternzeit", "beratung-eltern-geworden"}),
+    (
+        "ich bin schwanger, was muss ich jetzt machen",
+        {"beratung-elternzeit", "beratung-eltern-geworden"},
+    ),
     ("baby ist gestern gekommen, was muss ich wo melden", {"beratung-eltern-geworden"}),
-    ("oma ist gestürzt und braucht jetzt pflege",
-     {"beratung-ploetzlich-pflege", "familienservice-pflegeberatung", "familienservice-pflege"}),
-    ("mein vater hat demenz und ich schaff das nicht mehr neben der arbeit",
-     {"beratung-ploetzlich-pflege", "familienservice-pflegeberatung", "familienservice-pflege",
-      "m-beratungsstelle", "beratungsstelle"}),
+    (
+        "oma ist gestürzt und braucht jetzt pflege",
+        {"beratung-ploetzlich-pflege", "familienservice-pflegeberatung", "familienservice-pflege"},
+    ),
+    (
+        "mein vater hat demenz und ich schaff das nicht mehr neben der arbeit",
+        {
+            "beratung-ploetzlich-pflege",
+            "familienservice-pflegeberatung",
+            "familienservice-pflege",
+            "m-beratungsstelle",
+            "beratungsstelle",
+        },
+    ),
     ("pflegekoordinatorin im amt?", {"pflegekoordination"}),
     ("tagesmutter gesucht", {"familienservice-kinderbetreuung", "familienservice-kinder"}),
     ("wie erreiche ich die beratungsstelle", {"beratungsstelle", "m-beratungsstelle"}),
@@ -135,7 +185,8 @@ QUESTIONS = [
         marks=miss("'kind' + 'kita' pull the Spielekoffer ahead of Gleitzeit"),
     ),
     pytest.param(
-        "telearbeit zu anderen uhrzeiten als sonst, geht das", {"telearbeit"},
+        "telearbeit zu anderen uhrzeiten als sonst, geht das",
+        {"telearbeit"},
         marks=miss("'uhrzeit' (a Gleitzeit keyword) outweighs 'telearbeit'"),
     ),
     ("schreibtisch mit kollegen teilen weil ich eh oft zuhause bin", {"buero-sharing"}),
@@ -171,8 +222,10 @@ def test_typical_question_lands_on_the_right_entry(
         "Lohnabrechnung fehlt",
         "wer hat die fußball-wm 2014 gewonnen",
         "wie wird das wetter morgen",
-        pytest.param("mein laptop startet nicht",
-                     marks=miss("IT problem offered the laptop measure 3.1.1 as a choice")),
+        pytest.param(
+            "mein laptop startet nicht",
+            marks=miss("IT problem offered the laptop measure 3.1.1 as a choice"),
+        ),
         "VPN geht nicht im homeoffice",
     ],
 )
@@ -183,8 +236,10 @@ def test_out_of_scope_question_is_unknown(index: SearchIndex, question: str) -> 
     assert result.choices == ()
 
 
-@pytest.mark.parametrize("question", ["Maßnahme 4.2.1", "was steht in massnahme 4.2.1?",
-                                      "4.2.1", "Stand von Maßnahme 4.2.1 bitte"])
+@pytest.mark.parametrize(
+    "question",
+    ["Maßnahme 4.2.1", "was steht in massnahme 4.2.1?", "4.2.1", "Stand von Maßnahme 4.2.1 bitte"],
+)
 def test_naming_a_measure_number_answers_that_measure(index: SearchIndex, question: str) -> None:
     result = index.search(question)
     assert result.outcome == "answered"
@@ -238,8 +293,17 @@ def test_a_service_and_the_measure_it_implements_are_not_rivals(
 # --- result shape -------------------------------------------------------------------------------
 
 SHAPE_QUESTIONS = [
-    "asdf", "", "   ", "???", "😀", "Reisepass beantragen", "kita", "checkliste",
-    "oma braucht pflege", "Maßnahme 4.2.1 bitte erklären", "8.1.2",
+    "asdf",
+    "",
+    "   ",
+    "???",
+    "😀",
+    "Reisepass beantragen",
+    "kita",
+    "checkliste",
+    "oma braucht pflege",
+    "Maßnahme 4.2.1 bitte erklären",
+    "8.1.2",
 ]
 
 

@@ -33,9 +33,20 @@ async def test_webhook_answers_signed_updates_and_refuses_unsigned_ones(
     env["BOT_WEBHOOK_SECRET"] = SECRET
     with (tmp_path / "err.txt").open("wb") as err:
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "run", "--webhook", "https://bot.example.org/telegram",
-            "--listen", f"127.0.0.1:{port}", cwd=PROJECT_ROOT, env=env,
-            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL, stderr=err)
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            "--webhook",
+            "https://bot.example.org/telegram",
+            "--listen",
+            f"127.0.0.1:{port}",
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=err,
+        )
     try:
         await until(lambda: fake_api.calls("setWebhook") or proc.returncode is not None)
         assert proc.returncode is None, (tmp_path / "err.txt").read_text()

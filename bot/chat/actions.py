@@ -27,7 +27,13 @@ _CODES: dict[Verb, str] = {
 }
 _VERBS = {code: verb for verb, code in _CODES.items()}
 _ARITY: dict[Verb, int] = {
-    "menu": 0, "topic": 1, "entry": 1, "choice": 2, "none": 1, "feedback": 3, "contacts": 0,
+    "menu": 0,
+    "topic": 1,
+    "entry": 1,
+    "choice": 2,
+    "none": 1,
+    "feedback": 3,
+    "contacts": 0,
     "ignore": 1,
 }
 

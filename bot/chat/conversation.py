@@ -46,8 +46,18 @@ class Reply:
 class LogSink(Protocol):
     """The part of the question log the conversation writes to."""
 
-    def record(self, *, question: str, outcome: str, entry_id: str | None, topic: str | None,
-               score: float | None, kb_version: str, channel: str, user_id: int | None) -> str: ...
+    def record(
+        self,
+        *,
+        question: str,
+        outcome: str,
+        entry_id: str | None,
+        topic: str | None,
+        score: float | None,
+        kb_version: str,
+        channel: str,
+        user_id: int | None,
+    ) -> str: ...
 
     def feedback(self, question_id: str, helpful: bool) -> None: ...
 
@@ -97,8 +107,9 @@ class Conversation:
 
     def help(self) -> Reply:
         kb = self.snapshot().kb
-        examples = [e.examples[0] for e in kb.entries.values()
-                    if e.examples and e.kind != "contact"]
+        examples = [
+            e.examples[0] for e in kb.entries.values() if e.examples and e.kind != "contact"
+        ]
         sample = "\n".join(f"• {escape(q)}" for q in examples[:5])
         text = (
             "<b>So fragen Sie mich</b>\n"
@@ -158,19 +169,25 @@ class Conversation:
         return Reply(f"Erledigt: {count} gespeicherte {noun} von Ihnen wurden gelöscht.")
 
     def only_text(self) -> Reply:
-        return Reply("Ich kann leider nur Textnachrichten lesen. Schreiben Sie mir Ihre Frage "
-                     "einfach als Text – oder stöbern Sie mit /themen.")
+        return Reply(
+            "Ich kann leider nur Textnachrichten lesen. Schreiben Sie mir Ihre Frage "
+            "einfach als Text – oder stöbern Sie mit /themen."
+        )
 
     def group_hint(self) -> Reply:
-        return Reply("Ich beantworte Fragen nur im privaten Chat – schreiben Sie mir bitte direkt. "
-                     "So bleiben Ihre Fragen unter uns.")
+        return Reply(
+            "Ich beantworte Fragen nur im privaten Chat – schreiben Sie mir bitte direkt. "
+            "So bleiben Ihre Fragen unter uns."
+        )
 
     def unknown_command(self) -> Reply:
         return Reply("Diesen Befehl kenne ich nicht. /hilfe zeigt, was ich kann.")
 
     def slow_down(self) -> Reply:
-        return Reply("Das sind gerade sehr viele Nachrichten auf einmal. Bitte warten Sie einen "
-                     "Moment – danach beantworte ich Ihre Fragen gern wieder.")
+        return Reply(
+            "Das sind gerade sehr viele Nachrichten auf einmal. Bitte warten Sie einen "
+            "Moment – danach beantworte ich Ihre Fragen gern wieder."
+        )
 
     def record_failure(self, text: str, user_id: int | None) -> None:
         """A question whose handling crashed still counts, as 'failed'."""
@@ -178,9 +195,11 @@ class Conversation:
 
     def failure(self) -> Reply:
         kb = self.snapshot().kb
-        return Reply("Entschuldigung, da ist bei mir etwas schiefgegangen. Bitte versuchen Sie es "
-                     "gleich noch einmal – oder wenden Sie sich an "
-                     f"{escape(kb.counselling_contact.title)} (/kontakt).")
+        return Reply(
+            "Entschuldigung, da ist bei mir etwas schiefgegangen. Bitte versuchen Sie es "
+            "gleich noch einmal – oder wenden Sie sich an "
+            f"{escape(kb.counselling_contact.title)} (/kontakt)."
+        )
 
     # --- free text ----------------------------------------------------------------------------
 
@@ -188,9 +207,13 @@ class Conversation:
         """Answer a question typed by an employee."""
         question = _clean(text)
         if not any(ch.isalnum() for ch in question):
-            return [Reply("Schreiben Sie mir Ihre Frage bitte in Worten, z. B. „Wie beantrage ich "
-                          "Elternzeit?“ – oder stöbern Sie mit /themen.",
-                          ((self._button("📚 Themen", "menu"),),))]
+            return [
+                Reply(
+                    "Schreiben Sie mir Ihre Frage bitte in Worten, z. B. „Wie beantrage ich "
+                    "Elternzeit?“ – oder stöbern Sie mit /themen.",
+                    ((self._button("📚 Themen", "menu"),),),
+                )
+            ]
         shortcut = self._shortcut(question)
         if shortcut is not None:
             return [shortcut]
@@ -201,8 +224,14 @@ class Conversation:
             return [Reply(smalltalk.REPLIES[kind])]
         result = snap.index.search(question, pad=False)
         best = result.best
-        qid = self._record(question, result.outcome, best.entry if best else None, snap, user_id,
-                           best.score if best else None)
+        qid = self._record(
+            question,
+            result.outcome,
+            best.entry if best else None,
+            snap,
+            user_id,
+            best.score if best else None,
+        )
         if result.outcome == "answered" and best:
             return [self._answer(snap.kb, best.entry, qid)]
         if result.outcome == "ambiguous":
@@ -213,8 +242,10 @@ class Conversation:
         """A command typed without its slash ("hilfe", "Themen") does what the command does."""
         word = fold(question).strip(" ?!.:/")
         if word.isdigit() and len(word) <= 2:
-            return Reply("Tippen Sie bitte auf einen der Knöpfe – oder schreiben Sie Ihre Frage "
-                         "in Worten.", ((self._button("📚 Themen", "menu"),),))
+            return Reply(
+                "Tippen Sie bitte auf einen der Knöpfe – oder schreiben Sie Ihre Frage in Worten.",
+                ((self._button("📚 Themen", "menu"),),),
+            )
         if word in ("hilfe", "help", "was kannst du", "anleitung"):
             return self.help()
         if word in ("themen", "thema", "menu", "menue", "ubersicht", "start", "alle themen"):
@@ -225,20 +256,34 @@ class Conversation:
             return self.privacy()
         return None
 
-    def _record(self, question: str, outcome: str, entry: Entry | None, snap: Snapshot,
-                user_id: int | None, score: float | None = None) -> str:
+    def _record(
+        self,
+        question: str,
+        outcome: str,
+        entry: Entry | None,
+        snap: Snapshot,
+        user_id: int | None,
+        score: float | None = None,
+    ) -> str:
         if self.log is None:
             return self._ids()
         return self.log.record(
-            question=question, outcome=outcome, entry_id=entry.id if entry else None,
-            topic=entry.topic if entry else None, score=score, kb_version=snap.kb.version,
-            channel=self.channel, user_id=user_id,
+            question=question,
+            outcome=outcome,
+            entry_id=entry.id if entry else None,
+            topic=entry.topic if entry else None,
+            score=score,
+            kb_version=snap.kb.version,
+            channel=self.channel,
+            user_id=user_id,
         )
 
     def _answer(self, kb: KnowledgeBase, entry: Entry, qid: str, *, edit: bool = False) -> Reply:
         buttons = (
-            (self._button("👍 Hat geholfen", "feedback", qid, entry.id, "1"),
-             self._button("👎 Nicht geholfen", "feedback", qid, entry.id, "0")),
+            (
+                self._button("👍 Hat geholfen", "feedback", qid, entry.id, "1"),
+                self._button("👎 Nicht geholfen", "feedback", qid, entry.id, "0"),
+            ),
             (self._button("📚 Themen", "menu"),),
         )
         text = card(kb, entry) + "\n\n<i>Hat das geholfen?</i>"
@@ -280,8 +325,11 @@ class Conversation:
             return self.contacts(edit=True)
         if verb == "topic":
             return self.topic(args[0], edit=True) if args[0] in kb.topics else self._stale(kb)
-        entry = kb.entries.get(args[-1] if verb in ("entry", "choice") else args[1]) \
-            if verb in ("entry", "choice", "feedback") else None
+        entry = (
+            kb.entries.get(args[-1] if verb in ("entry", "choice") else args[1])
+            if verb in ("entry", "choice", "feedback")
+            else None
+        )
         if verb in ("entry", "choice", "feedback") and entry is None:
             return self._stale(kb)
         if verb == "entry" and entry:
@@ -294,9 +342,13 @@ class Conversation:
             if self.log:
                 self.log.choice(args[0], None)
             reply = self._unknown(kb)
-            return Reply("Schade – danke, dass Sie es gesagt haben! Wir ergänzen das Angebot "
-                         "anhand solcher Rückmeldungen.\n\n" + reply.text, reply.buttons, edit=True,
-                         notice="Danke!")
+            return Reply(
+                "Schade – danke, dass Sie es gesagt haben! Wir ergänzen das Angebot "
+                "anhand solcher Rückmeldungen.\n\n" + reply.text,
+                reply.buttons,
+                edit=True,
+                notice="Danke!",
+            )
         if verb == "feedback" and entry:
             return self._feedback(kb, entry, args[0], args[2] == "1")
         return self._stale(kb)
@@ -330,14 +382,23 @@ class Conversation:
             self.log.feedback(qid, helpful)
         base = card(kb, entry)
         if helpful:
-            return Reply(base + "\n\n👍 Danke für Ihre Rückmeldung!",
-                         ((self._button("📚 Themen", "menu"),),), edit=True, notice="Danke!")
+            return Reply(
+                base + "\n\n👍 Danke für Ihre Rückmeldung!",
+                ((self._button("📚 Themen", "menu"),),),
+                edit=True,
+                notice="Danke!",
+            )
         contact = kb.counselling_contact
-        lines = [base, "", "👎 Danke für Ihre Rückmeldung – wir verbessern die Antwort.",
-                 f"Persönlich weiter hilft Ihnen: <b>{escape(contact.title)}</b>",
-                 *_contact_details(contact)]
-        return Reply("\n".join(lines), ((self._button("📚 Themen", "menu"),),), edit=True,
-                     notice="Danke!")
+        lines = [
+            base,
+            "",
+            "👎 Danke für Ihre Rückmeldung – wir verbessern die Antwort.",
+            f"Persönlich weiter hilft Ihnen: <b>{escape(contact.title)}</b>",
+            *_contact_details(contact),
+        ]
+        return Reply(
+            "\n".join(lines), ((self._button("📚 Themen", "menu"),),), edit=True, notice="Danke!"
+        )
 
     def _stale(self, kb: KnowledgeBase) -> Reply:
         return Reply(STALE, self._topic_buttons(kb), edit=True, notice="Menü veraltet")
@@ -390,15 +451,20 @@ def status_text(kb: KnowledgeBase, entry: Entry) -> str | None:
     if entry.deadline:
         text += f", Umsetzung bis {entry.deadline}"
     if kb.organisation.as_of and entry.status != "verfuegbar":
-        text += (f" (Stand der Vereinbarung {kb.organisation.as_of} – "
-                 "aktuellen Stand bitte erfragen)")
+        text += (
+            f" (Stand der Vereinbarung {kb.organisation.as_of} – aktuellen Stand bitte erfragen)"
+        )
     return text
 
 
 def _contact_details(contact: Entry) -> list[str]:
     details = []
-    for icon, value in (("🌐", contact.web), ("✉️", contact.email), ("☎️", contact.phone),
-                        ("🏢", contact.address)):
+    for icon, value in (
+        ("🌐", contact.web),
+        ("✉️", contact.email),
+        ("☎️", contact.phone),
+        ("🏢", contact.address),
+    ):
         if value:
             details.append(f"{icon} {escape(value)}")
     if contact.note and not details:

@@ -42,8 +42,15 @@ REPLIES = {
 }
 
 
-_KINDS = (("greeting", _GREETING), ("thanks", _THANKS), ("bye", _BYE), ("who", _WHO),
-          ("howareyou", _HOW_ARE_YOU), ("yes", _YES), ("no", _NO))
+_KINDS = (
+    ("greeting", _GREETING),
+    ("thanks", _THANKS),
+    ("bye", _BYE),
+    ("who", _WHO),
+    ("howareyou", _HOW_ARE_YOU),
+    ("yes", _YES),
+    ("no", _NO),
+)
 _ANY = "|".join(f"(?P<{kind}>{pattern.pattern[1:-1]})" for kind, pattern in _KINDS)
 _SEQUENCE = re.compile(rf"(?:(?:{_ANY})(?: |$))+")
 _PHRASE = re.compile(rf"(?:{_ANY})(?= |$)")

@@ -57,8 +57,11 @@ def dispatch(conversation: Conversation, line: str, buttons: list[Button]) -> li
     return conversation.ask(text)
 
 
-def chat(conversation: Conversation, lines: Iterable[str] | None = None,
-         write: Callable[[str], None] = print) -> None:
+def chat(
+    conversation: Conversation,
+    lines: Iterable[str] | None = None,
+    write: Callable[[str], None] = print,
+) -> None:
     """Run the loop until EOF, 'exit' or Ctrl-C; ``lines`` replaces input() in tests."""
     source = iter(lines) if lines is not None else None
     buttons: list[Button] = []

@@ -148,8 +148,10 @@ class KnowledgeBase:
 
     def titles(self) -> dict[str, str]:
         """Entry and topic ids to titles, for reports that only store ids."""
-        return {**{t.id: t.title for t in self.topics.values()},
-                **{e.id: e.title for e in self.entries.values()}}
+        return {
+            **{t.id: t.title for t in self.topics.values()},
+            **{e.id: e.title for e in self.entries.values()},
+        }
 
 
 class KnowledgeError(Exception):
@@ -195,9 +197,17 @@ def _int(value: Any) -> str | None:
 
 def _type_name(value: Any) -> str:
     return {
-        dict: "Abschnitt", LineDict: "Abschnitt", list: "Liste", LineList: "Liste",
-        bool: "Ja/Nein-Wert", int: "Zahl", float: "Zahl", type(None): "leer", str: "Text",
-        datetime.date: "Datum", datetime.datetime: "Datum",
+        dict: "Abschnitt",
+        LineDict: "Abschnitt",
+        list: "Liste",
+        LineList: "Liste",
+        bool: "Ja/Nein-Wert",
+        int: "Zahl",
+        float: "Zahl",
+        type(None): "leer",
+        str: "Text",
+        datetime.date: "Datum",
+        datetime.datetime: "Datum",
     }.get(type(value), type(value).__name__)
 
 
@@ -334,14 +344,21 @@ def _read_sections(name: str, data: Any, col: _Collector) -> None:
         col.warn(name, None, "Datei ist leer")
         return
     if not isinstance(data, LineDict):
-        col.error(name, getattr(data, "line", 1), "oberste Ebene muss Abschnitte enthalten "
-                  f"({', '.join(SECTIONS)})")
+        col.error(
+            name,
+            getattr(data, "line", 1),
+            f"oberste Ebene muss Abschnitte enthalten ({', '.join(SECTIONS)})",
+        )
         return
     for section, value in data.items():
         line = data.key_lines[section]
         if section not in SECTIONS:
-            col.error(name, line, f"unbekannter Abschnitt '{section}'{_suggest(section, SECTIONS)}"
-                      f" (erlaubt: {', '.join(SECTIONS)})")
+            col.error(
+                name,
+                line,
+                f"unbekannter Abschnitt '{section}'{_suggest(section, SECTIONS)}"
+                f" (erlaubt: {', '.join(SECTIONS)})",
+            )
             continue
         schema, kind = SECTIONS[section]
         if section == "organisation":
@@ -372,8 +389,11 @@ def _check_fields(name: str, what: str, item: LineDict, schema: Schema, col: _Co
     ok = True
     for key, value in item.items():
         if key not in schema:
-            col.error(name, item.key_lines[key],
-                      f"{what}: unbekanntes Feld '{key}'{_suggest(key, schema)}")
+            col.error(
+                name,
+                item.key_lines[key],
+                f"{what}: unbekanntes Feld '{key}'{_suggest(key, schema)}",
+            )
             ok = False
             continue
         check, required = schema[key]
@@ -394,8 +414,9 @@ def _suggest(word: str, known: Iterable[str]) -> str:
     from rapidfuzz import process
     from rapidfuzz.distance import Levenshtein
 
-    best = process.extractOne(word, list(known), scorer=Levenshtein.normalized_similarity,
-                              score_cutoff=0.6)
+    best = process.extractOne(
+        word, list(known), scorer=Levenshtein.normalized_similarity, score_cutoff=0.6
+    )
     return f" (meinten Sie '{best[0]}'?)" if best else ""
 
 
@@ -410,16 +431,28 @@ def _assemble(directory: Path, col: _Collector, version: str) -> KnowledgeBase |
     for name, raw in col.topics:
         tid = raw["id"]
         if not ID_PATTERN.match(tid):
-            col.error(name, raw.key_lines["id"], f"Thema '{tid}': id darf nur a-z, 0-9 und '-' "
-                      "enthalten (höchstens 40 Zeichen)")
+            col.error(
+                name,
+                raw.key_lines["id"],
+                f"Thema '{tid}': id darf nur a-z, 0-9 und '-' enthalten (höchstens 40 Zeichen)",
+            )
         if tid in topics:
             col.error(name, raw.key_lines["id"], f"Thema '{tid}': id doppelt vergeben")
             continue
         if len(raw["titel"]) > MAX_TOPIC_TITLE:
-            col.error(name, raw.key_lines["titel"], f"Thema '{tid}': Titel zu lang "
-                      f"({len(raw['titel'])} Zeichen, höchstens {MAX_TOPIC_TITLE})")
-        topics[tid] = Topic(tid, raw["titel"].strip(), raw.get("nummer"),
-                            raw.get("beschreibung"), raw.get("hinweis"))
+            col.error(
+                name,
+                raw.key_lines["titel"],
+                f"Thema '{tid}': Titel zu lang "
+                f"({len(raw['titel'])} Zeichen, höchstens {MAX_TOPIC_TITLE})",
+            )
+        topics[tid] = Topic(
+            tid,
+            raw["titel"].strip(),
+            raw.get("nummer"),
+            raw.get("beschreibung"),
+            raw.get("hinweis"),
+        )
 
     entries: dict[str, Entry] = {}
     places: dict[str, tuple[str, int]] = {}
@@ -429,46 +462,71 @@ def _assemble(directory: Path, col: _Collector, version: str) -> KnowledgeBase |
         what = f"Eintrag '{entry.id}'"
         id_line = raw.key_lines["id"]
         if not ID_PATTERN.match(entry.id):
-            col.error(name, id_line, f"{what}: id darf nur a-z, 0-9 und '-' enthalten "
-                      "(höchstens 40 Zeichen)")
+            col.error(
+                name,
+                id_line,
+                f"{what}: id darf nur a-z, 0-9 und '-' enthalten (höchstens 40 Zeichen)",
+            )
         if entry.id in entries:
             first = places[entry.id]
-            col.error(name, id_line, f"{what}: id doppelt vergeben (zuerst in {first[0]}, "
-                      f"Zeile {first[1]})")
+            col.error(
+                name,
+                id_line,
+                f"{what}: id doppelt vergeben (zuerst in {first[0]}, Zeile {first[1]})",
+            )
             continue
         if entry.ref is not None:
             if not REF_PATTERN.match(entry.ref):
-                col.error(name, raw.key_lines["ref"], f"{what}: ref '{entry.ref}' hat nicht die "
-                          "Form '1.2.3'")
+                col.error(
+                    name,
+                    raw.key_lines["ref"],
+                    f"{what}: ref '{entry.ref}' hat nicht die Form '1.2.3'",
+                )
             elif entry.ref in by_ref:
-                col.error(name, raw.key_lines["ref"], f"{what}: ref '{entry.ref}' doppelt "
-                          f"(auch bei '{by_ref[entry.ref].id}')")
+                col.error(
+                    name,
+                    raw.key_lines["ref"],
+                    f"{what}: ref '{entry.ref}' doppelt (auch bei '{by_ref[entry.ref].id}')",
+                )
             else:
                 by_ref[entry.ref] = entry
         if entry.status is not None and entry.status not in STATUS_LABELS:
-            col.error(name, raw.key_lines["status"], f"{what}: status '{entry.status}' unbekannt "
-                      f"(erlaubt: {', '.join(STATUS_LABELS)})")
+            col.error(
+                name,
+                raw.key_lines["status"],
+                f"{what}: status '{entry.status}' unbekannt (erlaubt: {', '.join(STATUS_LABELS)})",
+            )
         entries[entry.id] = entry
         places[entry.id] = (name, id_line)
 
     for name, _kind, raw in col.items:
-        entry = entries.get(raw["id"])
-        if entry is None or places[entry.id] != (name, raw.key_lines["id"]):
+        found = entries.get(raw["id"])
+        if found is None or places[found.id] != (name, raw.key_lines["id"]):
             continue
+        entry = found
         what = f"Eintrag '{entry.id}'"
         if entry.topic is not None and entry.topic not in topics:
-            col.error(name, raw.key_lines["thema"], f"{what}: unbekanntes Thema "
-                      f"'{entry.topic}'{_suggest(entry.topic, topics)}")
+            col.error(
+                name,
+                raw.key_lines["thema"],
+                f"{what}: unbekanntes Thema '{entry.topic}'{_suggest(entry.topic, topics)}",
+            )
         for cid in entry.contacts:
             target = entries.get(cid)
             if target is None or target.kind != "contact":
                 known = [e.id for e in entries.values() if e.kind == "contact"]
-                col.error(name, raw.key_lines["zustaendig"], f"{what}: unbekannter Kontakt "
-                          f"'{cid}' in 'zustaendig'{_suggest(cid, known)}")
+                col.error(
+                    name,
+                    raw.key_lines["zustaendig"],
+                    f"{what}: unbekannter Kontakt '{cid}' in 'zustaendig'{_suggest(cid, known)}",
+                )
         for ref in entry.related_refs:
             if ref not in by_ref:
-                col.error(name, raw.key_lines["massnahmen"], f"{what}: unbekannte Maßnahme "
-                          f"'{ref}' in 'massnahmen'")
+                col.error(
+                    name,
+                    raw.key_lines["massnahmen"],
+                    f"{what}: unbekannte Maßnahme '{ref}' in 'massnahmen'",
+                )
 
     _warn_shared_synonyms(col, entries, places)
 
@@ -478,12 +536,20 @@ def _assemble(directory: Path, col: _Collector, version: str) -> KnowledgeBase |
     counselling = org["beratung"]
     target = entries.get(counselling)
     if target is None or target.kind != "contact":
-        col.error(org_file, org.key_lines["beratung"], f"organisation: 'beratung' verweist auf "
-                  f"unbekannten Kontakt '{counselling}'")
+        col.error(
+            org_file,
+            org.key_lines["beratung"],
+            f"organisation: 'beratung' verweist auf unbekannten Kontakt '{counselling}'",
+        )
     if not entries:
         col.error(label, None, "die Wissensbasis enthält keine Einträge")
-    organisation = Organisation(org["name"].strip(), counselling, org["quelle"].strip(),
-                                org.get("stand"), org.get("begruessung"))
+    organisation = Organisation(
+        org["name"].strip(),
+        counselling,
+        org["quelle"].strip(),
+        org.get("stand"),
+        org.get("begruessung"),
+    )
     warnings = tuple(p for p in col.problems if p.severity == "warnung")
     return KnowledgeBase(directory, organisation, topics, entries, version, warnings, by_ref)
 
@@ -522,8 +588,9 @@ def _entry(name: str, kind: Kind, raw: LineDict) -> Entry:
     )
 
 
-def _warn_shared_synonyms(col: _Collector, entries: dict[str, Entry],
-                          places: dict[str, tuple[str, int]]) -> None:
+def _warn_shared_synonyms(
+    col: _Collector, entries: dict[str, Entry], places: dict[str, tuple[str, int]]
+) -> None:
     owners: dict[str, list[str]] = {}
     for entry in entries.values():
         for word in {s.casefold() for s in entry.synonyms}:
@@ -531,5 +598,6 @@ def _warn_shared_synonyms(col: _Collector, entries: dict[str, Entry],
     for word, ids in sorted(owners.items()):
         if len(ids) > 1:
             name, line = places[ids[0]]
-            col.warn(name, line, f"Stichwort '{word}' steht bei mehreren Einträgen: "
-                     f"{', '.join(ids)}")
+            col.warn(
+                name, line, f"Stichwort '{word}' steht bei mehreren Einträgen: {', '.join(ids)}"
+            )

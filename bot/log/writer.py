@@ -207,9 +207,14 @@ class QuestionLog:
         try:
             with self._lock:
                 conn = self._open().conn
-                stored = [int(r[0]) for r in conn.execute(
-                    f"SELECT update_id FROM {logschema.HANDLED} "
-                    "ORDER BY day DESC, update_id DESC LIMIT ?", (limit,))]
+                stored = [
+                    int(r[0])
+                    for r in conn.execute(
+                        f"SELECT update_id FROM {logschema.HANDLED} "
+                        "ORDER BY day DESC, update_id DESC LIMIT ?",
+                        (limit,),
+                    )
+                ]
                 return stored[::-1] + list(self._handled)
         except Exception as exc:  # at worst a redelivery is answered again
             logger.warning("Fragenprotokoll: erledigte Updates nicht lesbar (%s)", exc)
@@ -384,8 +389,9 @@ class QuestionLog:
             self._db = None
 
     def _flush_locked(self, *, auto_purge: bool = True) -> int:
-        if not (self._rows or self._updates or self._forget or self._handled
-                or self._dropped_unsaved):
+        if not (
+            self._rows or self._updates or self._forget or self._handled or self._dropped_unsaved
+        ):
             if self._needs_checkpoint:
                 self._checkpoint()
             return 0
@@ -449,8 +455,10 @@ class QuestionLog:
                 deleted = conn.execute(
                     f"DELETE FROM {logschema.QUESTIONS} WHERE day < ?", (cutoff,)
                 ).rowcount
-                conn.execute(f"DELETE FROM {logschema.HANDLED} WHERE day < ?",
-                             ((today - timedelta(days=_HANDLED_DAYS)).isoformat(),))
+                conn.execute(
+                    f"DELETE FROM {logschema.HANDLED} WHERE day < ?",
+                    ((today - timedelta(days=_HANDLED_DAYS)).isoformat(),),
+                )
                 conn.execute("COMMIT")
             finally:
                 _rollback(conn)

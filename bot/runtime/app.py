@@ -50,8 +50,9 @@ COMMANDS = [
 ]
 ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
 # Answers ride out a short Telegram outage instead of being lost (see DeliveryRetry).
-DELIVERY_ENDPOINTS = frozenset({"sendMessage", "sendPhoto", "editMessageText",
-                                "editMessageReplyMarkup", "answerCallbackQuery"})
+DELIVERY_ENDPOINTS = frozenset(
+    {"sendMessage", "sendPhoto", "editMessageText", "editMessageReplyMarkup", "answerCallbackQuery"}
+)
 DELIVERY_RETRY_SECONDS = 20.0
 
 
@@ -96,23 +97,34 @@ class DeliveryRetry(AIORateLimiter):
     response was lost, the retry can deliver that answer twice – better than not at all.
     """
 
-    async def process_request(self, callback: Any, args: Any, kwargs: dict[str, Any],
-                              endpoint: str, data: dict[str, Any],
-                              rate_limit_args: int | None) -> Any:
+    async def process_request(
+        self,
+        callback: Any,
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> Any:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + DELIVERY_RETRY_SECONDS
         pause = 0.5
         while True:
             try:
-                return await super().process_request(callback, args, kwargs, endpoint, data,
-                                                      rate_limit_args)
+                return await super().process_request(
+                    callback, args, kwargs, endpoint, data, rate_limit_args
+                )
             except BadRequest:
                 raise
             except NetworkError as exc:
                 if endpoint not in DELIVERY_ENDPOINTS or loop.time() + pause > deadline:
                     raise
-                logger.warning("Telegram nicht erreichbar (%s bei %s), neuer Versuch in %.1f s",
-                               type(exc).__name__, endpoint, pause)
+                logger.warning(
+                    "Telegram nicht erreichbar (%s bei %s), neuer Versuch in %.1f s",
+                    type(exc).__name__,
+                    endpoint,
+                    pause,
+                )
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, 4.0)
 
@@ -138,8 +150,7 @@ class SafeFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         if record.exc_info and isinstance(record.exc_info[1], TelegramError):
             error = record.exc_info[1]
-            record = logging.makeLogRecord({**record.__dict__, "exc_info": None,
-                                            "exc_text": None})
+            record = logging.makeLogRecord({**record.__dict__, "exc_info": None, "exc_text": None})
             record.msg = f"{record.getMessage()} ({type(error).__name__})"
             record.args = ()
         text = super().format(record)
@@ -169,27 +180,41 @@ def open_log(settings: Settings) -> QuestionLog | None:
         return None
 
 
-def build_application(settings: Settings, library: Library,
-                      log: QuestionLog | None) -> Application[Any, Any, Any, Any, Any, Any]:
+def build_application(
+    settings: Settings, library: Library, log: QuestionLog | None
+) -> Application[Any, Any, Any, Any, Any, Any]:
     """Build the Application with its services; nothing is started here."""
     if not settings.token:
         raise ValueError("token required")
-    conversation = Conversation(lambda: library.current, log, channel="telegram",
-                                retention_days=settings.retention_days)
+    conversation = Conversation(
+        lambda: library.current, log, channel="telegram", retention_days=settings.retention_days
+    )
     seen = SeenUpdates(handled=log.handled_updates() if log is not None else ())
-    services = Services(settings, library, conversation, log, UserRateLimit(settings.user_rate),
-                        seen)
+    services = Services(
+        settings, library, conversation, log, UserRateLimit(settings.user_rate), seen
+    )
     rate = settings.rate_limit
-    requests = (AiohttpRequest(connection_pool_size=64, proxy=settings.proxy),
-                AiohttpRequest(connection_pool_size=2, proxy=settings.proxy))
+    requests = (
+        AiohttpRequest(connection_pool_size=64, proxy=settings.proxy),
+        AiohttpRequest(connection_pool_size=2, proxy=settings.proxy),
+    )
     builder = (
         ApplicationBuilder()
         .token(settings.token)
         .context_types(ContextTypes(context=BotContext))
-        .defaults(Defaults(parse_mode=ParseMode.HTML,
-                           link_preview_options=LinkPreviewOptions(is_disabled=True)))
-        .rate_limiter(DeliveryRetry(overall_max_rate=rate, overall_time_period=1,
-                                    group_max_rate=0 if rate == 0 else 20, max_retries=5))
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)
+            )
+        )
+        .rate_limiter(
+            DeliveryRetry(
+                overall_max_rate=rate,
+                overall_time_period=1,
+                group_max_rate=0 if rate == 0 else 20,
+                max_retries=5,
+            )
+        )
         .concurrent_updates(ChatOrderedProcessor(256))
         .request(requests[0])
         .get_updates_request(requests[1])
@@ -231,8 +256,11 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     application.add_handler(CallbackQueryHandler(team.ignore_group, pattern=r"^x\|"))
     application.add_handler(CallbackQueryHandler(buttons.button))
     group_mention = filters.COMMAND | filters.Entity(MessageEntity.MENTION)
-    application.add_handler(MessageHandler(
-        filters.ChatType.GROUPS & filters.UpdateType.MESSAGE & group_mention, other.group_hint))
+    application.add_handler(
+        MessageHandler(
+            filters.ChatType.GROUPS & filters.UpdateType.MESSAGE & group_mention, other.group_hint
+        )
+    )
     application.add_error_handler(errors.on_error)
 
 
@@ -267,8 +295,13 @@ async def _post_shutdown(application: Application[Any, Any, Any, Any, Any, Any])
         await asyncio.to_thread(log.close)
 
 
-def run_bot(settings: Settings, library: Library, *, webhook_url: str | None = None,
-            listen: tuple[str, int] | None = None) -> None:
+def run_bot(
+    settings: Settings,
+    library: Library,
+    *,
+    webhook_url: str | None = None,
+    listen: tuple[str, int] | None = None,
+) -> None:
     """Long polling (or a webhook) until SIGINT/SIGTERM; pending updates are kept."""
     configure_logging(settings.token)
     lock = InstanceLock(lock_path(settings.database))
@@ -283,14 +316,19 @@ def run_bot(settings: Settings, library: Library, *, webhook_url: str | None = N
             host, port = listen or ("127.0.0.1", 8443)
             path = urlsplit(webhook_url).path.lstrip("/")
             application.run_webhook(
-                listen=host, port=port, url_path=path, webhook_url=webhook_url,
+                listen=host,
+                port=port,
+                url_path=path,
+                webhook_url=webhook_url,
                 secret_token=settings.webhook_secret or secrets.token_urlsafe(32),
-                allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False,
+                allowed_updates=ALLOWED_UPDATES,
+                drop_pending_updates=False,
                 bootstrap_retries=3,
             )
         else:
-            application.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False,
-                                    bootstrap_retries=3)
+            application.run_polling(
+                allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False, bootstrap_retries=3
+            )
     except InvalidToken as exc:
         raise SystemExit("Telegram lehnt das Token ab (TELEGRAM_BOT_TOKEN prüfen).") from exc
     except NetworkError as exc:

@@ -26,8 +26,9 @@ WATCH_SECONDS = 2.0
 SETTLE_SECONDS = 1.0
 
 
-async def maintain(application: Application[Any, Any, Any, Any, Any, Any],
-                   services: Services) -> None:
+async def maintain(
+    application: Application[Any, Any, Any, Any, Any, Any], services: Services
+) -> None:
     """Hot reload of the knowledge base and daily retention, in one background loop."""
     last_purge: date | None = None
     while True:
@@ -70,14 +71,16 @@ def _heartbeat(services: Services) -> None:
     )
 
 
-async def reload_knowledge(application: Application[Any, Any, Any, Any, Any, Any],
-                           services: Services, *, notify_ok: bool) -> tuple[bool, list[Problem]]:
+async def reload_knowledge(
+    application: Application[Any, Any, Any, Any, Any, Any], services: Services, *, notify_ok: bool
+) -> tuple[bool, list[Problem]]:
     """Validate and swap; on errors keep serving the last good version and tell the team."""
     swapped, problems = await asyncio.to_thread(services.library.reload)
     kb = services.library.current.kb
     if swapped:
-        logger.info("Wissensbasis neu geladen: Version %s, %d Einträge", kb.version,
-                    len(kb.entries))
+        logger.info(
+            "Wissensbasis neu geladen: Version %s, %d Einträge", kb.version, len(kb.entries)
+        )
         if notify_ok:
             await notify_team(application, services, reload_message(True, problems, kb.version))
         return True, problems
@@ -92,12 +95,15 @@ def reload_message(swapped: bool, problems: list[Problem], version: str) -> str:
         return f"✅ Wissensbasis neu geladen (Version {escape(version)})."
     shown = "\n".join(f"• {escape(e)}" for e in errors_[:15])
     more = f"\n… und {len(errors_) - 15} weitere" if len(errors_) > 15 else ""
-    return (f"⚠️ <b>Wissensbasis fehlerhaft</b> – es antwortet weiter die letzte gültige Version "
-            f"({escape(version)}).\n{shown}{more}")
+    return (
+        f"⚠️ <b>Wissensbasis fehlerhaft</b> – es antwortet weiter die letzte gültige Version "
+        f"({escape(version)}).\n{shown}{more}"
+    )
 
 
-async def notify_team(application: Application[Any, Any, Any, Any, Any, Any],
-                      services: Services, text: str) -> None:
+async def notify_team(
+    application: Application[Any, Any, Any, Any, Any, Any], services: Services, text: str
+) -> None:
     for user_id in sorted(services.settings.team_ids):
         try:
             await application.bot.send_message(user_id, text[:4096])

@@ -23,6 +23,7 @@ messages, because PTB logs exceptions and aiohttp puts URLs into some of its mes
 from __future__ import annotations
 
 import asyncio
+import functools
 import importlib.util
 import io
 import os
@@ -137,7 +138,7 @@ async def _guarded_chunks(
                 for start in range(0, len(segment), _CHUNK_SIZE)
             )
         else:
-            chunks = iter(lambda handle=segment: handle.read(_CHUNK_SIZE), b"")
+            chunks = iter(functools.partial(segment.read, _CHUNK_SIZE), b"")
         for chunk in chunks:
             if not arm(write_timeout):
                 return

@@ -45,8 +45,8 @@ OFF_TOPIC_SHARE = 1.5  # weight of an off-topic subject relative to the rarest k
 GENERIC_SHARE = 0.35  # request words like "beantragen" say little about the subject
 EVIDENCE_HALF = 5.0  # IDF-weighted evidence at which confidence reaches one half
 PHRASE_SHARE = 0.2  # share of the final score given to whole-phrase similarity
-ANSWER_MIN = 0.55 # below: never answered outright
-UNKNOWN_BELOW = 0.42 # below: unknown
+ANSWER_MIN = 0.55  # below: never answered outright
+UNKNOWN_BELOW = 0.42  # below: unknown
 CLOSE_RATIO = 0.9  # candidates within this ratio of the best are "about equal"
 MAX_CHOICES = 3
 MAX_WORD = 40  # longer "words" are treated as unknown without compound or typo search
@@ -199,8 +199,9 @@ class SearchIndex:
             return ranked
         seen = {m.entry.id for m in ranked}
         floor = min((m.score for m in ranked), default=0.1)
-        found = process.extract(fold(question[:200]), self._titles, scorer=fuzz.WRatio,
-                                limit=want + len(seen))
+        found = process.extract(
+            fold(question[:200]), self._titles, scorer=fuzz.WRatio, limit=want + len(seen)
+        )
         extra = [
             Match(self._entries[i], round(min(floor, 0.1) * score / 100, 4))
             for _, score, i in found
@@ -218,8 +219,12 @@ class SearchIndex:
         if len(query) <= SHORT_QUERY:
             # In a question of two or three words an unknown word is the subject, not noise:
             # "Kita-Gebühren", "VPN im Homeoffice", "Wetter morgen".
-            query = [qt if qt.readings or qt.weight >= self._unknown_weight
-                     else _QueryTerm(self._unknown_weight, ()) for qt in query]
+            query = [
+                qt
+                if qt.readings or qt.weight >= self._unknown_weight
+                else _QueryTerm(self._unknown_weight, ())
+                for qt in query
+            ]
         total = sum(qt.weight for qt in query)
         coverage: dict[int, float] = defaultdict(float)
         for qt in query:
@@ -236,8 +241,10 @@ class SearchIndex:
         phrase = self._phrase_similarity(" ".join(words), [i for i, _ in top])
         # With an off-topic subject, words shared with an offer cannot rescue a long question.
         rescue = 0.0 if any(qt.off_topic for qt in query) else 1.0
-        scored = [(idx, _blend(_confidence(cov, cov * total * rescue), phrase.get(idx, 0.0)))
-                  for idx, cov in top]
+        scored = [
+            (idx, _blend(_confidence(cov, cov * total * rescue), phrase.get(idx, 0.0)))
+            for idx, cov in top
+        ]
         scored.sort(key=lambda kv: (-kv[1], kv[0]))
         return [Match(self._entries[i], round(s, 4)) for i, s in scored[: max(limit, 1)]]
 
@@ -255,7 +262,7 @@ class SearchIndex:
     def _query_term(self, term: str) -> _QueryTerm | None:
         cached = self._term_cache.get(term, ...)
         if cached is not ...:
-            return cached  # type: ignore[return-value]
+            return cached
         result = self._expand(term)
         if len(self._term_cache) < 50_000:
             self._term_cache[term] = result
@@ -304,8 +311,9 @@ class SearchIndex:
         if len(term) < 4 or term.isdigit():
             return []
         cutoff = 0.75 if len(term) <= 5 else 0.8
-        found = process.extract(term, self._vocab, scorer=OSA.normalized_similarity,
-                                score_cutoff=cutoff, limit=3)
+        found = process.extract(
+            term, self._vocab, scorer=OSA.normalized_similarity, score_cutoff=cutoff, limit=3
+        )
         # Squared: a one-letter difference may be a typo or another word (Gehalt, Gewalt).
         return [(v, float(s) ** 2) for v, s, _ in found if v[0] == term[0] or s >= 0.85]
 
@@ -317,8 +325,9 @@ class SearchIndex:
         # reduceat give every candidate's best phrase without a Python loop over scores.
         ids = [p for idx in owners for p in self._phrases_of[idx]]
         starts = np.cumsum([0] + [len(self._phrases_of[idx]) for idx in owners[:-1]])
-        scores = process.cdist([query], [self._phrases[p] for p in ids],
-                               scorer=fuzz.token_sort_ratio, dtype=np.uint8)[0]
+        scores = process.cdist(
+            [query], [self._phrases[p] for p in ids], scorer=fuzz.token_sort_ratio, dtype=np.uint8
+        )[0]
         best = np.maximum.reduceat(scores, starts)
         return {idx: float(b) / 100 for idx, b in zip(owners, best, strict=True)}
 
@@ -328,7 +337,8 @@ class SearchIndex:
         top = ranked[0]
         top_idx = self._position(top.entry)
         rivals = [
-            m for m in ranked[1:]
+            m
+            for m in ranked[1:]
             if m.score >= top.score * CLOSE_RATIO
             and self._position(m.entry) not in self._links[top_idx]
         ]
@@ -354,8 +364,12 @@ def _blend(coverage: float, phrase: float) -> float:
     return (1 - PHRASE_SHARE) * coverage + PHRASE_SHARE * phrase * min(1.0, 2 * coverage)
 
 
-def _split(term: str, vocab: frozenset[str] | set[str], *, partial: bool = False,
-           ) -> tuple[str, ...] | None:
+def _split(
+    term: str,
+    vocab: frozenset[str] | set[str],
+    *,
+    partial: bool = False,
+) -> tuple[str, ...] | None:
     """Split a compound into known words, allowing a linking 's', 'n' or 'en'.
 
     With ``partial`` the longest known tail of at least five letters is enough: German compounds
