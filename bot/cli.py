@@ -295,6 +295,8 @@ def result_json(snapshot: Snapshot, question: str) -> dict[str, object]:
             }
             for m in result.matches
         ],
+        **({"redirect": result.redirect.redirect} if result.redirect else {}),
+        **({"suggestions": [m.entry.id for m in result.suggestions]} if result.suggestions else {}),
     }
 
 
@@ -313,7 +315,6 @@ def check(kb: Path | None, skip_selftest: bool) -> None:
     unbekannte Kontakte oder Themen, unsicheres YAML – und prüft im Selbsttest, ob jede
     Beispielfrage ihren eigenen Eintrag zuerst findet.
     """
-    from bot.search.index import SearchIndex
     from bot.search.selftest import self_test
 
     settings = settings_for(kb)
@@ -331,7 +332,7 @@ def check(kb: Path | None, skip_selftest: bool) -> None:
     )
     if skip_selftest:
         return
-    collisions = self_test(SearchIndex(kb_))
+    collisions = self_test(library.current.index)
     total = sum(len(e.examples) for e in kb_.entries.values())
     for collision in collisions:
         click.echo(f"Selbsttest: {collision}", err=True)

@@ -30,6 +30,8 @@ ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 REF_PATTERN = re.compile(r"^\d{1,2}(\.\d{1,2}){1,3}$")
 MAX_TOPIC_TITLE = 30
 MAX_FILES = 50
+SEARCH_FILE = "suche.yaml"
+"""The search lexicon of an organisation (bot/knowledge/lexicon.py), not an entries file."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,7 +301,11 @@ def validate(directory: Path) -> tuple[KnowledgeBase | None, list[Problem]]:
     if not directory.is_dir():
         col.error(label, None, "Ordner der Wissensbasis nicht gefunden")
         return None, col.problems
-    files = sorted(p for p in directory.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+    files = sorted(
+        p
+        for p in directory.iterdir()
+        if p.suffix in (".yaml", ".yml") and p.is_file() and p.name != SEARCH_FILE
+    )
     if not files:
         col.error(label, None, "keine YAML-Dateien (*.yaml) gefunden")
         return None, col.problems

@@ -6,7 +6,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.knowledge.schema import KnowledgeBase, Problem, validate
+from bot.knowledge.lexicon import language_file, load_lexicon
+from bot.knowledge.schema import SEARCH_FILE, KnowledgeBase, Problem, validate
 from bot.search.index import SearchIndex
 
 
@@ -19,12 +20,19 @@ class Snapshot:
 
 
 def build_snapshot(directory: Path) -> tuple[Snapshot | None, list[Problem]]:
+    """Entries and the search lexicon are validated together and swapped together."""
     kb, problems = validate(directory)
-    return (Snapshot(kb, SearchIndex(kb)) if kb else None), problems
+    lexicon, lexicon_problems = load_lexicon(directory)
+    problems = [*problems, *lexicon_problems]
+    if kb is None or lexicon is None:
+        return None, problems
+    return Snapshot(kb, SearchIndex(kb, lexicon)), problems
 
 
 def fingerprint(directory: Path) -> tuple[tuple[str, int, int], ...]:
-    """Cheap change detection: names, sizes and modification times of the YAML files."""
+    """Cheap change detection: names, sizes and modification times of the YAML files,
+    including the organisation's suche.yaml and the shared language file."""
+    found: list[tuple[str, int, int]] = []
     try:
         with os.scandir(directory) as it:
             found = [
@@ -34,6 +42,13 @@ def fingerprint(directory: Path) -> tuple[tuple[str, int, int], ...]:
             ]
     except OSError:
         return ()
+    language = language_file(directory)
+    try:
+        st = language.stat()
+        found.append((f"../{language.parent.name}/{language.name}", st.st_size, st.st_mtime_ns))
+    except OSError:
+        found.append((f"../{language.parent.name}/{language.name}", -1, -1))
+    assert SEARCH_FILE.endswith(".yaml")
     return tuple(sorted(found))
 
 
