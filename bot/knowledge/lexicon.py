@@ -117,7 +117,7 @@ def load_lexicon(
     language = language or language_file(kb_dir)
     lang = _read(language, _LANGUAGE_KEYS, problems, required=True)
     org = _read(Path(kb_dir) / SEARCH_FILE, _ORG_KEYS, problems, required=False)
-    if lang is None or any(p.severity == "fehler" for p in problems):
+    if lang is None:
         return None, problems
     lang_name, org_name = _display(language), _display(Path(kb_dir) / SEARCH_FILE)
     expansions: dict[str, str] = {}
