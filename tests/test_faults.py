@@ -29,6 +29,7 @@ from bot.cli import cli
 from bot.config import DEFAULT_KB
 from bot.log import schema as logschema
 from bot.log.writer import QuestionLog
+from bot.runtime.ops import read_heartbeat
 from bot.search.index import SearchIndex
 from bot.search.library import Library
 
@@ -324,18 +325,13 @@ async def test_database_unwritable_too_long_counts_the_loss(
     conn.close()
 
     # ...and monitoring sees it: the heartbeat carries the count, `status` exits 1.
-    await until(lambda: '"log_dropped": 2' in _heartbeat(bot.database))
+    await until(lambda: (read_heartbeat(bot.database) or {}).get("log_dropped") == 2)
     for name in [n for n in os.environ if n.startswith(("BOT_", "TELEGRAM_"))]:
         monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(cli, ["status", "--kb", str(bot.kb_dir), "--db", str(bot.database)])
     assert result.exit_code == 1
     assert "2 Fragen konnten nicht protokolliert werden" in result.output
-
-
-def _heartbeat(database: Path) -> str:
-    path = database.with_name(database.name + ".status.json")
-    return path.read_text(encoding="utf-8") if path.exists() else ""
 
 
 # --- 9. knowledge base edits gone wrong while running -------------------------------------------
