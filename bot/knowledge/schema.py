@@ -1,7 +1,8 @@
-"""The knowledge base: YAML files in one folder, validated into immutable entries.
+"""Validation of a knowledge base folder: YAML files in, a KnowledgeBase or German problems out.
 
 Admins edit these files by hand, so every problem is reported in German with file and line, and
-all problems of a folder are collected in one pass instead of stopping at the first.
+all problems of a folder are collected in one pass instead of stopping at the first. The data
+types live in ``bot.knowledge.model`` and are re-exported here for existing imports.
 """
 
 from __future__ import annotations
@@ -12,146 +13,38 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
+from bot.knowledge.model import (
+    KIND_LABELS,
+    STATUS_LABELS,
+    Entry,
+    Kind,
+    KnowledgeBase,
+    Organisation,
+    Problem,
+    Topic,
+)
 from bot.knowledge.yamlsafe import LineDict, LineList, YamlError, read_yaml
 
-Kind = Literal["measure", "counselling", "contact"]
-
-STATUS_LABELS = {
-    "geplant": "geplant",
-    "pruefung": "in Prüfung",
-    "umsetzung": "in Umsetzung",
-    "verfuegbar": "verfügbar",
-}
-KIND_LABELS = {"measure": "Maßnahme", "counselling": "Beratungsangebot", "contact": "Kontakt"}
+__all__ = [
+    "KIND_LABELS",
+    "STATUS_LABELS",
+    "Entry",
+    "Kind",
+    "KnowledgeBase",
+    "KnowledgeError",
+    "Organisation",
+    "Problem",
+    "Topic",
+    "load_knowledge",
+    "validate",
+]
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 REF_PATTERN = re.compile(r"^\d{1,2}(\.\d{1,2}){1,3}$")
 MAX_TOPIC_TITLE = 30
 MAX_FILES = 50
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """One finding of the validation, worded for admins."""
-
-    file: str
-    line: int | None
-    message: str
-    severity: Literal["fehler", "warnung"] = "fehler"
-
-    def __str__(self) -> str:
-        where = f"{self.file}, Zeile {self.line}" if self.line else self.file
-        prefix = "Warnung: " if self.severity == "warnung" else ""
-        return f"{where}: {prefix}{self.message}"
-
-
-@dataclass(frozen=True, slots=True)
-class Topic:
-    id: str
-    title: str
-    number: int | None = None
-    description: str | None = None
-    note: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Organisation:
-    name: str
-    counselling: str
-    source: str
-    as_of: str | None = None
-    greeting: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Entry:
-    """A measure, counselling service or contact; everything the answer card needs."""
-
-    id: str
-    kind: Kind
-    title: str
-    answer: str
-    ref: str | None = None
-    topic: str | None = None
-    target_group: str | None = None
-    status: str | None = None
-    deadline: str | None = None
-    contacts: tuple[str, ...] = ()
-    synonyms: tuple[str, ...] = ()
-    examples: tuple[str, ...] = ()
-    related_refs: tuple[str, ...] = ()
-    web: str | None = None
-    email: str | None = None
-    phone: str | None = None
-    address: str | None = None
-    note: str | None = None
-    source: str | None = None
-    file: str = ""
-    line: int = 0
-
-    @property
-    def status_label(self) -> str | None:
-        return STATUS_LABELS.get(self.status or "")
-
-    def to_json(self) -> dict[str, Any]:
-        """The export shape used by ``python -m bot export --json``."""
-        return {
-            "id": self.id,
-            "kind": self.kind,
-            "ref": self.ref,
-            "title": self.title,
-            "answer": self.answer,
-            "topic": self.topic,
-            "target_group": self.target_group,
-            "status": self.status,
-            "deadline": self.deadline,
-            "contacts": list(self.contacts),
-            "synonyms": list(self.synonyms),
-            "examples": list(self.examples),
-            "related_refs": list(self.related_refs),
-            "web": self.web,
-            "email": self.email,
-            "phone": self.phone,
-            "address": self.address,
-            "note": self.note,
-            "source": self.source,
-        }
-
-
-@dataclass(frozen=True)
-class KnowledgeBase:
-    directory: Path
-    organisation: Organisation
-    topics: dict[str, Topic]
-    entries: dict[str, Entry]
-    version: str
-    warnings: tuple[Problem, ...] = ()
-    by_ref: dict[str, Entry] = field(default_factory=dict)
-
-    @property
-    def counselling_contact(self) -> Entry:
-        return self.entries[self.organisation.counselling]
-
-    def contacts_of(self, entry: Entry) -> list[Entry]:
-        return [self.entries[c] for c in entry.contacts if c in self.entries]
-
-    def in_topic(self, topic_id: str) -> list[Entry]:
-        """Entries of a topic for browsing: measures and services first, contacts last."""
-        order = {"counselling": 0, "measure": 1, "contact": 2}
-        items = [e for e in self.entries.values() if e.topic == topic_id]
-        return sorted(items, key=lambda e: (order[e.kind], _ref_key(e.ref), e.title))
-
-    def contacts(self) -> list[Entry]:
-        return [e for e in self.entries.values() if e.kind == "contact"]
-
-    def titles(self) -> dict[str, str]:
-        """Entry and topic ids to titles, for reports that only store ids."""
-        return {
-            **{t.id: t.title for t in self.topics.values()},
-            **{e.id: e.title for e in self.entries.values()},
-        }
 
 
 class KnowledgeError(Exception):
@@ -161,10 +54,6 @@ class KnowledgeError(Exception):
         self.problems = problems
         errors = [p for p in problems if p.severity == "fehler"]
         super().__init__("\n".join(str(p) for p in errors))
-
-
-def _ref_key(ref: str | None) -> tuple[int, ...]:
-    return tuple(int(p) for p in ref.split(".")) if ref else (999,)
 
 
 # --- schema ---------------------------------------------------------------------------------
@@ -421,12 +310,30 @@ def _suggest(word: str, known: Iterable[str]) -> str:
 
 
 def _assemble(directory: Path, col: _Collector, version: str) -> KnowledgeBase | None:
-    label = _display(directory)
+    """Cross-file checks, in the order an admin reads them: organisation, topics, entries,
+    references, shared keywords; then the organisation that needs the entries."""
+    _check_single_organisation(directory, col)
+    topics = _build_topics(col)
+    entries, places, by_ref = _build_entries(col)
+    _check_references(col, topics, entries, places, by_ref)
+    _warn_shared_synonyms(col, entries, places)
     if not col.organisations:
-        col.error(label, None, "Abschnitt 'organisation' fehlt")
+        return None
+    organisation = _build_organisation(col, entries)
+    if not entries:
+        col.error(_display(directory), None, "die Wissensbasis enthält keine Einträge")
+    warnings = tuple(p for p in col.problems if p.severity == "warnung")
+    return KnowledgeBase(directory, organisation, topics, entries, version, warnings, by_ref)
+
+
+def _check_single_organisation(directory: Path, col: _Collector) -> None:
+    if not col.organisations:
+        col.error(_display(directory), None, "Abschnitt 'organisation' fehlt")
     for name, org in col.organisations[1:]:
         col.error(name, org.line, "Abschnitt 'organisation' darf nur einmal vorkommen")
 
+
+def _build_topics(col: _Collector) -> dict[str, Topic]:
     topics: dict[str, Topic] = {}
     for name, raw in col.topics:
         tid = raw["id"]
@@ -453,9 +360,16 @@ def _assemble(directory: Path, col: _Collector, version: str) -> KnowledgeBase |
             raw.get("beschreibung"),
             raw.get("hinweis"),
         )
+    return topics
 
+
+Places = dict[str, tuple[str, int]]
+
+
+def _build_entries(col: _Collector) -> tuple[dict[str, Entry], Places, dict[str, Entry]]:
+    """Entries by id, where each id stands (file, line), and measures by ref."""
     entries: dict[str, Entry] = {}
-    places: dict[str, tuple[str, int]] = {}
+    places: Places = {}
     by_ref: dict[str, Entry] = {}
     for name, kind, raw in col.items:
         entry = _entry(name, kind, raw)
@@ -475,21 +389,7 @@ def _assemble(directory: Path, col: _Collector, version: str) -> KnowledgeBase |
                 f"{what}: id doppelt vergeben (zuerst in {first[0]}, Zeile {first[1]})",
             )
             continue
-        if entry.ref is not None:
-            if not REF_PATTERN.match(entry.ref):
-                col.error(
-                    name,
-                    raw.key_lines["ref"],
-                    f"{what}: ref '{entry.ref}' hat nicht die Form '1.2.3'",
-                )
-            elif entry.ref in by_ref:
-                col.error(
-                    name,
-                    raw.key_lines["ref"],
-                    f"{what}: ref '{entry.ref}' doppelt (auch bei '{by_ref[entry.ref].id}')",
-                )
-            else:
-                by_ref[entry.ref] = entry
+        _check_ref(col, name, raw, entry, by_ref)
         if entry.status is not None and entry.status not in STATUS_LABELS:
             col.error(
                 name,
@@ -498,12 +398,42 @@ def _assemble(directory: Path, col: _Collector, version: str) -> KnowledgeBase |
             )
         entries[entry.id] = entry
         places[entry.id] = (name, id_line)
+    return entries, places, by_ref
 
+
+def _check_ref(
+    col: _Collector, name: str, raw: LineDict, entry: Entry, by_ref: dict[str, Entry]
+) -> None:
+    if entry.ref is None:
+        return
+    what = f"Eintrag '{entry.id}'"
+    if not REF_PATTERN.match(entry.ref):
+        col.error(
+            name, raw.key_lines["ref"], f"{what}: ref '{entry.ref}' hat nicht die Form '1.2.3'"
+        )
+    elif entry.ref in by_ref:
+        col.error(
+            name,
+            raw.key_lines["ref"],
+            f"{what}: ref '{entry.ref}' doppelt (auch bei '{by_ref[entry.ref].id}')",
+        )
+    else:
+        by_ref[entry.ref] = entry
+
+
+def _check_references(
+    col: _Collector,
+    topics: dict[str, Topic],
+    entries: dict[str, Entry],
+    places: Places,
+    by_ref: dict[str, Entry],
+) -> None:
+    """Topics, contacts and measures that an entry names must exist."""
+    contact_ids = [e.id for e in entries.values() if e.kind == "contact"]
     for name, _kind, raw in col.items:
-        found = entries.get(raw["id"])
-        if found is None or places[found.id] != (name, raw.key_lines["id"]):
-            continue
-        entry = found
+        entry = entries.get(raw["id"])
+        if entry is None or places[entry.id] != (name, raw.key_lines["id"]):
+            continue  # a duplicate, already reported
         what = f"Eintrag '{entry.id}'"
         if entry.topic is not None and entry.topic not in topics:
             col.error(
@@ -514,11 +444,11 @@ def _assemble(directory: Path, col: _Collector, version: str) -> KnowledgeBase |
         for cid in entry.contacts:
             target = entries.get(cid)
             if target is None or target.kind != "contact":
-                known = [e.id for e in entries.values() if e.kind == "contact"]
                 col.error(
                     name,
                     raw.key_lines["zustaendig"],
-                    f"{what}: unbekannter Kontakt '{cid}' in 'zustaendig'{_suggest(cid, known)}",
+                    f"{what}: unbekannter Kontakt '{cid}' in 'zustaendig'"
+                    f"{_suggest(cid, contact_ids)}",
                 )
         for ref in entry.related_refs:
             if ref not in by_ref:
@@ -528,10 +458,8 @@ def _assemble(directory: Path, col: _Collector, version: str) -> KnowledgeBase |
                     f"{what}: unbekannte Maßnahme '{ref}' in 'massnahmen'",
                 )
 
-    _warn_shared_synonyms(col, entries, places)
 
-    if not col.organisations:
-        return None
+def _build_organisation(col: _Collector, entries: dict[str, Entry]) -> Organisation:
     org_file, org = col.organisations[0]
     counselling = org["beratung"]
     target = entries.get(counselling)
@@ -541,17 +469,13 @@ def _assemble(directory: Path, col: _Collector, version: str) -> KnowledgeBase |
             org.key_lines["beratung"],
             f"organisation: 'beratung' verweist auf unbekannten Kontakt '{counselling}'",
         )
-    if not entries:
-        col.error(label, None, "die Wissensbasis enthält keine Einträge")
-    organisation = Organisation(
+    return Organisation(
         org["name"].strip(),
         counselling,
         org["quelle"].strip(),
         org.get("stand"),
         org.get("begruessung"),
     )
-    warnings = tuple(p for p in col.problems if p.severity == "warnung")
-    return KnowledgeBase(directory, organisation, topics, entries, version, warnings, by_ref)
 
 
 def _entry(name: str, kind: Kind, raw: LineDict) -> Entry:
@@ -588,9 +512,7 @@ def _entry(name: str, kind: Kind, raw: LineDict) -> Entry:
     )
 
 
-def _warn_shared_synonyms(
-    col: _Collector, entries: dict[str, Entry], places: dict[str, tuple[str, int]]
-) -> None:
+def _warn_shared_synonyms(col: _Collector, entries: dict[str, Entry], places: Places) -> None:
     owners: dict[str, list[str]] = {}
     for entry in entries.values():
         for word in {s.casefold() for s in entry.synonyms}:
