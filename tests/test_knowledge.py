@@ -522,7 +522,14 @@ def test_python_tags_are_rejected_and_never_executed(make_kb: MakeKb, tmp_path: 
 
 def test_custom_tags_are_rejected(make_kb: MakeKb) -> None:
     kb = make_kb(massnahmen="massnahmen: !include geheim.yaml\n")
-    assert errors(kb) == [("massnahmen.yaml", 1, "YAML-Tag '!include' ist nicht erlaubt")]
+    assert errors(kb) == [
+        (
+            "massnahmen.yaml",
+            1,
+            "YAML-Tag '!include' ist nicht erlaubt. Lösung: soll der Text mit »!« beginnen, "
+            "den ganzen Wert in Anführungszeichen setzen.",
+        )
+    ]
 
 
 def test_alias_bomb_is_rejected_at_its_first_anchor(make_kb: MakeKb) -> None:
@@ -531,12 +538,16 @@ def test_alias_bomb_is_rejected_at_its_first_anchor(make_kb: MakeKb) -> None:
     for upper, lower in zip("bcdefghi", "abcdefgh", strict=True):
         levels.append(f"{upper}: &{upper} [{','.join(['*' + lower] * 10)}]")
     kb = make_kb(massnahmen="# Angriff\n" + "\n".join(levels) + "\n")
-    assert errors(kb) == [("massnahmen.yaml", 2, "Anker (&name) sind nicht erlaubt")]
+    [(name, line, message)] = errors(kb)
+    assert (name, line) == ("massnahmen.yaml", 2)
+    assert message.startswith("Anker (&name) sind nicht erlaubt")
 
 
 def test_alias_without_anchor_is_rejected_too(make_kb: MakeKb) -> None:
     kb = make_kb(massnahmen="massnahmen:\n  - *vorlage\n")
-    assert errors(kb) == [("massnahmen.yaml", 2, "Aliase (*name) sind nicht erlaubt")]
+    [(name, line, message)] = errors(kb)
+    assert (name, line) == ("massnahmen.yaml", 2)
+    assert message.startswith("Aliase (*name) sind nicht erlaubt")
 
 
 def test_file_over_one_megabyte_is_rejected_by_its_size(make_kb: MakeKb) -> None:
@@ -580,7 +591,13 @@ def test_file_that_is_not_utf8(make_kb: MakeKb) -> None:
     (directory / "latin1.yaml").write_bytes(
         "themen:\n  - id: f\n    titel: Führung\n".encode("latin-1")
     )
-    assert errors(directory) == [("latin1.yaml", None, "Datei ist nicht UTF-8-kodiert")]
+    [(name, line, message)] = errors(directory)
+    assert (name, line) == ("latin1.yaml", 3)
+    assert message.startswith("Datei ist nicht UTF-8-kodiert (vermutlich „ANSI“/Windows-1252)")
+    assert "»titel: Führung«" in message
+    assert message.endswith(
+        "„Speichern unter“ wählen und unten bei „Codierung“ „UTF-8“ einstellen."
+    )
 
 
 def test_empty_folder(tmp_path: Path) -> None:
@@ -674,7 +691,7 @@ def test_all_problems_of_all_files_are_reported_together(make_kb: MakeKb) -> Non
     assert [(name, line) for name, line, _ in found] == [
         ("beratungsangebote.yaml", 9),  # unknown field 'stichwort'
         ("gefahr.yaml", 1),  # python tag
-        ("massnahmen.yaml", 4),  # unterminated quote
+        ("massnahmen.yaml", 3),  # unterminated quote, on the line where it opens
         ("beratungsangebote.yaml", 12),  # unknown topic 'pflege'
     ]
     assert "meinten Sie 'stichworte'" in found[0][2]
