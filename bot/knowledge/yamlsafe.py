@@ -7,6 +7,7 @@ needs (anchors, aliases, custom tags, huge files), then a node walk that records
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -105,6 +106,61 @@ def _not_utf8(raw: bytes, exc: UnicodeDecodeError) -> YamlError:
 
 
 SAVE_AS_UTF8 = "im Editor „Speichern unter“ wählen und unten bei „Codierung“ „UTF-8“ einstellen."
+
+
+def _cp1252(byte: int) -> str:
+    """The character Windows-1252 (or Latin-1 where it has a gap) shows for one byte."""
+    try:
+        return bytes([byte]).decode("cp1252")
+    except UnicodeDecodeError:
+        return chr(byte)
+
+
+_TAIL = "".join(re.escape(_cp1252(b)) for b in range(0x80, 0xC0))
+# UTF-8 byte sequences read as Windows-1252: "Ã¶" is ö, "â€ž" is „.
+_MOJIBAKE = re.compile(
+    f"[\u00c2-\u00df][{_TAIL}]|[\u00e0-\u00ef][{_TAIL}]{{2}}|[\u00f0-\u00f4][{_TAIL}]{{3}}"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Mojibake:
+    """A word whose umlauts were garbled by a wrong encoding, and what it was meant to be."""
+
+    line: int
+    garbled: str
+    meant: str
+
+
+def find_mojibake(text: str) -> list[Mojibake]:
+    """Words like "KÃ¶ln": a UTF-8 file once opened as Windows-1252 and saved again.
+
+    They decode without error, so only their shape gives them away; every candidate is
+    checked by encoding it back and decoding it as UTF-8.
+    """
+    found: list[Mojibake] = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        words: dict[str, str] = {}
+        for match in _MOJIBAKE.finditer(line):
+            if _meant(match.group()) is None:
+                continue
+            start, end = match.start(), match.end()
+            while start > 0 and not line[start - 1].isspace() and line[start - 1] not in "\"':":
+                start -= 1
+            while end < len(line) and not line[end].isspace() and line[end] not in "\"',":
+                end += 1
+            word = line[start:end]
+            words[word] = _MOJIBAKE.sub(lambda m: _meant(m.group()) or m.group(), word)
+        found.extend(Mojibake(number, garbled, meant) for garbled, meant in words.items())
+    return found
+
+
+def _meant(garbled: str) -> str | None:
+    try:
+        raw = bytes(ord(c) if ord(c) < 256 else c.encode("cp1252")[0] for c in garbled)
+        return raw.decode("utf-8")
+    except (UnicodeError, ValueError):
+        return None
 
 
 def parse_yaml(text: str) -> Any:
