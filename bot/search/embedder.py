@@ -175,7 +175,7 @@ def load_embedder(spec: str | None, *, threads: int | None = None) -> Embedder |
         return _factory(spec)
     except Exception as exc:  # any failure here must leave the bot running lexically
         log.warning(
-            "semantic search off: embedder %r could not be loaded (%s: %s)",
+            "Semantische Suche aus, nur Wortsuche: Modell %r nicht ladbar (%s: %s)",
             spec,
             type(exc).__name__,
             exc,

@@ -120,6 +120,11 @@ class SemanticIndex:
     def rows(self) -> int:
         return int(self._matrix.shape[0])
 
+    @property
+    def matrix(self) -> Matrix:
+        """The entry-text embeddings, one row per text, read-only."""
+        return self._matrix
+
     # --- questions ---------------------------------------------------------------------------
 
     def question_vector(self, question: str) -> Matrix:
@@ -169,10 +174,17 @@ class SemanticIndex:
         try:
             matrix = np.load(self.cache_file, allow_pickle=False)
         except (OSError, ValueError) as exc:
-            log.warning("semantic cache %s unreadable, rebuilding (%s)", self.cache_file, exc)
+            log.warning(
+                "Semantische Suche: Zwischenspeicher %s unlesbar, wird neu berechnet (%s)",
+                self.cache_file,
+                exc,
+            )
             return None
         if matrix.dtype != np.float32 or matrix.ndim != 2 or matrix.shape[0] != rows:
-            log.warning("semantic cache %s has the wrong shape, rebuilding", self.cache_file)
+            log.warning(
+                "Semantische Suche: Zwischenspeicher %s passt nicht, wird neu berechnet",
+                self.cache_file,
+            )
             return None
         self.from_cache = True
         return np.ascontiguousarray(matrix)
@@ -196,7 +208,9 @@ class SemanticIndex:
                 Path(tmp).unlink(missing_ok=True)
                 raise
         except OSError as exc:
-            log.warning("semantic cache not written to %s (%s)", directory, exc)
+            log.warning(
+                "Semantische Suche: Zwischenspeicher in %s nicht geschrieben (%s)", directory, exc
+            )
             return
         _prune(directory, keep=self.cache_file)
 
