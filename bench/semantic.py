@@ -69,9 +69,10 @@ def load_questions(org: str, splits: Iterable[str]) -> list[Question]:
     ]
 
 
-def rss_mb() -> float:
+def rss_mb(field: str = "VmRSS") -> float:
+    """Resident memory now (``VmRSS``) or at its peak so far (``VmHWM``), in MB."""
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(field + ":"):
             return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -561,7 +562,9 @@ def main() -> None:
                 f"{built:.1f} s (one OpenMP thread); cache hit {hit * 1000:.1f} ms, "
                 f"{size / 1024:.0f} KiB on disk"
             )
-    print(f"RSS with both knowledge bases embedded: {rss_mb():.0f} MB")
+    print(
+        f"RSS with both knowledge bases embedded: {rss_mb():.0f} MB (peak {rss_mb('VmHWM'):.0f} MB)"
+    )
 
     questions = {org: load_questions(org, splits) for org in SETS}
     scored: list[Scored] = []
