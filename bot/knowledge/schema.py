@@ -353,12 +353,13 @@ def _read_sections(name: str, data: Any, col: _Collector) -> None:
 
 def _unknown_section(section: str) -> str:
     message = f"unbekannter Abschnitt '{section}'{_suggest(section, SECTIONS)}"
-    if not _suggest(section, SECTIONS) and any(section in s for s, _ in SECTIONS.values()):
+    message += f" (erlaubt: {', '.join(SECTIONS)})"
+    if any(section in schema for schema, _ in SECTIONS.values()):
         message += (
-            f" – '{section}' ist ein Feld; steht die Zeile zu weit links? Felder werden so weit"
-            " eingerückt wie das 'id' ihres Eintrags"
+            f" – '{section}' ist auch ein Feld; steht die Zeile zu weit links? Felder werden"
+            " so weit eingerückt wie das 'id' ihres Eintrags"
         )
-    return f"{message} (erlaubt: {', '.join(SECTIONS)})"
+    return message
 
 
 def _check_fields(name: str, what: str, item: LineDict, schema: Schema, col: _Collector) -> bool:
