@@ -350,6 +350,42 @@ def test_an_id_where_a_ref_belongs_suggests_the_ref(make_kb: MakeKb) -> None:
     )
 
 
+def test_a_contact_named_by_part_of_its_name_is_suggested(koeln_copy: Path) -> None:
+    path = koeln_copy / "beratungsangebote.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text.replace(
+            "zustaendig: [beratungsstelle]", "zustaendig: [Beratungsstelle Vereinbarkeit]"
+        ),
+        encoding="utf-8",
+    )
+    messages = {p.message for p in problems_of(koeln_copy)}
+    assert (
+        "Eintrag 'beratung-ploetzlich-pflege': unbekannter Kontakt 'Beratungsstelle "
+        "Vereinbarkeit' in 'zustaendig' (meinten Sie 'beratungsstelle'?)"
+    ) in messages
+
+
+def test_a_reference_into_an_unreadable_file_says_why_it_is_unknown(make_kb: MakeKb) -> None:
+    """A syntax error in one file makes its ids unknown elsewhere; say so, not just 'unknown'."""
+    directory = make_kb(
+        organisation=None,
+        themen='themen:\n  - id: arbeitszeit\n    titel: "Arbeitszeit\n',
+        kontakte=(
+            "organisation:\n  name: Stadt\n  beratung: amt-personal\n  quelle: Test\n"
+            "kontakte:\n  - id: amt-personal\n    name: Personalamt\n    antwort: Hilft.\n"
+        ),
+    )
+    found = [(Path(p.file).name, p.line, p.message) for p in problems_of(directory)]
+    assert found[0][:2] == ("themen.yaml", 3)
+    assert (
+        "massnahmen.yaml",
+        5,
+        "Eintrag 'gleitzeit': unbekanntes Thema 'arbeitszeit' – steht vielleicht in themen.yaml; "
+        "die Datei wird wegen des Fehlers dort nicht gelesen",
+    ) in found
+
+
 def problems_of(directory: Path) -> list[Problem]:
     _, problems = validate(directory)
     return [p for p in problems if p.severity == "fehler"]

@@ -214,6 +214,8 @@ class _Collector:
     items: list[tuple[str, Kind, LineDict]] = field(default_factory=list)
     # When each file was last saved: a duplicate is blamed on the file edited last.
     saved: dict[str, int] = field(default_factory=dict)
+    # Files that could not be read: what they define shows up as "unknown" elsewhere.
+    unreadable: list[str] = field(default_factory=list)
 
     def error(self, file: str, line: int | None, message: str) -> None:
         self.problems.append(Problem(file, line, message))
@@ -242,12 +244,14 @@ def validate(directory: Path) -> tuple[KnowledgeBase | None, list[Problem]]:
         name = _display(path)
         text = _read_file(path, name, col)
         if text is None:
+            col.unreadable.append(name)
             continue
         digest.update(path.name.encode() + b"\0" + text.encode("utf-8"))
         try:
             data = parse_yaml(text)
         except YamlError as exc:
             col.error(name, exc.line, exc.message)
+            col.unreadable.append(name)
             continue
         _read_sections(name, data, col)
     kb = _assemble(directory, col, digest.hexdigest()[:12])
@@ -399,7 +403,7 @@ def _unknown_field(key: str, schema: Schema) -> str:
 
 def _suggest(word: str, known: Iterable[str], titles: dict[str, str] | None = None) -> str:
     """' (meinten Sie 'x'?)' for a close id, or for the id whose title was written instead."""
-    from rapidfuzz import process
+    from rapidfuzz import fuzz, process
     from rapidfuzz.distance import Levenshtein
 
     folded = fold_umlauts(word)
@@ -413,15 +417,21 @@ def _suggest(word: str, known: Iterable[str], titles: dict[str, str] | None = No
         processor=None,
         score_cutoff=0.6,
     )
-    if best is None and titles:
+    if best is None and titles and len(folded) >= 6:
+        # Part of a title ("Beratungsstelle Vereinbarkeit" for "Beratungsstelle Vereinbarkeit
+        # (Bündnis BerufLeben)"): every word written appears in the title.
         best = process.extractOne(
-            folded,
-            {k: fold_umlauts(t) for k, t in titles.items()},
-            scorer=Levenshtein.normalized_similarity,
+            _words_only(folded),
+            {k: _words_only(fold_umlauts(t)) for k, t in titles.items()},
+            scorer=fuzz.token_set_ratio,
             processor=None,
-            score_cutoff=0.75,
+            score_cutoff=90,
         )
     return f" (meinten Sie '{best[2]}'?)" if best else ""
+
+
+def _words_only(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text))
 
 
 def fold_umlauts(text: str) -> str:
@@ -481,7 +491,7 @@ def _blame(col: _Collector, earlier: Place, later: Place) -> tuple[Place, Place]
 
 
 def _where(other: Place, earlier: Place) -> str:
-    word = "zuerst" if other is earlier else "auch"
+    word = "zuerst" if other == earlier else "auch"
     return f"{word} in {other[0]}, Zeile {other[1]}"
 
 
@@ -624,7 +634,7 @@ def _check_references(
                 name,
                 raw.key_lines["thema"],
                 f"{what}: unbekanntes Thema '{entry.topic}'"
-                f"{_suggest(entry.topic, topics, topic_titles)}",
+                f"{_suggest(entry.topic, topics, topic_titles) or _unread(col)}",
             )
         for cid in entry.contacts:
             target = entries.get(cid)
@@ -633,7 +643,7 @@ def _check_references(
                     name,
                     raw.key_lines["zustaendig"],
                     f"{what}: unbekannter Kontakt '{cid}' in 'zustaendig'"
-                    f"{_suggest(cid, contact_names, contact_names)}",
+                    f"{_suggest(cid, contact_names, contact_names) or _unread(col)}",
                 )
         for ref in entry.related_refs:
             if ref not in by_ref:
@@ -641,13 +651,21 @@ def _check_references(
                 hint = (
                     f" (meinten Sie '{named.ref}'? In 'massnahmen' stehen refs, nicht ids)"
                     if named is not None and named.ref
-                    else ""
+                    else _unread(col)
                 )
                 col.error(
                     name,
                     raw.key_lines["massnahmen"],
                     f"{what}: unbekannte Maßnahme '{ref}' in 'massnahmen'{hint}",
                 )
+
+
+def _unread(col: _Collector) -> str:
+    """Why a reference may be unknown: the file that defines it could not be read."""
+    if not col.unreadable:
+        return ""
+    files = ", ".join(Path(name).name for name in col.unreadable)
+    return f" – steht vielleicht in {files}; die Datei wird wegen des Fehlers dort nicht gelesen"
 
 
 def _build_organisation(col: _Collector, entries: dict[str, Entry]) -> Organisation:
