@@ -675,11 +675,13 @@ def test_file_cut_off_inside_a_quoted_answer(koeln_copy: Path) -> None:
     problems = errors(koeln_copy)
     assert problems[0][:2] == ("massnahmen.yaml", last_line)
     assert problems[0][2].startswith("YAML-Syntaxfehler: ")
-    # The services in the other file lose the measures they belong to; that is reported too.
+    # The services in the other file lose the measures they belong to; that is reported too,
+    # with the reason.
     assert (
         "beratungsangebote.yaml",
         16,
-        "Eintrag 'beratung-ploetzlich-pflege': unbekannte Maßnahme '4.2.1' in 'massnahmen'",
+        "Eintrag 'beratung-ploetzlich-pflege': unbekannte Maßnahme '4.2.1' in 'massnahmen' – "
+        "steht vielleicht in massnahmen.yaml; die Datei wird wegen des Fehlers dort nicht gelesen",
     ) in problems
 
 

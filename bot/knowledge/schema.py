@@ -216,6 +216,8 @@ class _Collector:
     items: list[tuple[str, Kind, LineDict]] = field(default_factory=list)
     # When each file was last saved: a duplicate is blamed on the file edited last.
     saved: dict[str, int] = field(default_factory=dict)
+    # Files that could not be read: what they define shows up as "unknown" elsewhere.
+    unreadable: list[str] = field(default_factory=list)
 
     def error(self, file: str, line: int | None, message: str) -> None:
         self.problems.append(Problem(file, line, message))
@@ -248,12 +250,14 @@ def validate(directory: Path) -> tuple[KnowledgeBase | None, list[Problem]]:
         name = _display(path)
         text = _read_file(path, name, col)
         if text is None:
+            col.unreadable.append(name)
             continue
         digest.update(path.name.encode() + b"\0" + text.encode("utf-8"))
         try:
             data = parse_yaml(text)
         except YamlError as exc:
             col.error(name, exc.line, exc.message)
+            col.unreadable.append(name)
             continue
         _read_sections(name, data, col)
     kb = _assemble(directory, col, digest.hexdigest()[:12])
@@ -359,12 +363,13 @@ def _read_sections(name: str, data: Any, col: _Collector) -> None:
 
 def _unknown_section(section: str) -> str:
     message = f"unbekannter Abschnitt '{section}'{_suggest(section, SECTIONS)}"
-    if not _suggest(section, SECTIONS) and any(section in s for s, _ in SECTIONS.values()):
+    message += f" (erlaubt: {', '.join(SECTIONS)})"
+    if any(section in schema for schema, _ in SECTIONS.values()):
         message += (
-            f" – '{section}' ist ein Feld; steht die Zeile zu weit links? Felder werden so weit"
-            " eingerückt wie das 'id' ihres Eintrags"
+            f" – '{section}' ist auch ein Feld; steht die Zeile zu weit links? Felder werden"
+            " so weit eingerückt wie das 'id' ihres Eintrags"
         )
-    return f"{message} (erlaubt: {', '.join(SECTIONS)})"
+    return message
 
 
 def _check_fields(name: str, what: str, item: LineDict, schema: Schema, col: _Collector) -> bool:
@@ -404,7 +409,7 @@ def _unknown_field(key: str, schema: Schema) -> str:
 
 def _suggest(word: str, known: Iterable[str], titles: dict[str, str] | None = None) -> str:
     """' (meinten Sie 'x'?)' for a close id, or for the id whose title was written instead."""
-    from rapidfuzz import process
+    from rapidfuzz import fuzz, process
     from rapidfuzz.distance import Levenshtein
 
     folded = fold_umlauts(word)
@@ -418,15 +423,21 @@ def _suggest(word: str, known: Iterable[str], titles: dict[str, str] | None = No
         processor=None,
         score_cutoff=0.6,
     )
-    if best is None and titles:
+    if best is None and titles and len(folded) >= 6:
+        # Part of a title ("Beratungsstelle Vereinbarkeit" for "Beratungsstelle Vereinbarkeit
+        # (Bündnis BerufLeben)"): every word written appears in the title.
         best = process.extractOne(
-            folded,
-            {k: fold_umlauts(t) for k, t in titles.items()},
-            scorer=Levenshtein.normalized_similarity,
+            _words_only(folded),
+            {k: _words_only(fold_umlauts(t)) for k, t in titles.items()},
+            scorer=fuzz.token_set_ratio,
             processor=None,
-            score_cutoff=0.75,
+            score_cutoff=90,
         )
     return f" (meinten Sie '{best[2]}'?)" if best else ""
+
+
+def _words_only(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text))
 
 
 def fold_umlauts(text: str) -> str:
@@ -486,7 +497,7 @@ def _blame(col: _Collector, earlier: Place, later: Place) -> tuple[Place, Place]
 
 
 def _where(other: Place, earlier: Place) -> str:
-    word = "zuerst" if other is earlier else "auch"
+    word = "zuerst" if other == earlier else "auch"
     return f"{word} in {other[0]}, Zeile {other[1]}"
 
 
@@ -629,7 +640,7 @@ def _check_references(
                 name,
                 raw.key_lines["thema"],
                 f"{what}: unbekanntes Thema '{entry.topic}'"
-                f"{_suggest(entry.topic, topics, topic_titles)}",
+                f"{_suggest(entry.topic, topics, topic_titles) or _unread(col)}",
             )
         for cid in entry.contacts:
             target = entries.get(cid)
@@ -638,7 +649,7 @@ def _check_references(
                     name,
                     raw.key_lines["zustaendig"],
                     f"{what}: unbekannter Kontakt '{cid}' in 'zustaendig'"
-                    f"{_suggest(cid, contact_names, contact_names)}",
+                    f"{_suggest(cid, contact_names, contact_names) or _unread(col)}",
                 )
         for ref in entry.related_refs:
             if ref not in by_ref:
@@ -646,13 +657,21 @@ def _check_references(
                 hint = (
                     f" (meinten Sie '{named.ref}'? In 'massnahmen' stehen refs, nicht ids)"
                     if named is not None and named.ref
-                    else ""
+                    else _unread(col)
                 )
                 col.error(
                     name,
                     raw.key_lines["massnahmen"],
                     f"{what}: unbekannte Maßnahme '{ref}' in 'massnahmen'{hint}",
                 )
+
+
+def _unread(col: _Collector) -> str:
+    """Why a reference may be unknown: the file that defines it could not be read."""
+    if not col.unreadable:
+        return ""
+    files = ", ".join(Path(name).name for name in col.unreadable)
+    return f" – steht vielleicht in {files}; die Datei wird wegen des Fehlers dort nicht gelesen"
 
 
 def _build_organisation(col: _Collector, entries: dict[str, Entry]) -> Organisation:

@@ -26,7 +26,11 @@ GENERIC_FIX = (
 _KEY = re.compile(r"""(?P<key>[^\s:#'"\[\]{},&*!|>%@`-][^:#]*?)\s*:(?=\s|$)""")
 _NAME = r"[A-Za-zÄÖÜäöüß_][\w-]*"
 # "titel:Gleitzeit" / 'titel:"Gleitzeit"': a colon glued to the value.
-_GLUED = re.compile(rf"(?P<key>{_NAME}):(?P<value>\S.*)$")
+_GLUED = re.compile(rf"""(?P<key>{_NAME}):(?P<value>[\w"'\[{{].*)$""")
+# "ref:? 1.1.1": a stray character glued to the colon.
+_GLUED_JUNK = re.compile(rf"""(?P<key>{_NAME}):(?P<junk>[^\s\w"'\[{{])\s*(?P<value>.*)$""")
+# Characters that cannot begin a line of a knowledge base file (typed by accident).
+_STRAY = ",]}:\\@`%|>&*!?"
 # "titel Gleitzeit": a name and a value without the colon between them.
 _NO_COLON = re.compile(rf"(?P<key>{_NAME})\s+(?P<value>[^\s:].*)$")
 # What YAML refuses to read; a byte order mark counts too unless it opens the file.
@@ -72,6 +76,10 @@ def control_character(text: str) -> Explained | None:
             " hineinkopiert. Lösung: die Stelle löschen und neu tippen.",
         )
     return None
+
+
+def _shorten(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def quoted(value: str) -> str:
@@ -192,9 +200,9 @@ class _Explainer:
     def explain(self) -> Explained:
         """Pick the explanation from the parser's wording; both loaders lead to the same."""
         problem, context = self.problem, self.context
-        tab = self.tab()
-        if tab is not None:
-            return tab
+        for found in (self.tab(), self.stray(self.source(self.line))):
+            if found is not None:
+                return found
         if "single document" in context:
             return self.at(
                 self.line,
@@ -245,6 +253,21 @@ class _Explainer:
                 )
         return None
 
+    def stray(self, line: _Line) -> Explained | None:
+        """A character typed by accident before a field name: '}titel: …', ',  thema: …'."""
+        stripped = line.text.lstrip(" ")
+        if not stripped or stripped[0] not in _STRAY:
+            return None
+        rest = stripped[1:].lstrip(" ")
+        if not re.match(rf"(- +)?{_NAME}\s*:(\s|$)", rest):
+            return None
+        return self.at(
+            line.number,
+            f"überzähliges Zeichen »{stripped[0]}« vor dem Feldnamen",
+            f"das Zeichen löschen: »{' ' * line.indent}{rest.rstrip()}«.",
+            line.indent + 1,
+        )
+
     def unclosed_quote(self, number: int | None, column: int | None) -> Explained:
         quote = self.char_at(number, column) or '"'
         return self.at(
@@ -280,6 +303,15 @@ class _Explainer:
         line = self.source(number)
         index = (column or 1) - 1
         char = line.text[index : index + 1]
+        value_start = re.match(r"\s*(- +)*([^:]+:\s+)?", line.text)
+        if char.isspace() or (value_start and value_start.end() != index):
+            return self.at(
+                line.number,
+                f"überzähliges Zeichen »{char.strip() or ' '}« an dieser Stelle",
+                "das Zeichen löschen; soll es zum Text gehören, den ganzen Wert in"
+                " Anführungszeichen setzen.",
+                column,
+            )
         meaning = {
             "*": "YAML liest das als Verweis (Alias)",
             "&": "YAML liest das als Anker",
@@ -318,6 +350,15 @@ class _Explainer:
         if key is not None and line.body_column + len(key) < column - 1:
             # The colon sits inside the value of a field that starts on this line.
             value = line.text[line.text.index(":", line.body_column + len(key)) + 1 :].strip()
+            merged = re.search(rf"\s{{2,}}({_NAME})$", line.text[: column - 1])
+            if merged:
+                return self.at(
+                    line.number,
+                    f"zwei Felder in einer Zeile: '{merged[1]}' beginnt mitten in der Zeile",
+                    f"vor '{merged[1]}' einen Zeilenumbruch einfügen und '{merged[1]}' genau"
+                    f" unter '{key}' einrücken.",
+                    merged.start(1) + 1,
+                )
             return self.at(
                 line.number,
                 f"Doppelpunkt im Wert von '{key}' – ohne Anführungszeichen hält YAML den Text"
@@ -370,6 +411,30 @@ class _Explainer:
                 f"»{glued['key']}: {glued['value']}« schreiben.",
                 line.body_column + len(glued["key"]) + 2,
             )
+        junk = _GLUED_JUNK.match(body)
+        if junk:
+            return self.at(
+                line.number,
+                f"nach dem Doppelpunkt von '{junk['key']}' steht »{junk['junk']}« statt eines"
+                " Leerzeichens",
+                f"»{junk['key']}: {junk['value']}« schreiben.",
+                line.body_column + len(junk["key"]) + 2,
+            )
+        following = self.source(line.number + 1)
+        if (
+            re.fullmatch(_NAME, body)
+            and not following.blank
+            and following.indent < line.indent
+            and re.match(rf"{_NAME}\s*:", following.text)
+        ):
+            joined = body + following.text.strip()
+            return self.at(
+                line.number,
+                f"die Zeile ist umgebrochen: »{body}« und »{following.text.strip()[:20]}…« in"
+                f" Zeile {following.number} gehören zusammen",
+                f"beide wieder in eine Zeile schreiben: »{_shorten(joined)}«.",
+                line.body_column + len(body) + 1,
+            )
         above = self.above(line.number)
         if above is not None and above.is_item and above.indent == line.indent:
             return self.at(
@@ -384,6 +449,13 @@ class _Explainer:
                 "hier steht ein Text ohne Feldnamen davor",
                 "den Feldnamen davor setzen (»antwort: …«) oder den Text an den Wert darüber"
                 " anhängen.",
+                line.body_column + 1,
+            )
+        if not re.match(_NAME, body):
+            return self.at(
+                line.number,
+                f"diese Zeile ist kein Feld (»name: wert«) und beginnt mit »{body[:1]}«",
+                GENERIC_FIX,
                 line.body_column + 1,
             )
         word = _NO_COLON.match(body)
@@ -413,16 +485,17 @@ class _Explainer:
         last = events[-1] if events else None
         line = self.source(self.line)
         if isinstance(last, yaml.ScalarEvent) and last.style in ("'", '"'):
-            start, column = _start(last)
-            if start < (self.line or 0) and self.spans_fields(start, self.line or start):
+            (start, column), end = _start(last), _end(last)[0]
+            if start < end and self.spans_fields(start, end):
                 return self.unclosed_quote(start, column)
-            return self.text_after_quote(last)
+            if end == self.line:
+                return self.text_after_quote(last)
         if (
             isinstance(last, yaml.CollectionEndEvent)
             and _end(last)[0] == self.line
             and self.char_at(self.line, _end(last)[1] - 1) in ("]", "}")
         ):
-            return self.reserved_start(self.line, self.flow_start_column(events))
+            return self.text_after_bracket(self.flow_start_column(events))
         column = self.column or 1
         if column - 1 in (line.indent, line.body_column):
             above = self.above(line.number)
@@ -432,6 +505,21 @@ class _Explainer:
             self.line,
             f"hier erwartet YAML ein neues Feld (»name: wert«), gefunden »{line.text.strip()}«",
             GENERIC_FIX,
+            self.column,
+        )
+
+    def text_after_bracket(self, start: int | None) -> Explained:
+        line = self.source(self.line)
+        index = (start or 1) - 1
+        opening = line.text[index : index + 1] or "["
+        closing = "]" if opening == "[" else "}"
+        value = line.text[index:].strip()
+        example = f": »{line.key}: {quoted(value)}«" if line.key else ""
+        return self.at(
+            line.number,
+            f"nach der schließenden Klammer »{closing}« steht noch Text",
+            f"ist der Wert eine Liste, den Text danach löschen; soll der Text mit »{opening}«"
+            f" beginnen, den ganzen Wert in Anführungszeichen setzen{example}.",
             self.column,
         )
 

@@ -212,7 +212,8 @@ def _quote_hint(char: str) -> str:
 
 def _duplicate_key(key: str, first: int) -> str:
     hint = (
-        " Beginnt hier ein neuer Eintrag, fehlt vor 'id' der Strich: »- id: …«."
+        " Lösung: beginnt hier ein neuer Eintrag, fehlt vor 'id' der Strich: »- id: …«;"
+        " sonst eine der beiden Zeilen löschen."
         if key == "id"
         else " Lösung: eine der beiden Zeilen löschen."
     )
