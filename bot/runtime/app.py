@@ -7,6 +7,7 @@ import contextlib
 import logging
 import secrets
 import sys
+from collections.abc import Callable, Collection, Coroutine
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,6 +26,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.chat import actions
 from bot.chat.conversation import Conversation
 from bot.chat.services import SeenUpdates, Services, UserRateLimit
 from bot.config import Settings
@@ -34,7 +36,8 @@ from bot.runtime.maintenance import maintain
 from bot.runtime.ops import AlreadyRunning, InstanceLock, lock_path
 from bot.runtime.transport import AiohttpRequest
 from bot.search.library import Library
-from handlers import buttons, errors, other, privacy, questions, start, team
+from handlers import buttons, errors, other, privacy, questions, start
+from handlers import team as team_handlers
 from handlers.context import SERVICES_KEY, BotContext
 
 logger = logging.getLogger("vereinbar")
@@ -121,12 +124,50 @@ def build_application(
     application = builder.build()
     application.bot_data[SERVICES_KEY] = services
     application.bot_data["requests"] = requests
-    register_handlers(application)
+    register_handlers(application, team_ids=settings.team_ids)
     return application
 
 
-def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+class TeamCallbackQueryHandler(CallbackQueryHandler[BotContext, None]):
+    """A CallbackQueryHandler for the team only; everyone else's click goes on to the next one.
+
+    PTB's ``filters.User`` looks at messages, and a button click is no message, so the same
+    filter object is asked about the clicking user here.
+    """
+
+    def __init__(
+        self,
+        callback: Callable[[Update, BotContext], Coroutine[Any, Any, None]],
+        *,
+        pattern: Callable[[object], bool],
+        team: filters.User,
+    ) -> None:
+        super().__init__(callback, pattern=pattern)
+        self.team = team
+
+    def check_update(self, update: object) -> bool | object | None:
+        user = update.effective_user if isinstance(update, Update) else None
+        if user is None or user.id not in self.team.user_ids:
+            return None
+        return super().check_update(update)
+
+
+def is_action(verb: actions.Verb) -> Callable[[object], bool]:
+    """A callback-data pattern that accepts exactly the well-formed buttons of one kind."""
+
+    def matches(data: object) -> bool:
+        action = actions.decode(data) if isinstance(data, str) else None
+        return action is not None and action.verb == verb
+
+    return matches
+
+
+def register_handlers(
+    application: Application[Any, Any, Any, Any, Any, Any], *, team_ids: Collection[int]
+) -> None:
+    """All handlers in one place; the first matching handler of a group wins."""
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+    team = filters.User(user_id=team_ids)
     application.add_handler(TypeHandler(Update, other.gatekeeper), group=-1)
     commands = {
         "start": start.start,
@@ -137,16 +178,23 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
         "datenschutz": privacy.privacy,
         "privacy": privacy.privacy,
         "vergessen": privacy.forget,
-        "statistik": team.statistics,
-        "luecken": team.gaps,
-        "neuladen": team.reload,
+    }
+    team_commands = {
+        "statistik": team_handlers.statistics,
+        "luecken": team_handlers.gaps,
+        "neuladen": team_handlers.reload,
     }
     for name, callback in commands.items():
         application.add_handler(CommandHandler(name, callback, filters=private))
+    for name, callback in team_commands.items():
+        application.add_handler(CommandHandler(name, callback, filters=private & team))
+    # Everything else that looks like a command, team commands from non-members included.
     application.add_handler(MessageHandler(private & filters.COMMAND, start.unknown_command))
     application.add_handler(MessageHandler(private & filters.TEXT, questions.question))
     application.add_handler(MessageHandler(private & ~filters.TEXT, other.non_text))
-    application.add_handler(CallbackQueryHandler(team.ignore_group, pattern=r"^x\|"))
+    application.add_handler(
+        TeamCallbackQueryHandler(team_handlers.ignore_group, pattern=is_action("ignore"), team=team)
+    )
     application.add_handler(CallbackQueryHandler(buttons.button))
     group_mention = filters.COMMAND | filters.Entity(MessageEntity.MENTION)
     application.add_handler(
