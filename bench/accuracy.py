@@ -37,7 +37,6 @@ class Question:
 class Figures:
     top1: float
     top3: float
-    direct: float  # answered outright and right
     rejected: float
     p50_ms: float
     p99_ms: float
@@ -54,7 +53,7 @@ def load_questions(path: Path) -> list[Question]:
 def measure(questions: Sequence[Question], rank: Ranker, rounds: int = 3) -> Figures:
     in_scope = [q for q in questions if q.expected]
     out_scope = [q for q in questions if not q.expected]
-    top1 = top3 = direct = rejected = 0
+    top1 = top3 = rejected = 0
     timings: list[float] = []
     for q in questions:
         ids, _score, unknown = rank(q.text)
@@ -73,7 +72,6 @@ def measure(questions: Sequence[Question], rank: Ranker, rounds: int = 3) -> Fig
     return Figures(
         top1=top1 / max(len(in_scope), 1),
         top3=top3 / max(len(in_scope), 1),
-        direct=direct / max(len(in_scope), 1),
         rejected=rejected / max(len(out_scope), 1),
         p50_ms=statistics.median(timings),
         p99_ms=timings[min(len(timings) - 1, int(len(timings) * 0.99))],
