@@ -209,7 +209,6 @@ def sweep(orgs: Sequence[str], split: str, weights: tuple[float, ...]) -> None:
 class Figures:
     top1: float
     top3: float
-    direct: float  # answered outright and right
     rejected: float
     p50_ms: float
     p99_ms: float
@@ -226,7 +225,7 @@ def load_questions(path: Path) -> list[Question]:
 def measure(questions: Sequence[Question], rank: Ranker, rounds: int = 3) -> Figures:
     in_scope = [q for q in questions if q.expected]
     out_scope = [q for q in questions if not q.expected]
-    top1 = top3 = direct = rejected = 0
+    top1 = top3 = rejected = 0
     timings: list[float] = []
     for q in questions:
         ids, _score, unknown = rank(q.text)
@@ -245,7 +244,6 @@ def measure(questions: Sequence[Question], rank: Ranker, rounds: int = 3) -> Fig
     return Figures(
         top1=top1 / max(len(in_scope), 1),
         top3=top3 / max(len(in_scope), 1),
-        direct=direct / max(len(in_scope), 1),
         rejected=rejected / max(len(out_scope), 1),
         p50_ms=statistics.median(timings),
         p99_ms=timings[min(len(timings) - 1, int(len(timings) * 0.99))],

@@ -217,10 +217,6 @@ def status(kb: Path | None, db: Path | None) -> None:
             problems.append(f"{beat['log_dropped']} Fragen konnten nicht protokolliert werden")
         if beat.get("log_available") is False:
             problems.append("Frageprotokoll nicht verfügbar")
-    try:
-        settings_for()
-    except Fehler as exc:
-        problems.append(f"Konfiguration: {exc.message}")
     for problem in problems:
         click.echo(f"Problem: {problem}", err=True)
     if problems:
@@ -347,9 +343,14 @@ def check(kb: Path | None, skip_selftest: bool) -> None:
 
 
 @cli.command()
-@click.option("--json", "as_json", is_flag=True, default=True, help="Als JSON (Standard).")
+@click.option(
+    "--json",
+    is_flag=True,
+    expose_value=False,
+    help="JSON ist das einzige Format; die Angabe ist freiwillig.",
+)
 @kb_option
-def export(as_json: bool, kb: Path | None) -> None:
+def export(kb: Path | None) -> None:
     """Alle Einträge der Wissensbasis als JSON ausgeben (für Intranet und andere Werkzeuge)."""
     snapshot = open_library(settings_for(kb)).current
     kb_ = snapshot.kb
@@ -454,20 +455,14 @@ def report(
 @cli.command("export-log")
 @db_option
 @click.option(
-    "--csv",
-    "as_csv",
-    is_flag=True,
-    default=True,
-    help="Als CSV (Standard; ';'-getrennt, UTF-8 für Excel).",
-)
-@click.option(
     "--out",
     type=click.Path(path_type=Path),
     default=None,
     help="In Datei schreiben statt auf die Standardausgabe.",
 )
-def export_log(db: Path | None, as_csv: bool, out: Path | None) -> None:
-    """Tageszählungen und geschwärzte Fragetexte als CSV – ohne Pseudonyme."""
+def export_log(db: Path | None, out: Path | None) -> None:
+    """Tageszählungen und geschwärzte Fragetexte als CSV (';'-getrennt, UTF-8 für Excel) –
+    ohne Pseudonyme."""
     from bot.report import build as reports
 
     text = reports.export_csv(settings_for(None, db).database)

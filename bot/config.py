@@ -9,7 +9,17 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_KB = PROJECT_ROOT / "knowledge" / "koeln"
+
+
+def _bundled_knowledge() -> Path:
+    """The folder of the bundled knowledge bases: ``bot/bundled/`` in an installed wheel
+    (package data, see pyproject.toml), ``knowledge/`` beside ``bot/`` in a checkout."""
+    packaged = Path(__file__).resolve().parent / "bundled"
+    return packaged if packaged.is_dir() else PROJECT_ROOT / "knowledge"
+
+
+BUNDLED_KNOWLEDGE = _bundled_knowledge()
+DEFAULT_KB = BUNDLED_KNOWLEDGE / "koeln"
 DEFAULT_DB = Path("data") / "fragen.db"
 _TOKEN = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{20,}$")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,6 +10,8 @@ from pathlib import Path
 from bot.knowledge.lexicon import language_file, load_lexicon
 from bot.knowledge.schema import SEARCH_FILE, KnowledgeBase, Problem, validate
 from bot.search.index import SearchIndex
+
+logger = logging.getLogger("vereinbar")
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,3 +83,29 @@ class Library:
             return False, problems
         self._current = snapshot
         return True, problems
+
+
+@dataclass(frozen=True, slots=True)
+class Reload:
+    """The outcome of a reload: what is in service now, and what the folder's check found."""
+
+    swapped: bool
+    version: str
+    problems: tuple[Problem, ...]
+
+
+def reload_knowledge(library: Library) -> Reload:
+    """Validate the folder and swap; on errors the last good version keeps serving.
+
+    Blocking (reads and indexes the files): call it from a thread inside the bot. Telling the
+    team is left to the caller, which knows how to reach them.
+    """
+    swapped, problems = library.reload()
+    kb = library.current.kb
+    if swapped:
+        logger.info(
+            "Wissensbasis neu geladen: Version %s, %d Einträge", kb.version, len(kb.entries)
+        )
+    else:
+        logger.error("Wissensbasis fehlerhaft, Version %s bleibt aktiv", kb.version)
+    return Reload(swapped, kb.version, tuple(problems))
