@@ -11,9 +11,10 @@ from bot.search.library import (
     reload_knowledge,
 )
 from bot.search.selftest import self_test
-from bot.search.textnorm import fold, terms
+from bot.search.textnorm import Analyzer, fold
 
 __all__ = [
+    "Analyzer",
     "Library",
     "Reload",
     "SearchIndex",
@@ -24,5 +25,4 @@ __all__ = [
     "fold",
     "reload_knowledge",
     "self_test",
-    "terms",
 ]
