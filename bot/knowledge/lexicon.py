@@ -98,7 +98,15 @@ class Lexicon:
         return frozenset(w for group in self.off_topic for w in group.words)
 
 
-BUNDLED_LANGUAGE = Path(__file__).resolve().parents[2] / "knowledge" / LANGUAGE_DIR / LANGUAGE_FILE
+def _bundled_language() -> Path:
+    """``bot/bundled/sprache/de.yaml`` in an installed wheel, ``knowledge/sprache/de.yaml`` in a
+    checkout (the same resolution as bot.config.BUNDLED_KNOWLEDGE)."""
+    packaged = Path(__file__).resolve().parents[1] / "bundled"
+    root = packaged if packaged.is_dir() else Path(__file__).resolve().parents[2] / "knowledge"
+    return root / LANGUAGE_DIR / LANGUAGE_FILE
+
+
+BUNDLED_LANGUAGE = _bundled_language()
 
 
 def language_file(kb_dir: Path) -> Path:

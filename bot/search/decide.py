@@ -30,6 +30,9 @@ class Features:
     unknown: float  # share of the question's weight the knowledge base has never seen
     off_topic: bool
     missing: bool
+    semantic: float | None = None  # cosine of the first entry, when the embedding was asked
+    semantic_margin: float = 0.0
+    lexical: float = 0.0  # the first entry's lexical score, when the ranking was fused
 
 
 FEATURE_NAMES = (
@@ -51,9 +54,17 @@ DEFAULT_WEIGHTS: tuple[float, ...] = (
 )  # fmt: skip
 """Fitted by ``bench/accuracy.py --fit`` on the train split (see docs/performance.md)."""
 
+SEMANTIC_FEATURES = ("semantic", "semantic_margin", "lexical")
+DEFAULT_SEMANTIC_WEIGHTS: tuple[float, ...] = (
+    -0.404, 0.478, 0.293, 0.185, 0.718, 0.227, -0.141, -0.849, -1.528, -0.613, -0.333,
+    0.442, 0.232, 0.804,
+)  # fmt: skip
+"""The same model plus SEMANTIC_FEATURES for fused rankings (``--fit`` with the extra)."""
+
 
 def vector(features: Features, runner_up: float, linked_runner_up: bool) -> list[float]:
-    return [
+    """The lexical features; fused rankings append SEMANTIC_FEATURES."""
+    base = [
         1.0,
         features.score,
         runner_up,
@@ -66,6 +77,9 @@ def vector(features: Features, runner_up: float, linked_runner_up: bool) -> list
         float(features.missing),
         float(linked_runner_up),
     ]
+    if features.semantic is None:
+        return base
+    return [*base, features.semantic, features.semantic_margin, features.lexical]
 
 
 def probability(x: list[float], weights: tuple[float, ...]) -> float:
@@ -82,13 +96,19 @@ def decide(
     config: SearchConfig,
 ) -> tuple[Outcome, float]:
     """The outcome and the estimated probability that the first entry is right."""
-    p = probability(
-        vector(features, runner_up, linked_runner_up), config.weights or DEFAULT_WEIGHTS
-    )
+    x = vector(features, runner_up, linked_runner_up)
+    if features.semantic is None:
+        weights = config.weights or DEFAULT_WEIGHTS
+    else:
+        weights = config.semantic_weights or DEFAULT_SEMANTIC_WEIGHTS
+        if len(weights) != len(x):
+            return "ambiguous", 0.0  # not fitted: never answer outright on an unfitted model
+    p = probability(x, weights)
     if p >= config.answer_probability and not rivals:
         # Two genuinely different offers within close_ratio of each other: the employee
         # chooses, however confident the model is that one of them is right.
         return "answered", p
-    if p >= config.choice_floor:
+    floor = config.choice_floor if features.semantic is None else config.semantic_choice_floor
+    if p >= floor:
         return "ambiguous", p
     return "unknown", p

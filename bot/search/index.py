@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -26,6 +27,9 @@ from bot.search.compounds import CompoundSplitter, NounLexicon
 from bot.search.config import SearchConfig
 from bot.search.decide import Features, Outcome, decide, vector
 from bot.search.textnorm import Analyzer, fold, refs_in
+
+if TYPE_CHECKING:
+    from bot.search.semantic import SemanticIndex
 
 MAX_CHOICES = SearchConfig().max_choices
 
@@ -94,8 +98,10 @@ class SearchIndex:
         *,
         config: SearchConfig = SearchConfig(),  # noqa: B008 - frozen, safe as a default
         nouns: NounLexicon | None = None,
+        semantic: SemanticIndex | None = None,
     ) -> None:
         self.kb = kb
+        self.semantic = semantic
         self.config = config
         self.lexicon = lexicon if lexicon is not None else default_lexicon()
         self.analyzer = Analyzer(self.lexicon)
@@ -192,6 +198,10 @@ class SearchIndex:
                 return SearchResult(question, "answered", tuple(ranked), 1.0)
         ranking = self._rank(question, limit)
         outcome, probability = self._decide(ranking)
+        if self.semantic is not None and outcome != "answered":
+            # Only when the words alone are not enough: the embedding costs 10–70 ms of CPU.
+            ranking = self._fuse(question, ranking, limit)
+            outcome, probability = self._decide(ranking)
         if ranking.redirect is not None and outcome == "ambiguous":
             # "VPN geht nicht im Homeoffice": the redirect to IT beats choices among offers.
             outcome = "unknown"
@@ -290,6 +300,41 @@ class SearchIndex:
             for idx, s in kept[:1]
         }
         return _Ranking([Match(self._entries[i], round(s, 4)) for i, s in kept], features, redirect)
+
+    def _fuse(self, question: str, ranking: _Ranking, limit: int) -> _Ranking:
+        """(1 - w) * lexical + w * cosine over every entry the embedding scores."""
+        assert self.semantic is not None
+        cosines = self.semantic.scores(question)
+        w = self.config.semantic_weight
+        lexical = {self._pos[m.entry.id]: m.score for m in ranking.matches}
+        fused = sorted(
+            (
+                ((1 - w) * lexical.get(self._pos[eid], 0.0) + w * max(cos, 0.0), self._pos[eid])
+                for eid, cos in cosines.items()
+                if eid in self._pos
+            ),
+            key=lambda kv: (-kv[0], kv[1]),
+        )[: max(limit, 1)]
+        if not fused:
+            return ranking
+        top = fused[0][1]
+        base = ranking.features.get(top)
+        by_id = {self._pos[eid]: cos for eid, cos in cosines.items() if eid in self._pos}
+        ordered = sorted(by_id.values(), reverse=True)
+        features = Features(
+            score=fused[0][0],
+            coverage=base.coverage if base else 0.0,
+            phrase=base.phrase if base else 0.0,
+            terms=base.terms if base else 0,
+            unknown=base.unknown if base else 1.0,
+            off_topic=ranking.redirect is not None,
+            missing=base.missing if base else False,
+            semantic=by_id.get(top, 0.0),
+            semantic_margin=by_id.get(top, 0.0) - (ordered[1] if len(ordered) > 1 else 0.0),
+            lexical=lexical.get(top, 0.0),
+        )
+        matches = [Match(self._entries[i], round(score, 4)) for score, i in fused]
+        return _Ranking(matches, {top: features}, ranking.redirect)
 
     def _reading_scores(self, reading: tuple[tuple[str, float], ...]) -> dict[int, float]:
         """Per entry, how well it matches all parts of one reading of a query word."""
@@ -410,10 +455,13 @@ class SearchIndex:
         ]
 
     def explain(self, question: str) -> list[float] | None:
-        """The decision's feature vector for a question (bench/accuracy.py --fit uses it)."""
+        """The decision's feature vector for a question (bench/accuracy.py --fit uses it);
+        the fused one when the semantic signal would be asked."""
         ranking = self._rank(question, self.config.candidates)
         if not ranking.matches:
             return None
+        if self.semantic is not None and self._decide(ranking)[0] != "answered":
+            ranking = self._fuse(question, ranking, self.config.candidates)
         return vector(*self._decision_inputs(ranking)[:3])
 
     def _decision_inputs(self, ranking: _Ranking) -> tuple[Features, float, bool, int]:
@@ -424,7 +472,10 @@ class SearchIndex:
         different = [m for m in ranked[1:] if self._pos[m.entry.id] not in links]
         runner = different[0].score if different else 0.0
         linked = any(self._pos[m.entry.id] in links for m in ranked[1:3])
-        return features, runner, linked, len(self.rivals(ranked))
+        # Fused scores are dominated by cosines that all lie close together; there the
+        # model's margins decide, not the lexical "within 90 % of the best" rule.
+        rivals = 0 if features.semantic is not None else len(self.rivals(ranked))
+        return features, runner, linked, rivals
 
     def _decide(self, ranking: _Ranking) -> tuple[Outcome, float]:
         if not ranking.matches:
