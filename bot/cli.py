@@ -49,7 +49,13 @@ def settings_for(kb: Path | None = None, db: Path | None = None) -> Settings:
 
 def open_library(settings: Settings) -> Library:
     """Load the knowledge base or stop with its German problems."""
-    library, problems = Library.open(settings.knowledge_dir)
+    from bot.search.embedder import load_embedder
+
+    library, problems = Library.open(
+        settings.knowledge_dir,
+        embedder=load_embedder(settings.semantic),
+        cache_dir=settings.database.parent / ".vereinbar-cache" if settings.semantic else None,
+    )
     if library is None:
         errors = "\n".join(str(p) for p in problems if p.severity == "fehler")
         raise Fehler(f"Die Wissensbasis ist fehlerhaft:\n{errors}")

