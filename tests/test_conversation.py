@@ -29,12 +29,16 @@ from bot.chat.conversation import (
     split_message,
     status_text,
 )
-from bot.chat.smalltalk import REPLIES
+from bot.chat.smalltalk import KINDS
+from bot.chat.texts import Texts
 from bot.config import DEFAULT_KB
 from bot.knowledge.schema import KnowledgeBase
 from bot.search.library import Library
 
 # --- helpers ------------------------------------------------------------------------------------
+
+TEXTS = Texts.load()
+REPLIES = {kind: TEXTS(f"smalltalk.{kind}") for kind in KINDS}
 
 
 @dataclass
@@ -662,3 +666,71 @@ def test_a_command_typed_without_slash_does_what_the_command_does(
     [reply] = talk.ask(typed, user_id=1)
     assert heading in reply.text.split("\n")[0]
     assert log.calls == []  # navigation, not a question
+
+
+# --- one knowledge base snapshot per update -----------------------------------------------------
+
+
+@dataclass
+class Reloading:
+    """A snapshot source that a hot reload swaps right after the first read of each call."""
+
+    before: Any
+    after: Any
+    reads: int = 0
+
+    def __call__(self) -> Any:
+        self.reads += 1
+        return self.before if self.reads == 1 else self.after
+
+
+@pytest.fixture
+def reloading(koeln_library: Library, make_kb: Callable[..., Path]) -> Reloading:
+    small, problems = Library.open(make_kb())  # no topic "familienservice", no "spielekoffer"
+    assert small is not None, problems
+    return Reloading(koeln_library.current, small.current)
+
+
+def test_a_reload_between_two_reads_cannot_break_a_button(reloading: Reloading) -> None:
+    talk = Conversation(reloading, RecordingLog())
+    qid = secrets.token_urlsafe(8)
+    presses = {
+        "topic": actions.encode("topic", "familienservice"),
+        "entry": actions.encode("entry", "spielekoffer"),
+        "choice": actions.encode("choice", qid, "spielekoffer"),
+        "feedback": actions.encode("feedback", qid, "spielekoffer", "0"),
+        "menu": actions.encode("menu"),
+        "contacts": actions.encode("contacts"),
+        "none": actions.encode("none", qid),
+    }
+    for verb, data in presses.items():
+        reloading.reads = 0
+        reply = talk.press(data, user_id=1)
+        assert reloading.reads == 1, verb
+        assert reply.text != STALE, verb  # answered from the snapshot of the click
+        assert_telegram_html(reply.text)
+
+
+def test_every_public_call_reads_the_snapshot_at_most_once(reloading: Reloading) -> None:
+    talk = Conversation(reloading, RecordingLog())
+    calls: dict[str, Callable[[], object]] = {
+        "start": lambda: talk.start(),
+        "start topic": lambda: talk.start("familienservice"),
+        "start question": lambda: talk.start("spielekoffer"),
+        "ask": lambda: talk.ask("Spielekoffer", 1),
+        "ask typed command": lambda: talk.ask("Themen", 1),
+        "menu": talk.menu,
+        "help": talk.help,
+        "contacts": talk.contacts,
+        "topic": lambda: talk.topic("familienservice"),
+        "failure": talk.failure,
+        "record_failure": lambda: talk.record_failure("x", 1),
+        "run_command": lambda: talk.run_command("start", "familienservice"),
+    }
+    for name, call in calls.items():
+        reloading.reads = 0
+        call()
+        assert reloading.reads <= 1, name
+    reloading.reads = 0
+    (card,) = talk.ask("Spielekoffer", 1)
+    assert "Spielekoffer" in card.text

@@ -27,6 +27,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.chat.commands import COMMANDS
 from bot.chat.conversation import Conversation
 from bot.chat.services import SeenUpdates, Services, UserRateLimit
 from bot.config import Settings
@@ -40,14 +41,6 @@ from handlers.context import SERVICES_KEY, BotContext
 
 logger = logging.getLogger("vereinbar")
 
-COMMANDS = [
-    BotCommand("start", "Begrüßung und Themen"),
-    BotCommand("themen", "Angebote nach Themen durchstöbern"),
-    BotCommand("kontakt", "Ansprechstellen"),
-    BotCommand("hilfe", "So fragen Sie mich"),
-    BotCommand("datenschutz", "Was gespeichert wird"),
-    BotCommand("vergessen", "Meine gespeicherten Fragen löschen"),
-]
 ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
 # Answers ride out a short Telegram outage instead of being lost (see DeliveryRetry).
 DELIVERY_ENDPOINTS = frozenset(
@@ -235,21 +228,22 @@ def build_application(
 def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
     application.add_handler(TypeHandler(Update, other.gatekeeper), group=-1)
-    commands = {
+    callbacks = {
         "start": start.start,
-        "themen": start.topics,
-        "hilfe": start.help_command,
+        "menu": start.topics,
         "help": start.help_command,
-        "kontakt": start.contacts,
-        "datenschutz": privacy.privacy,
+        "contacts": start.contacts,
         "privacy": privacy.privacy,
-        "vergessen": privacy.forget,
-        "statistik": team.statistics,
-        "luecken": team.gaps,
-        "neuladen": team.reload,
+        "forget": privacy.forget,
+        "statistics": team.statistics,
+        "gaps": team.gaps,
+        "reload": team.reload,
     }
-    for name, callback in commands.items():
-        application.add_handler(CommandHandler(name, callback, filters=private))
+    for command in COMMANDS:  # the one command table of bot/chat/commands.py
+        for name in command.names:
+            application.add_handler(
+                CommandHandler(name, callbacks[command.action], filters=private)
+            )
     application.add_handler(MessageHandler(private & filters.COMMAND, start.unknown_command))
     application.add_handler(MessageHandler(private & filters.TEXT, questions.question))
     application.add_handler(MessageHandler(private & ~filters.TEXT, other.non_text))
@@ -270,7 +264,8 @@ def _services(application: Application[Any, Any, Any, Any, Any, Any]) -> Service
 
 async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     try:
-        await application.bot.set_my_commands(COMMANDS)
+        menu = _services(application).conversation.command_menu()
+        await application.bot.set_my_commands([BotCommand(n, d) for n, d in menu])
     except TelegramError as exc:
         logger.warning("Befehlsmenü nicht gesetzt: %s", type(exc).__name__)
     services = _services(application)
