@@ -20,6 +20,7 @@ import pytest
 
 from bot.chat import actions
 from bot.chat.actions import Action
+from bot.chat.cards import card
 from bot.chat.conversation import (
     MAX_MESSAGE,
     STALE,
@@ -445,9 +446,9 @@ def test_a_short_message_stays_whole() -> None:
     assert split_message("Hallo\nWelt") == ["Hallo\nWelt"]
 
 
-def test_the_long_contact_list_is_split_at_line_breaks(talk: Conversation) -> None:
-    text = talk.contacts().text
-    assert len(text) > MAX_MESSAGE, "the Köln contact list needs more than one message"
+def test_a_long_message_is_split_at_line_breaks(talk: Conversation, kb: KnowledgeBase) -> None:
+    text = "\n\n".join(card(kb, e, TEXTS) for e in kb.entries.values())
+    assert len(text) > 3 * MAX_MESSAGE
     parts = split_message(text)
     assert len(parts) >= 2
     assert all(len(p) <= MAX_MESSAGE for p in parts)
@@ -522,7 +523,7 @@ def test_a_button_of_an_entry_removed_by_a_reload_is_outdated(koeln_copy: Path) 
     assert library is not None
     talk = Conversation(lambda: library.current)
     menu = talk.topic("familienservice")
-    old_button = action_of(menu, "8.1.2 ")
+    old_button = action_of(menu, "Spielekoffer")
     assert "Spielekoffer" in talk.press(old_button).text
 
     path = koeln_copy / "massnahmen.yaml"
@@ -535,7 +536,8 @@ def test_a_button_of_an_entry_removed_by_a_reload_is_outdated(koeln_copy: Path) 
     swapped, problems = library.reload()
     assert swapped, problems
     assert talk.press(old_button).text == STALE
-    assert "Spielekoffer" in talk.press(action_of(talk.topic("familienservice"), "8.1.2 ")).text
+    fresh = action_of(talk.topic("familienservice"), "Spielekoffer")
+    assert "Spielekoffer" in talk.press(fresh).text
 
 
 def test_topic_buttons_lead_to_the_topic_and_its_entries(
@@ -569,6 +571,9 @@ VERB_ARGS: dict[actions.Verb, tuple[str, ...]] = {
     "choice": ("AbC-12_x", "gleitzeit"),
     "none": ("AbC-12_x",),
     "feedback": ("AbC-12_x", "gleitzeit", "1"),
+    "contact": ("amt-personal",),
+    "related": ("gleitzeit",),
+    "forget": ("1",),
     "ignore": ("page",),
 }
 
@@ -636,13 +641,57 @@ def test_decode_never_raises_on_arbitrary_strings() -> None:
     assert accepted < len(samples)
 
 
-def test_vergessen_deletes_through_the_log(talk: Conversation, log: RecordingLog) -> None:
+def test_vergessen_asks_first_and_deletes_only_on_confirmation(
+    talk: Conversation, log: RecordingLog
+) -> None:
     log.forgettable = 3
-    assert talk.forget(4242).text == "Erledigt: 3 gespeicherte Fragen von Ihnen wurden gelöscht."
-    assert log.calls[-1] == ("forget", {"user_id": 4242})
-    log.forgettable = 0
+    question = talk.forget(4242)
+    assert question.text.startswith("Möchten Sie alle Ihre gespeicherten Fragen löschen?")
+    assert labels(question) == ["🗑 Ja, löschen", "Nein, behalten"]
+    assert log.calls == []  # nothing deleted by asking
+    kept = talk.press(action_of(question, "Nein"), user_id=4242)
+    assert kept.edit and "nichts gelöscht" in kept.text and log.calls == []
+    done = talk.press(action_of(question, "🗑"), user_id=4242)
+    assert log.calls == [("forget", {"user_id": 4242})]
+    assert done.edit and done.notice == "Gelöscht"
+    assert done.text.startswith("Erledigt: 3 gespeicherte Fragen von Ihnen wurden gelöscht")
+    assert "älter als 90 Tage" in done.text  # says honestly what is not in its power any more
+    assert_telegram_html(done.text)
+
+
+@pytest.mark.parametrize(
+    ("count", "wording"),
+    [
+        (1, "Erledigt: 1 gespeicherte Frage von Ihnen wurde gelöscht"),
+        (2, "Erledigt: 2 gespeicherte Fragen von Ihnen wurden gelöscht"),
+        (0, "Es waren keine Fragen von Ihnen gespeichert – gelöscht wurde daher nichts."),
+    ],
+)
+def test_vergessen_counts_in_words_that_agree(
+    talk: Conversation, log: RecordingLog, count: int, wording: str
+) -> None:
+    log.forgettable = count
+    done = talk.press(actions.encode("forget", "1"), user_id=4242)
+    assert done.text.startswith(wording)
+
+
+def test_vergessen_also_forgets_the_follow_up_memory_and_says_so(
+    talk: Conversation, log: RecordingLog
+) -> None:
+    ask_one(talk, "Spielekoffer")
+    assert talk.memory.recall(4242) is not None
+    done = talk.press(actions.encode("forget", "1"), user_id=4242)
+    assert talk.memory.recall(4242) is None
+    assert "Auch Ihre letzte Antwort, die ich mir für Folgefragen gemerkt hatte" in done.text
+    again = talk.press(actions.encode("forget", "1"), user_id=4242)
+    assert "Folgefragen" not in again.text  # only said when there was something to forget
+
+
+def test_vergessen_without_a_log_or_user_has_nothing_to_ask(koeln_library: Library) -> None:
+    talk = Conversation(lambda: koeln_library.current)
     assert talk.forget(4242).text == "Es sind keine Fragen von Ihnen gespeichert."
-    assert talk.forget(None).text == "Es sind keine Fragen von Ihnen gespeichert."
+    assert talk.forget(None).buttons == ()
+    assert talk.press("v|2", user_id=1).text == STALE
 
 
 def test_conversation_without_a_log_still_answers(koeln_library: Library) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -17,11 +18,16 @@ TEXTS = Texts.load()
 CHAT = PROJECT_ROOT / "bot" / "chat"
 # Modules that build what the user reads. texts.py itself only loads the catalogue.
 SPEAKERS = sorted(p for p in CHAT.glob("*.py") if p.name not in ("texts.py", "__init__.py"))
-KEY = re.compile(r"[a-z_]+(\.[a-z_]+)*\.?")
+KEY = re.compile(r"[a-zäöüß_]+(\.[a-z_]+)*\.?")
 PROSE = re.compile(r"[^\W\d_]{2,}[ \t]+[^\W\d_]{2,}")
 TEXT_CALL = re.compile(
-    r"""\b(?:t|texts|self\.texts|conversation\.texts)(?:\.plural)?\(\s*["']([\w.]+)["']"""
+    r"""\b(?:t|texts|self\.texts|conversation\.texts)(?:\.plural|\.plain)?\(\s*["']([\w.]+)["']"""
 )
+
+
+def _wordlike(ch: str) -> bool:
+    """Letters beyond ASCII and emoji are copy; typographic punctuation ("…", "„") is not."""
+    return ord(ch) > 127 and (ch.isalpha() or unicodedata.category(ch) == "So")
 
 
 def _docstrings(tree: ast.AST) -> set[int]:
@@ -64,15 +70,27 @@ def test_no_user_facing_text_is_written_in_code(path: Path) -> None:
         text = node.value
         if KEY.fullmatch(text):
             continue  # a catalogue key or key prefix such as "command."
-        if PROSE.search(text) or any(ord(ch) > 127 for ch in text) or re.search(r"\w[.!?]$", text):
+        if PROSE.search(text) or any(_wordlike(ch) for ch in text) or re.search(r"\w[.!?]$", text):
             found.append((node.lineno, text))
     assert found == [], f"{path.name}: texts belong in texts.de.yaml: {found}"
 
 
-def _used_keys() -> set[str]:
-    used = set()
+def _asked_keys() -> set[str]:
+    """Keys named in calls of the catalogue: t("…"), texts.plain("…"), texts.plural("…")."""
+    asked = set()
     for path in SPEAKERS:
-        used.update(TEXT_CALL.findall(path.read_text(encoding="utf-8")))
+        asked.update(TEXT_CALL.findall(path.read_text(encoding="utf-8")))
+    return asked
+
+
+def _used_keys() -> set[str]:
+    """Every string in the chat code that is a key: asked for directly or handed on."""
+    used = _asked_keys()
+    for path in SPEAKERS:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            is_text = isinstance(node, ast.Constant) and isinstance(node.value, str)
+            if is_text and TEXTS.has(node.value):
+                used.add(node.value)
     return used
 
 
@@ -88,7 +106,7 @@ def _dynamic_keys() -> set[str]:
 
 
 def test_every_text_the_code_asks_for_is_in_the_catalogue() -> None:
-    missing = sorted(k for k in _used_keys() | _dynamic_keys() if not TEXTS.has(k))
+    missing = sorted(k for k in _asked_keys() | _dynamic_keys() if not TEXTS.has(k))
     assert missing == []
 
 

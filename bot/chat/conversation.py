@@ -1,8 +1,9 @@
 """What the bot says: question, command or button in; reply with text and buttons out.
 
 Telegram handlers and the terminal chat both call this module, so an answer looks the same in
-both places. Replies use Telegram's HTML subset; the wording comes from the text catalogue
-(bot/chat/texts.de.yaml), which escapes every field filled in from the knowledge base or the user.
+both places, follow-ups included (bot/chat/context.py). Replies use Telegram's HTML subset; the
+wording comes from the text catalogue (bot/chat/texts.de.yaml), which escapes every field filled
+in from the knowledge base or the user.
 
 Each public method reads the knowledge base snapshot exactly once and hands it down, so a hot
 reload in the middle of an update can never mix two versions (a topic that just vanished).
@@ -11,16 +12,28 @@ reload in the middle of an update can never mix two versions (a topic that just 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.chat import actions, commands, smalltalk
-from bot.chat.cards import MAX_MESSAGE, card, contact_details, label, split_message, status_text
+from bot.chat.cards import (
+    MAX_LABEL,
+    MAX_MESSAGE,
+    card,
+    contact_details,
+    first_sentence,
+    label,
+    one_note,
+    split_message,
+    status_text,
+)
 from bot.chat.commands import Command
+from bot.chat.context import ChatMemory, Followup, FollowupLexicon, Group, Turn
+from bot.chat.related import linked, related, runner_ups
 from bot.chat.texts import Html, Texts
 from bot.knowledge.schema import Entry, KnowledgeBase
-from bot.search.index import SearchResult
+from bot.search.index import Match
 from bot.search.library import Snapshot
 
 __all__ = [
@@ -81,13 +94,18 @@ class LogSink(Protocol):
 
 @dataclass
 class Conversation:
-    """Stateless per message: everything it needs is passed in or read from the snapshot."""
+    """Stateless per message except for ``memory``: the last card per chat, for follow-ups.
+
+    Everything else is passed in or read from the snapshot.
+    """
 
     snapshot: Callable[[], Snapshot]
     log: LogSink | None = None
     channel: str = "telegram"
     retention_days: int = 90
     texts: Texts = field(default_factory=Texts.load)
+    followups: FollowupLexicon = field(default_factory=FollowupLexicon.load)
+    memory: ChatMemory = field(default_factory=ChatMemory)
     _ids: Callable[[], str] = field(default=lambda: secrets.token_urlsafe(8))
 
     # --- commands -----------------------------------------------------------------------------
@@ -118,16 +136,20 @@ class Conversation:
         return self._topic(kb, topic_id, edit=edit) if topic_id in kb.topics else self._stale(kb)
 
     def privacy(self) -> Reply:
-        return Reply(self.texts("privacy", days=self.retention_days))
+        minutes = round(self.memory.ttl / 60)
+        return Reply(self.texts("privacy", days=self.retention_days, minutes=minutes))
 
     def forget(self, user_id: int | None) -> Reply:
+        """/vergessen asks first; the deletion itself is the confirming button (``press``)."""
         t = self.texts
         if self.log is None or user_id is None:
+            self.memory.forget(user_id)
             return Reply(t("forget.nothing"))
-        count = self.log.forget(user_id)
-        if count == 0:
-            return Reply(t("forget.nothing"))
-        return Reply(t.plural("forget.done", count))
+        rows = (
+            (self._button(t("button.forget_yes"), "forget", "1"),),
+            (self._button(t("button.forget_no"), "forget", "0"),),
+        )
+        return Reply(t("forget.confirm"), rows)
 
     def only_text(self) -> Reply:
         return Reply(self.texts("only_text"))
@@ -168,7 +190,7 @@ class Conversation:
     # --- free text ----------------------------------------------------------------------------
 
     def ask(self, text: str, user_id: int | None = None) -> list[Reply]:
-        """Answer a question typed by an employee."""
+        """Answer a question typed by an employee (or a follow-up about the last card)."""
         return self._ask(self.snapshot(), text, user_id)
 
     def _ask(self, snap: Snapshot, text: str, user_id: int | None) -> list[Reply]:
@@ -184,6 +206,13 @@ class Conversation:
         if kind is not None:
             self._record(question, "smalltalk", None, snap, user_id)
             return [Reply(t(f"smalltalk.{kind}"))]
+        follow = self.followups.detect(question)
+        turn = self.memory.recall(user_id)
+        last = kb.entries.get(turn.entry_id or "") if turn else None
+        if follow is not None and turn is not None and last is not None:
+            reply = self._followup(snap, question, follow, turn, last, user_id)
+            if reply is not None:
+                return [reply]
         result = snap.index.search(question, pad=False)
         best = result.best
         qid = self._record(
@@ -195,9 +224,18 @@ class Conversation:
             best.score if best else None,
         )
         if result.outcome == "answered" and best:
-            return [self._answer(kb, best.entry, qid)]
+            runners = runner_ups(result)
+            self.memory.remember(user_id, Turn(best.entry.id, runners))
+            return [self._answer(kb, best.entry, qid, runners)]
         if result.outcome == "ambiguous":
-            return [self._choices(result, qid)]
+            choices = result.choices or result.matches[:3]
+            self.memory.remember(user_id, Turn(None, tuple(m.entry.id for m in choices)))
+            return [self._choices(choices, qid)]
+        self.memory.forget(user_id)
+        if follow is not None and not follow.rest:
+            # "Wer ist da zuständig?" with nothing to refer to (any more): say so.
+            minutes = round(self.memory.ttl / 60)
+            return [Reply(t("followup.no_context", minutes=minutes), self._topics_row())]
         return [self._unknown(kb)]
 
     def _shortcut(self, kb: KnowledgeBase, question: str, user_id: int | None) -> Reply | None:
@@ -246,6 +284,167 @@ class Conversation:
             user_id=user_id,
         )
 
+    # --- follow-ups -----------------------------------------------------------------------------
+
+    def _followup(
+        self,
+        snap: Snapshot,
+        question: str,
+        follow: Followup,
+        turn: Turn,
+        entry: Entry,
+        user_id: int | None,
+    ) -> Reply | None:
+        """Answer a question about the last card from its facts; None when it names a new
+        subject (then the question starts over as a question of its own).
+
+        The question log has no outcome of its own for follow-ups: they are logged as
+        'answered' (the card's facts answer it) or 'unknown' (the document does not say),
+        with the card's entry and without a score (searched questions always have one).
+        """
+        kb = snap.kb
+        if follow.kind == "difference":
+            reply, answered = self._difference(snap, entry, follow.rest, turn)
+        elif follow.rest and self._names_other_subject(snap, follow.rest, entry):
+            return None
+        elif follow.kind == "contact":
+            reply, answered = self._who(kb, entry), True
+        elif follow.kind == "status":
+            reply, answered = self._since_when(kb, entry), True
+        elif follow.kind == "target":
+            reply, answered = self._for_whom(kb, entry, follow.groups)
+        else:
+            reply, answered = self._more(kb, entry, turn), True
+        self._record(question, "answered" if answered else "unknown", entry, snap, user_id)
+        self.memory.remember(user_id, turn)  # the ten minutes count from the last exchange
+        return reply
+
+    def _names_other_subject(self, snap: Snapshot, rest: str, entry: Entry) -> bool:
+        """Whether the words besides the follow-up cue point to another offer."""
+        result = snap.index.search(rest, pad=False)
+        if result.outcome == "unknown":
+            return False
+        return entry.id not in {m.entry.id for m in result.matches[:3]}
+
+    def _who(self, kb: KnowledgeBase, entry: Entry) -> Reply:
+        t = self.texts
+        if entry.kind == "contact":
+            details = contact_details(entry, t)
+            lines: list[str] = [t("followup.contact.self", title=entry.title), *details]
+            return Reply(one_note(Html("\n".join(lines)), t), self._contact_rows(kb, [entry]))
+        contacts = kb.contacts_of(entry)
+        if not contacts:
+            lines = [t("followup.contact.none", title=entry.title), "", *self._counselling(kb)]
+            return Reply(one_note(Html("\n".join(lines)), t), self._topics_row())
+        lines = [t("followup.contact.heading", title=entry.title)]
+        for contact in contacts:
+            lines.append(t("followup.contact.item", name=contact.title))
+            lines.extend(contact_details(contact, t))
+        return Reply(one_note(Html("\n".join(lines)), t), self._contact_rows(kb, contacts))
+
+    def _since_when(self, kb: KnowledgeBase, entry: Entry) -> Reply:
+        t = self.texts
+        status = status_text(kb, entry, t)
+        if status is None:
+            return Reply(t("followup.status.none", title=entry.title), self._topics_row())
+        lines = [
+            t("followup.status.heading", title=entry.title),
+            t("followup.status.line", status=status),
+        ]
+        contacts = kb.contacts_of(entry)
+        if entry.status != "verfuegbar":
+            lines.append(t("followup.status.no_date"))
+            if contacts:
+                names = ", ".join(c.title for c in contacts)
+                lines.append(t("followup.status.who_knows", names=names))
+        return Reply("\n".join(lines), self._contact_rows(kb, contacts))
+
+    def _for_whom(
+        self, kb: KnowledgeBase, entry: Entry, groups: tuple[Group, ...]
+    ) -> tuple[Reply, bool]:
+        """Answered from the entry's target group; honest where the document does not say."""
+        t = self.texts
+        contacts = kb.contacts_of(entry)
+        target = entry.target_group
+        if not target:
+            lines = [t("followup.target.none", title=entry.title), *self._counselling(kb)]
+            return Reply(one_note(Html("\n".join(lines)), t), self._topics_row()), False
+        lines = [t("followup.target.heading", title=entry.title, target=target)]
+        unsaid = 0
+        for group in groups:
+            if group.named_in(target):
+                lines.append(t("followup.target.named", group=group.name))
+            elif self.followups.says_everyone(target):
+                lines.append(t("followup.target.everyone", group=group.name, target=target))
+                unsaid += 1
+            else:
+                lines.append(t("followup.target.not_named", group=group.name))
+                unsaid += 1
+        if unsaid and contacts:
+            lines.append(t("followup.target.ask", names=", ".join(c.title for c in contacts)))
+        return Reply("\n".join(lines), self._contact_rows(kb, contacts)), unsaid == 0
+
+    def _more(self, kb: KnowledgeBase, entry: Entry, turn: Turn) -> Reply:
+        t = self.texts
+        lines = [t("followup.more.heading", title=entry.title)]
+        lines.append(t("followup.more.source", source=entry.source or kb.organisation.source))
+        if entry.note and entry.kind != "contact":
+            lines.append(t("followup.more.note", note=entry.note))
+        together = linked(kb, entry)
+        if together:
+            lines.append(t("followup.more.linked", titles=", ".join(e.title for e in together)))
+        contacts = kb.contacts_of(entry) or [kb.counselling_contact]
+        lines.append(t("followup.more.nothing_else", names=", ".join(c.title for c in contacts)))
+        offers = related(kb, entry, turn.runner_ups)
+        return Reply("\n".join(lines), (*self._related_rows(offers), *self._topics_row()))
+
+    def _difference(
+        self, snap: Snapshot, entry: Entry, rest: str, turn: Turn
+    ) -> tuple[Reply, bool]:
+        kb = snap.kb
+        t = self.texts
+        other: Entry | None = None
+        if rest:
+            result = snap.index.search(rest, pad=False)
+            if result.outcome != "unknown":
+                other = next((m.entry for m in result.matches if m.entry.id != entry.id), None)
+        else:
+            candidates = related(kb, entry, turn.runner_ups, next_best=True, limit=1)
+            other = candidates[0] if candidates else None
+        offers = related(kb, entry, turn.runner_ups)
+        if other is None:
+            reply = Reply(
+                t("followup.difference.unknown", title=entry.title),
+                (*self._related_rows(offers), *self._topics_row()),
+            )
+            return reply, False
+        lines: list[str] = [t("followup.difference.heading")]
+        for item in (entry, other):
+            lines.append("")
+            lines.extend(self._profile(kb, item))
+        rows = (*self._related_rows([other], "button.open"), *self._topics_row())
+        return Reply("\n".join(lines), rows), True
+
+    def _profile(self, kb: KnowledgeBase, entry: Entry) -> list[Html]:
+        """The facts that tell two similar offers apart: kind, gist, for whom, status, contact."""
+        t = self.texts
+        kind = t(f"kind.{entry.kind}")
+        if entry.ref:
+            kind = t("card.kind_ref", kind=kind, ref=entry.ref)
+        lines = [
+            t("followup.difference.item", title=entry.title, kind=kind),
+            t("followup.difference.gist", gist=first_sentence(entry.answer)),
+        ]
+        if entry.target_group:
+            lines.append(t("card.target", target=entry.target_group))
+        status = status_text(kb, entry, t)
+        if status:
+            lines.append(t("card.status", status=status))
+        contacts = kb.contacts_of(entry)
+        if contacts:
+            lines.append(t("card.contacts", names=", ".join(c.title for c in contacts)))
+        return lines
+
     # --- replies ------------------------------------------------------------------------------
 
     def _welcome(self, kb: KnowledgeBase) -> Reply:
@@ -278,49 +477,55 @@ class Conversation:
         return Reply(text, self._topics_row())
 
     def _contacts(self, kb: KnowledgeBase, *, edit: bool = False) -> Reply:
-        t = self.texts
+        """One button per contact; each opens a short contact card."""
         first = kb.counselling_contact
         ordered = [first, *(c for c in kb.contacts() if c.id != first.id)]
-        lines: list[str] = [t("contacts.heading")]
-        for contact in ordered:
-            lines.append("")
-            lines.append(t("contacts.title", title=contact.title))
-            lines.append(t("contacts.answer", answer=contact.answer))
-            lines.extend(contact_details(contact, t))
-        return Reply("\n".join(lines), self._topics_row(), edit)
+        rows = [(self._button(label(c, self.texts), "contact", c.id),) for c in ordered]
+        return Reply(self.texts("contacts.list"), (*rows, *self._topics_row()), edit)
 
-    def _answer(self, kb: KnowledgeBase, entry: Entry, qid: str, *, edit: bool = False) -> Reply:
+    def _contact_card(self, kb: KnowledgeBase, contact: Entry) -> Reply:
+        t = self.texts
+        offers = related(kb, contact)
+        rows = (
+            *self._related_rows(offers, "button.responsible_for"),
+            (self._button(t("button.all_contacts"), "contacts"),),
+            *self._topics_row(),
+        )
+        return Reply(card(kb, contact, t), rows, edit=True)
+
+    def _answer(
+        self,
+        kb: KnowledgeBase,
+        entry: Entry,
+        qid: str,
+        runners: tuple[str, ...] = (),
+        *,
+        edit: bool = False,
+    ) -> Reply:
         t = self.texts
         buttons = (
             (
                 self._button(t("button.helpful"), "feedback", qid, entry.id, "1"),
                 self._button(t("button.unhelpful"), "feedback", qid, entry.id, "0"),
             ),
+            *self._related_rows(related(kb, entry, runners)),
             *self._topics_row(),
         )
         text = f"{card(kb, entry, t)}\n\n{t('feedback.question')}"
         return Reply(text, buttons, edit)
 
-    def _choices(self, result: SearchResult, qid: str) -> Reply:
-        rows = [
-            (self._button(label(m.entry, self.texts), "choice", qid, m.entry.id),)
-            for m in (result.choices or result.matches[:3])
-        ]
+    def _choices(self, choices: Sequence[Match], qid: str) -> Reply:
+        t = self.texts
+        rows = [(self._button(label(m.entry, t), "choice", qid, m.entry.id),) for m in choices]
         rows.append((self._button(self.texts("button.none_of_these"), "none", qid),))
         return Reply(self.texts("choices.question"), tuple(rows))
 
     def _unknown(self, kb: KnowledgeBase) -> Reply:
         t = self.texts
-        lines = [
-            t("unknown.intro"),
-            "",
-            *self._counselling_lines(kb),
-            "",
-            t("unknown.hint"),
-        ]
+        lines = [t("unknown.intro"), "", *self._counselling(kb), "", t("unknown.hint")]
         return Reply("\n".join(lines), self._topics_row())
 
-    def _counselling_lines(self, kb: KnowledgeBase) -> list[Html]:
+    def _counselling(self, kb: KnowledgeBase) -> list[Html]:
         contact = kb.counselling_contact
         return [
             self.texts("counselling.person", name=contact.title),
@@ -342,28 +547,51 @@ class Conversation:
             return self._contacts(kb, edit=True)
         if verb == "topic":
             return self._topic(kb, args[0], edit=True) if args[0] in kb.topics else self._stale(kb)
+        if verb == "forget":
+            return self._forget(args[0] == "1", user_id)
         if verb == "none":
             if self.log:
                 self.log.choice(args[0], None)
+            self.memory.forget(user_id)
             reply = self._unknown(kb)
             return Reply(
                 f"{self.texts('choices.none_thanks')}\n\n{reply.text}",
                 reply.buttons,
                 edit=True,
-                notice=self.texts("notice.thanks"),
+                notice=self.texts.plain("notice.thanks"),
             )
-        if verb not in ("entry", "choice", "feedback"):
+        if verb not in ("entry", "choice", "feedback", "related", "contact"):
             return self._stale(kb)
         entry = kb.entries.get(args[1] if verb == "feedback" else args[-1])
-        if entry is None:
+        if entry is None or (verb == "contact" and entry.kind != "contact"):
             return self._stale(kb)
-        if verb == "entry":
-            return self._browse_card(kb, entry)
+        if verb == "feedback":
+            return self._feedback(kb, entry, args[0], args[2] == "1", user_id)
+        turn = self.memory.recall(user_id)
+        earlier = turn.runner_ups if turn else ()
+        runners = tuple(i for i in earlier if i != entry.id) if verb == "choice" else ()
+        self.memory.remember(user_id, Turn(entry.id, runners))
         if verb == "choice":
             if self.log:
                 self.log.choice(args[0], entry.id)
-            return self._answer(kb, entry, args[0], edit=True)
-        return self._feedback(kb, entry, args[0], args[2] == "1")
+            return self._answer(kb, entry, args[0], runners, edit=True)
+        if verb == "contact":
+            return self._contact_card(kb, entry)
+        return self._browse_card(kb, entry, edit=verb == "entry")
+
+    def _forget(self, confirmed: bool, user_id: int | None) -> Reply:
+        """Delete only on the confirming button, then say honestly what went and what stays."""
+        t = self.texts
+        if not confirmed:
+            return Reply(t("forget.kept"), edit=True, notice=t.plain("notice.kept"))
+        remembered = self.memory.recall(user_id) is not None
+        self.memory.forget(user_id)
+        count = self.log.forget(user_id) if self.log is not None and user_id is not None else 0
+        lines = [t.plural("forget.done", count) if count else t("forget.none_stored")]
+        if remembered:
+            lines.append(t("forget.memory"))
+        lines.append(t("forget.remains", days=self.retention_days))
+        return Reply("\n".join(lines), edit=True, notice=t.plain("notice.deleted"))
 
     def _topic(self, kb: KnowledgeBase, topic_id: str, *, edit: bool = False) -> Reply:
         t = self.texts
@@ -383,32 +611,38 @@ class Conversation:
         rows.append((self._button(t("button.all_topics"), "menu"),))
         return Reply("\n".join(lines), tuple(rows), edit)
 
-    def _browse_card(self, kb: KnowledgeBase, entry: Entry) -> Reply:
+    def _browse_card(self, kb: KnowledgeBase, entry: Entry, *, edit: bool) -> Reply:
         t = self.texts
-        rows = []
+        rows = [*self._related_rows(related(kb, entry))]
         if entry.topic and entry.topic in kb.topics:
             rows.append((self._button(t("button.back"), "topic", entry.topic),))
         rows.append((self._button(t("button.browse_all_topics"), "menu"),))
-        return Reply(card(kb, entry, t), tuple(rows), edit=True)
+        return Reply(card(kb, entry, t), tuple(rows), edit=edit)
 
-    def _feedback(self, kb: KnowledgeBase, entry: Entry, qid: str, helpful: bool) -> Reply:
+    def _feedback(
+        self, kb: KnowledgeBase, entry: Entry, qid: str, helpful: bool, user_id: int | None
+    ) -> Reply:
         t = self.texts
         if self.log:
             self.log.feedback(qid, helpful)
+        turn = self.memory.recall(user_id)
+        runners = turn.runner_ups if turn and turn.entry_id == entry.id else ()
         base = card(kb, entry, t)
+        notice = t.plain("notice.thanks")
         if helpful:
-            return Reply(
-                f"{base}\n\n{t('feedback.thanks')}",
-                self._topics_row(),
-                edit=True,
-                notice=t("notice.thanks"),
-            )
-        lines = [base, "", t("feedback.sorry"), *self._counselling_lines(kb)]
-        return Reply("\n".join(lines), self._topics_row(), edit=True, notice=t("notice.thanks"))
+            rows = (*self._related_rows(related(kb, entry, runners)), *self._topics_row())
+            return Reply(f"{base}\n\n{t('feedback.thanks')}", rows, edit=True, notice=notice)
+        offers = related(kb, entry, runners, next_best=True)
+        lines = [base, "", t("feedback.sorry")]
+        if offers:
+            lines.append(t("feedback.next_best"))
+        lines.extend(["", *self._counselling(kb)])
+        rows = (*self._related_rows(offers, "button.next_best"), *self._topics_row())
+        return Reply(one_note(Html("\n".join(lines)), t), rows, edit=True, notice=notice)
 
     def _stale(self, kb: KnowledgeBase) -> Reply:
         t = self.texts
-        return Reply(t("stale"), self._topic_buttons(kb), edit=True, notice=t("notice.stale"))
+        return Reply(t("stale"), self._topic_buttons(kb), edit=True, notice=t.plain("notice.stale"))
 
     def _topic_buttons(self, kb: KnowledgeBase) -> Rows:
         buttons = [self._button(t.title, "topic", t.id) for t in kb.topics.values()]
@@ -418,6 +652,23 @@ class Conversation:
 
     def _topics_row(self) -> Rows:
         return ((self._button(self.texts("button.topics"), "menu"),),)
+
+    def _related_rows(self, offers: Sequence[Entry], key: str = "button.related") -> Rows:
+        """One "Passt auch: …" button per offer, each label within Telegram's comfortable width."""
+        t = self.texts
+        room = MAX_LABEL - len(t.plain(key, title=""))
+        return tuple(
+            (self._button(t.plain(key, title=label(e, t, room)), "related", e.id),) for e in offers
+        )
+
+    def _contact_rows(self, kb: KnowledgeBase, contacts: Sequence[Entry]) -> Rows:
+        t = self.texts
+        room = MAX_LABEL - len(t.plain("button.contact", title=""))
+        rows = tuple(
+            (self._button(t.plain("button.contact", title=label(c, t, room)), "contact", c.id),)
+            for c in contacts
+        )
+        return (*rows, *self._topics_row())
 
     @staticmethod
     def _button(text: str, verb: actions.Verb, *args: str) -> Button:

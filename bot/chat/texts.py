@@ -53,6 +53,13 @@ class Texts:
             raise TextError(f"no text '{key}' in catalogue '{self.language}'")
         return _fill(template, fields)
 
+    def plain(self, key: str, /, **fields: Any) -> str:
+        """The text ``key`` with ``fields`` filled in unescaped: for button labels and toasts."""
+        template = self.messages.get(key)
+        if not isinstance(template, str):
+            raise TextError(f"no text '{key}' in catalogue '{self.language}'")
+        return template.format_map(fields)
+
     def plural(self, key: str, count: int, /, **fields: Any) -> Html:
         """The singular or plural form of ``key`` for ``count``, as ``{count}`` in the text."""
         forms = self.messages.get(key)
