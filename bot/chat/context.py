@@ -186,12 +186,16 @@ def _choose(kinds: list[FollowupKind], groups: bool, refers: bool) -> FollowupKi
 
     A named group makes it a target-group question unless it asks for a difference or a
     contact; a group alone counts only with a word that points back ("und für Beamte?").
+    "Seit wann gilt das?" asks for the status, "Gilt das für mich?" for the target group.
     """
     if "difference" in kinds:
         return "difference"
-    if "target" in kinds or (groups and "contact" not in kinds and (kinds or refers)):
+    if groups and "contact" not in kinds and (kinds or refers):
         return "target"
-    return kinds[0] if kinds else None
+    if "target" in kinds and "status" not in kinds:
+        return "target"
+    others = [k for k in kinds if k != "target"]
+    return others[0] if others else None
 
 
 def words(text: str) -> list[str]:
