@@ -152,6 +152,17 @@ def shorten(text: str, limit: int, cut: str = "…") -> str:
     for head in heads:  # the key noun alone is too long to come back: cut after a word
         if head and len(f"{head} {cut}") <= limit:
             return f"{head} {cut}"
+    # Very narrow: as many whole words as fit (an opening quote without its end is dropped).
+    fitting: list[str] = []
+    for word in words:
+        if len(" ".join([*fitting, word, cut])) > limit:
+            break
+        fitting.append(word)
+    if fitting:
+        shown = " ".join(fitting).rstrip(",:;–- ")
+        if shown.count("„") != shown.count("“"):
+            shown = shown.replace("„", "", 1)
+        return f"{shown} {cut}"
     return bare[: max(limit - len(cut), 1)].rstrip() + cut
 
 
