@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import random
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 from chatkit import RecordingLog, action_of, assert_telegram_html, labels
 
 from bot.chat import actions
@@ -384,3 +386,89 @@ def test_the_privacy_notice_tells_about_the_short_memory(talk: Conversation) -> 
     text = talk.privacy().text
     assert "10 Minuten lang, welche Antwort er Ihnen zuletzt gezeigt hat" in text
     assert "nie in einer Datei" in text
+
+
+# --- measured over the bundled knowledge bases ----------------------------------------------
+
+FOLLOW_UPS = [
+    "und wer ist da zuständig?",
+    "an wen kann ich mich wenden?",
+    "wie erreiche ich die?",
+    "und die Telefonnummer?",
+    "wer kümmert sich darum?",
+    "gibt es das schon?",
+    "ab wann?",
+    "wann kommt das?",
+    "Wie ist da der Stand?",
+    "und für Beamte?",
+    "gilt das auch für mich als Azubi?",
+    "Kann ich das als Beamtin nutzen?",
+    "gibts das auch in Teilzeit?",
+    "für wen ist das?",
+    "mehr dazu",
+    "genauer bitte",
+    "was ist der Unterschied?",
+]
+FOLLOW_UP_REPLY = ("📞", "📌 <b>", "👥 <b>", "ℹ️ <b>Mehr", "⚖️", "Mit welchem")
+BUNDLED = {"koeln": DEFAULT_KB, "herne": DEFAULT_KB.parent / "herne"}
+
+
+@pytest.mark.parametrize("name", BUNDLED)
+def test_follow_ups_are_understood_after_every_card(name: str) -> None:
+    library, _ = Library.open(BUNDLED[name])
+    assert library is not None
+    talk = Conversation(lambda: library.current, RecordingLog())
+    for entry in library.current.kb.entries.values():
+        if entry.kind == "contact":
+            continue
+        for question in FOLLOW_UPS:
+            talk.press(actions.encode("entry", entry.id), user_id=USER)
+            reply = say(talk, question)
+            assert reply.text.startswith(FOLLOW_UP_REPLY), (entry.id, question, reply.text[:60])
+
+
+def _questions(path: Path) -> list[str]:
+    found: list[str] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "frage" and isinstance(value, str):
+                    found.append(value)
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(yaml.safe_load(path.read_text(encoding="utf-8")))
+    return found
+
+
+@pytest.mark.parametrize("name", BUNDLED)
+def test_a_question_of_its_own_after_a_card_is_never_taken_for_a_follow_up(name: str) -> None:
+    """The labelled questions are each a question of their own: asked right after another
+    question's card, none may be answered as a follow-up about that card."""
+    library, _ = Library.open(BUNDLED[name])
+    assert library is not None
+    data = Path(__file__).parent / "data"
+    files = (
+        ["questions_koeln.yaml", "holdout_koeln.yaml"]
+        if name == "koeln"
+        else ["questions_herne.yaml"]
+    )
+    questions = [q for f in files for q in _questions(data / f)]
+    talk = Conversation(lambda: library.current, RecordingLog())
+    rng = random.Random(10)
+    after_a_card = 0
+    for _ in range(400):
+        first, second = rng.choice(questions), rng.choice(questions)
+        talk.memory.forget(USER)
+        talk.ask(first, user_id=USER)
+        turn = talk.memory.recall(USER)
+        if turn is None or turn.entry_id is None:
+            continue
+        after_a_card += 1
+        (reply,) = talk.ask(second, user_id=USER)
+        assert not reply.text.startswith(FOLLOW_UP_REPLY), (first, second, reply.text[:60])
+    assert after_a_card > 200

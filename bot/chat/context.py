@@ -125,6 +125,7 @@ class Followup:
     kind: FollowupKind
     groups: tuple[Group, ...] = ()
     rest: str = ""  # words that are neither cue, group nor filler: maybe another subject
+    cued: bool = True  # False when only a named group ("und für Beamte?") made it one
 
 
 @dataclass(frozen=True)
@@ -174,7 +175,7 @@ class FollowupLexicon:
         rest = " ".join(
             w for w, u in zip(found, used, strict=True) if not u and w not in self.fillers
         )
-        return Followup(kind, tuple(groups), rest)
+        return Followup(kind, tuple(groups), rest, cued=bool(kinds))
 
     def says_everyone(self, target_group: str) -> bool:
         """Whether a target group speaks of everyone ("alle Beschäftigten") without names."""

@@ -46,6 +46,7 @@ __all__ = [
     "status_text",
 ]
 MAX_QUESTION = 4096
+MAX_REST_WORDS = 2  # a follow-up may name its subject again, briefly ("für Elternzeit")
 STALE = Texts.load()("stale")  # kept for callers that compare with the outdated-menu text
 
 
@@ -295,8 +296,8 @@ class Conversation:
         entry: Entry,
         user_id: int | None,
     ) -> Reply | None:
-        """Answer a question about the last card from its facts; None when it names a new
-        subject (then the question starts over as a question of its own).
+        """Answer a question about the last card from its facts; None when it speaks of
+        something else (then it starts over as a question of its own).
 
         The question log has no outcome of its own for follow-ups: they are logged as
         'answered' (the card's facts answer it) or 'unknown' (the document does not say),
@@ -305,7 +306,7 @@ class Conversation:
         kb = snap.kb
         if follow.kind == "difference":
             reply, answered = self._difference(snap, entry, follow.rest, turn)
-        elif follow.rest and self._names_other_subject(snap, follow.rest, entry):
+        elif follow.rest and not self._about(snap, follow, entry):
             return None
         elif follow.kind == "contact":
             reply, answered = self._who(kb, entry), True
@@ -319,12 +320,17 @@ class Conversation:
         self.memory.remember(user_id, turn)  # the ten minutes count from the last exchange
         return reply
 
-    def _names_other_subject(self, snap: Snapshot, rest: str, entry: Entry) -> bool:
-        """Whether the words besides the follow-up cue point to another offer."""
-        result = snap.index.search(rest, pad=False)
-        if result.outcome == "unknown":
+    def _about(self, snap: Snapshot, follow: Followup, entry: Entry) -> bool:
+        """Whether the few words besides the follow-up cue name the last card's offer again.
+
+        "Wer ist für Elternzeit zuständig?" after the Elternzeit card is a follow-up; words
+        about anything else ("Wann kommt das Gehalt?") or a story of its own make it a
+        question of its own, searched as usual.
+        """
+        if not follow.cued or len(follow.rest.split()) > MAX_REST_WORDS:
             return False
-        return entry.id not in {m.entry.id for m in result.matches[:3]}
+        best = snap.index.search(follow.rest, pad=False).best
+        return best is not None and best.entry.id == entry.id
 
     def _who(self, kb: KnowledgeBase, entry: Entry) -> Reply:
         t = self.texts
