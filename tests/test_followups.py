@@ -95,6 +95,16 @@ def test_who_is_responsible_is_answered_from_the_last_card(
     assert opened.text.startswith(f"<b>{contact.title}</b>")
 
 
+def test_with_several_contacts_the_note_comes_once_below_all_of_them(
+    talk: Conversation,
+) -> None:
+    card_of(talk, "Oma zieht zu uns und braucht Pflege", "familienservice-pflegeberatung")
+    lines = say(talk, "und wer ist da zuständig?").text.split("\n")
+    items = [i for i, line in enumerate(lines) if line.startswith("• ")]
+    notes = [i for i, line in enumerate(lines) if line.startswith("ℹ️")]
+    assert len(items) == 2 and len(notes) == 1 and notes[0] > items[-1]
+
+
 def test_a_follow_up_is_logged_with_its_own_question_and_the_cards_entry(
     talk: Conversation, log: RecordingLog
 ) -> None:

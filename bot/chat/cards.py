@@ -97,16 +97,21 @@ def contact_details(contact: Entry, texts: Texts) -> list[Html]:
     return details
 
 
+def is_note(line: str, texts: Texts) -> bool:
+    """Whether a detail line is a "where to find contact details" note."""
+    marker = str(texts(f"detail.{NOTE}", value="")).strip()
+    return bool(marker) and line.startswith(marker)
+
+
 def one_note(text: Html, texts: Texts) -> Html:
     """Keep only the first "where to find contact details" line of a message.
 
     Such notes tend to repeat each other from contact to contact: one is enough.
     """
-    marker = str(texts(f"detail.{NOTE}", value="")).strip()
     seen = False
     kept = []
     for line in text.split("\n"):
-        if marker and line.startswith(marker):
+        if is_note(line, texts):
             if seen:
                 continue
             seen = True

@@ -23,6 +23,7 @@ from bot.chat.cards import (
     card,
     contact_details,
     first_sentence,
+    is_note,
     label,
     one_note,
     split_message,
@@ -343,10 +344,13 @@ class Conversation:
             lines = [t("followup.contact.none", title=entry.title), "", *self._counselling(kb)]
             return Reply(one_note(Html("\n".join(lines)), t), self._topics_row())
         lines = [t("followup.contact.heading", title=entry.title)]
+        notes: list[str] = []
         for contact in contacts:
             lines.append(t("followup.contact.item", name=contact.title))
-            lines.extend(contact_details(contact, t))
-        return Reply(one_note(Html("\n".join(lines)), t), self._contact_rows(kb, contacts))
+            for detail in contact_details(contact, t):
+                (notes if is_note(detail, t) else lines).append(detail)
+        lines.extend(notes[:1])  # where to find contact data: once, below all contacts
+        return Reply("\n".join(lines), self._contact_rows(kb, contacts))
 
     def _since_when(self, kb: KnowledgeBase, entry: Entry) -> Reply:
         t = self.texts
