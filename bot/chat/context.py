@@ -50,7 +50,9 @@ class Turn:
 class ChatMemory:
     """The last card per chat, in memory only, forgotten after ``ttl`` seconds.
 
-    ``clock`` is injectable so tests can let time pass without waiting.
+    Bounded to ``max_chats`` (the longest-idle chat goes first). Not locked: the bot calls the
+    conversation from its event loop only. ``clock`` is injectable so tests can let time pass
+    without waiting.
     """
 
     def __init__(
