@@ -24,6 +24,7 @@ from bot.search.textnorm import fold
 HERE = Path(__file__).parent
 TTL_SECONDS = 600.0  # ten minutes after the last card or follow-up
 MAX_CHATS = 10_000
+MAX_WORDS = 64  # a follow-up is short; a 4096-character message is judged by its start
 
 FollowupKind = Literal["difference", "target", "contact", "status", "more"]
 _KINDS: dict[str, FollowupKind] = {
@@ -160,7 +161,7 @@ class FollowupLexicon:
 
     def detect(self, question: str) -> Followup | None:
         """The follow-up a question asks, or None when it reads as a question of its own."""
-        found = words(question)
+        found = words(question)[:MAX_WORDS]
         used = [False] * len(found)
         kinds = [kind for kind, cues in self.cues.items() if _mark(found, used, cues)]
         groups: list[Group] = []
@@ -222,11 +223,15 @@ def _mark(found: list[str], used: list[bool], cues: Iterable[Cue]) -> bool:
     """Mark every occurrence of the cues in ``found``; True when at least one occurred."""
     hit = False
     for cue in cues:
-        size = len(cue)
+        first, size = cue[0], len(cue)
         for start in range(len(found) - size + 1):
-            window = found[start : start + size]
-            if all(p.matches(w) for p, w in zip(cue, window, strict=True)):
-                hit = True
-                for i in range(start, start + size):
-                    used[i] = True
+            if not first.matches(found[start]):
+                continue
+            if size > 1 and not all(
+                p.matches(w) for p, w in zip(cue[1:], found[start + 1 : start + size], strict=True)
+            ):
+                continue
+            hit = True
+            for i in range(start, start + size):
+                used[i] = True
     return hit
