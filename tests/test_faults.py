@@ -265,6 +265,7 @@ def test_handled_update_ids_are_written_with_the_question_row(tmp_path: Path) ->
         channel="telegram",
         user_id=USER,
     )
+    log.flush()  # the writer thread writes in the background; wait for it
     assert log.pending == 0  # row and mark went out together
     log.mark_handled(42)  # e.g. a button click: written with the next flush
     log.flush()
@@ -356,7 +357,7 @@ async def test_database_locked_by_a_long_transaction_answers_flow_rows_follow(
     try:
         answers = await ask_many(live, 5)
         assert all("Spielekoffer" in (a.text or "") for a in answers)
-        assert live.log.pending >= 5 and live.log.last_error
+        await until(lambda: live.log.pending >= 5 and live.log.last_error is not None)
     finally:
         blocker.execute("ROLLBACK")
         blocker.close()
@@ -385,7 +386,8 @@ async def test_database_read_only_or_full_answers_flow_rows_follow(
     for i in range(20):
         [answer] = await live.api.wait_for_messages(30_000 + i, 1, timeout=30)
         assert answer.text and not answer.text.startswith(APOLOGY)
-    assert live.log.pending and live.log.last_error  # rows wait in memory, in order
+    # rows wait in memory, in order
+    await until(lambda: live.log.pending > 0 and live.log.last_error is not None)
 
     trouble.pragma = None
     await until(lambda: live.log.pending == 0)
