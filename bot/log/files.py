@@ -55,13 +55,22 @@ def identity(path: Path) -> Identity | None:
     return info.st_dev, info.st_ino
 
 
-def remove_orphans(path: Path) -> None:
-    """Delete ``-wal``/``-shm`` left by a deleted database, so a new file at the same path
-    never replays another file's pages."""
-    if path.exists():
-        return
-    for target in companions(path):
-        target.unlink(missing_ok=True)
+def companion_identities(path: Path) -> dict[Path, Identity | None]:
+    return {target: identity(target) for target in companions(path)}
+
+
+def remove_stale(path: Path, ours: dict[Path, Identity | None]) -> None:
+    """Delete the ``-wal``/``-shm`` of a file that was deleted or replaced under an open
+    connection, so the file now at ``path`` never replays another file's pages.
+
+    SQLite leaves them behind when it closes a connection to a moved file. Without a main
+    file every companion is stale; beside a replacement only the ones this connection had.
+    """
+    orphaned = not path.exists()
+    for target, known in ours.items():
+        current = identity(target)
+        if current is not None and (orphaned or current == known):
+            target.unlink(missing_ok=True)
 
 
 def _tighten(target: Path) -> None:

@@ -165,6 +165,7 @@ class QuestionLog:
         # The writer thread's own state.
         self._db: Database | None = None
         self._identity: files.Identity | None = None
+        self._companions: dict[Path, files.Identity | None] = {}  # our -wal and -shm
         self._unsaved = Losses()  # vanished rows and recreations not yet in log_meta
         self._retry_at = 0.0
         self._wipe_at = 0.0
@@ -673,6 +674,7 @@ class QuestionLog:
                 raise
             self._db = db
             self._identity = files.identity(self._path)
+            self._companions = files.companion_identities(self._path)  # WAL mode made them
             self._fold_loss_file(db.conn)
         return self._db.conn
 
@@ -696,9 +698,10 @@ class QuestionLog:
                 row = self._db.conn.execute(f"SELECT COUNT(*) FROM {logschema.QUESTIONS}")
                 lost = int(row.fetchone()[0])
         self._close_db()
+        files.remove_stale(self._path, self._companions)
         self._identity = None
+        self._companions = {}
         if current is None:
-            files.remove_orphans(self._path)
             logger.error(
                 "Fragenprotokoll %s wurde im laufenden Betrieb gelöscht; neu angelegt. "
                 "%d gespeicherte Fragen sind verloren.",
