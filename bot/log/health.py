@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import secrets
 import sqlite3
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from bot.log import schema as logschema
+
+logger = logging.getLogger(__name__)
 
 DROPPED = "dropped_rows"  # never written: queue overflow, or still unwritable at shutdown
 VANISHED = "vanished_rows"  # were in a database file deleted while the bot ran
@@ -107,6 +111,31 @@ def write_loss_file(db_path: Path, losses: Losses) -> None:
         os.replace(temp, target)
     finally:
         temp.unlink(missing_ok=True)
+
+
+def keep_beside(db_path: Path, losses: Losses) -> None:
+    """The database could not take the counts: keep them in the side file, or say so."""
+    try:
+        write_loss_file(db_path, losses + Losses(lost_at=int(time.time())))
+    except OSError as exc:
+        logger.error(
+            "Fragenprotokoll: Verluste (%d Fragen) konnten nirgends vermerkt werden (%s)",
+            losses.rows,
+            exc,
+        )
+
+
+def fold_loss_file(conn: sqlite3.Connection, db_path: Path) -> None:
+    """Move counts that an earlier run could only keep beside the file into ``log_meta``."""
+    losses = read_loss_file(db_path)
+    if not losses:
+        return
+    try:
+        with logschema.transaction(conn):
+            add_losses(conn, losses)
+    except sqlite3.Error:
+        return  # stays in the side file; the next start tries again
+    loss_file(db_path).unlink(missing_ok=True)
 
 
 def read_loss_file(db_path: Path) -> Losses:

@@ -1,10 +1,9 @@
 """Privacy-preserving log of the questions the bot receives, written on its own thread.
 
-The log exists for one purpose: finding gaps in the knowledge base. It therefore
-stores the redacted question, what the bot did with it and the feedback, but no
-user id, chat id, name or time of day. A keyed pseudonym (HMAC) is stored only so
-that ``forget()`` can honour deletion requests; without the secret it cannot be
-linked to a Telegram account, and no report reads it.
+The log exists for one purpose: finding gaps in the knowledge base. What a row holds (and
+does not hold) is described in bot/log/questions.py; a keyed pseudonym (HMAC) is stored only
+so that ``forget()`` can honour deletion requests, and without the key (bot/log/secret.py) it
+cannot be linked to a Telegram account.
 
 Only the log's writer thread touches SQLite. What the bot calls while it handles an update
 (``record``, ``feedback``, ``choice``, ``mark_handled``) puts the change into a bounded
@@ -19,70 +18,34 @@ and are retried with back-off; no public method raises on database problems.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import logging
-import math
-import re
 import secrets
 import sqlite3
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
-from sqlite_utils import Database
-
-from bot.log import files, handled
+from bot.log import files, handled, questions
 from bot.log import health as loghealth
 from bot.log import schema as logschema
 from bot.log.health import LogHealth, Losses
-from bot.log.redact import redact
+from bot.log.questions import Row
 from bot.log.secret import MIN_KEY_BYTES, load_or_create_secret, pseudonym, secret_path
 
 __all__ = ["LogHealth", "QuestionLog", "load_or_create_secret", "never_raise", "secret_path"]
 
 logger = logging.getLogger(__name__)
 
-_QUESTION_ID = re.compile(r"[A-Za-z0-9_-]{1,12}")
-_MAX_FIELD = 100
 _CLOSE_TIMEOUT_MS = 2000
 _MAX_BACKOFF_S = 30.0
-_MAX_WIPE_DELAY_S = 2.0
 
-_COLUMNS = (
-    "id", "day", "question", "outcome", "entry_id", "topic", "score", "kb_version",
-    "channel", "feedback", "chosen_entry", "gap", "pseudonym",
-)  # fmt: skip
-_INSERT = (
-    f"INSERT OR IGNORE INTO {logschema.QUESTIONS} ({', '.join(_COLUMNS)}) "
-    f"VALUES ({', '.join(':' + c for c in _COLUMNS)})"
-)
-_UPDATABLE = ("feedback", "chosen_entry", "gap")
-_ROLL_UP = f"""
-INSERT INTO {logschema.DAILY} (day, topic, entry_id, outcome, questions, helpful, unhelpful,
-                               chosen, gaps)
-SELECT day, COALESCE(topic, ''),
-       COALESCE(CASE WHEN outcome = 'answered' THEN entry_id ELSE chosen_entry END, ''),
-       outcome, COUNT(*), SUM(IFNULL(feedback = 1, 0)), SUM(IFNULL(feedback = 0, 0)),
-       SUM(chosen_entry IS NOT NULL), SUM(gap)
-FROM {logschema.QUESTIONS} WHERE day < :cutoff
-GROUP BY 1, 2, 3, 4
-ON CONFLICT (day, topic, entry_id, outcome) DO UPDATE SET
-    questions = questions + excluded.questions,
-    helpful = helpful + excluded.helpful,
-    unhelpful = unhelpful + excluded.unhelpful,
-    chosen = chosen + excluded.chosen,
-    gaps = gaps + excluded.gaps
-"""
-_DELETE_USER = f"DELETE FROM {logschema.QUESTIONS} WHERE pseudonym = ?"
-
-Row = dict[str, str | int | float | None]
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -142,7 +105,6 @@ class QuestionLog:
         self._secret = bytes(secret)
         self._retention = timedelta(days=retention_days)
         self._today = today
-        self._busy_timeout_ms = busy_timeout_ms
         self._max_pending = max_pending
         self._clock = clock
         # Shared between callers and the writer, guarded by _cond (held only for dict work).
@@ -151,7 +113,8 @@ class QuestionLog:
         self._updates: dict[str, Row] = {}
         self._handled = handled.HandledQueue(limit=max_pending)
         self._forget: set[str] = set()
-        self._in_flight = 0  # rows, updates and marks taken by a running flush
+        self._in_flight = 0  # rows and updates taken by a running flush
+        self._marks_in_flight = 0
         self._jobs: deque[_Job] = deque()
         self._thread: threading.Thread | None = None
         self._verify = False
@@ -161,15 +124,12 @@ class QuestionLog:
         self._failures = 0
         self._recreated = 0
         self._vanished_rows = 0
-        self._wipe_pending = False
         # The writer thread's own state.
-        self._db: Database | None = None
-        self._identity: files.Identity | None = None
-        self._companions: dict[Path, files.Identity | None] = {}  # our -wal and -shm
+        self._file = files.LogFile(
+            self._path, busy_timeout_ms=busy_timeout_ms, clock=clock, on_change=self._changed
+        )
         self._unsaved = Losses()  # vanished rows and recreations not yet in log_meta
         self._retry_at = 0.0
-        self._wipe_at = 0.0
-        self._wipe_attempts = 0
         self._last_purge: date | None = None
         try:
             self._call(self._start)
@@ -203,7 +163,7 @@ class QuestionLog:
 
     def choice(self, question_id: str, entry_id: str | None) -> None:
         """Store the entry picked under "Meinten Sie …?"; None means "Nichts davon" (a gap)."""
-        chosen = _short(entry_id)
+        chosen = questions.short(entry_id)
         self._queue_update(question_id, {"chosen_entry": chosen, "gap": 0 if chosen else 1})
 
     @never_raise("Update-Kennung konnte nicht vorgemerkt werden", lambda: None)
@@ -233,7 +193,7 @@ class QuestionLog:
                 vanished_rows=self._vanished_rows,
                 writable=self._failures == 0,
                 last_error=self._last_error,
-                wipe_pending=self._wipe_pending,
+                wipe_pending=self._file.wipe_pending,
             )
 
     @property
@@ -315,28 +275,11 @@ class QuestionLog:
         channel: str,
         user_id: int | None,
     ) -> None:
-        if outcome not in logschema.OUTCOMES:
-            logger.warning("Fragenprotokoll: unbekanntes Ergebnis %r als 'failed' gespeichert",
-                           outcome)  # fmt: skip
-            outcome = "failed"
-        if channel not in logschema.CHANNELS:
-            logger.warning("Fragenprotokoll: unbekannter Kanal %r", channel)
-            channel = str(channel)[:16]
-        row: Row = {
-            "id": question_id,
-            "day": self._today().isoformat(),
-            "question": redact(question or ""),
-            "outcome": outcome,
-            "entry_id": _short(entry_id),
-            "topic": _short(topic),
-            "score": _finite(score),
-            "kb_version": _short(kb_version) or "",
-            "channel": channel,
-            "feedback": None,
-            "chosen_entry": None,
-            "gap": 0,
-            "pseudonym": None if user_id is None else pseudonym(self._secret, user_id),
-        }
+        row = questions.build(
+            question_id, day=self._today(), question=question, outcome=outcome,
+            entry_id=entry_id, topic=topic, score=score, kb_version=kb_version, channel=channel,
+            pseudonym=None if user_id is None else pseudonym(self._secret, user_id),
+        )  # fmt: skip
         with self._cond:
             self._rows[question_id] = row
             self._enforce_bound()
@@ -344,7 +287,7 @@ class QuestionLog:
 
     @never_raise("Rückmeldung konnte nicht gespeichert werden", lambda: None)
     def _queue_update(self, question_id: str, changes: Row) -> None:
-        if not isinstance(question_id, str) or not _QUESTION_ID.fullmatch(question_id):
+        if not questions.valid_id(question_id):
             return
         with self._cond:
             queued = self._rows.get(question_id)
@@ -374,7 +317,7 @@ class QuestionLog:
     def _pending_locked(self) -> int:
         return (
             len(self._rows) + len(self._updates) + len(self._forget) + len(self._handled)
-            + self._in_flight
+            + self._in_flight + self._marks_in_flight
         )  # fmt: skip
 
     def _wake(self) -> None:
@@ -415,53 +358,45 @@ class QuestionLog:
             if job.last:
                 return
 
-    def _queued(self) -> bool:
-        """Under the lock: is there anything for the database?"""
+    def _wants_write(self) -> bool:
+        """Under the lock: something that should go out now. Marks alone wait for a row or an
+        explicit flush (see ``mark_handled``)."""
         return bool(
-            self._rows or self._updates or self._forget or len(self._handled)
-            or self._dropped_unsaved or self._unsaved
-        )  # fmt: skip
+            self._rows or self._updates or self._forget or self._dropped_unsaved or self._unsaved
+        )
 
     def _due(self) -> bool:
         """Under the lock: background work to do now."""
         now = self._clock()
         return (
             self._verify
-            or (self._queued() and now >= self._retry_at and self._has_wakers())
-            or (self._wipe_pending and now >= self._wipe_at)
-        )
-
-    def _has_wakers(self) -> bool:
-        """Marks alone wait for a row (or an explicit flush), see ``mark_handled``."""
-        return bool(
-            self._rows or self._updates or self._forget or self._dropped_unsaved or self._unsaved
+            or (self._wants_write() and now >= self._retry_at)
+            or (self._file.wipe_pending and now >= self._file.wipe_at)
         )
 
     def _idle_timeout(self) -> float | None:
-        now = self._clock()
+        """Under the lock: how long to sleep when nobody wakes the writer (a retry, a wipe)."""
         deadlines = []
-        if self._queued() and self._has_wakers():
+        if self._wants_write():
             deadlines.append(self._retry_at)
-        if self._wipe_pending:
-            deadlines.append(self._wipe_at)
+        if self._file.wipe_pending:
+            deadlines.append(self._file.wipe_at)
         if not deadlines:
             return None
-        return min(max(min(deadlines) - now, 0.001), 60.0)
+        return min(max(min(deadlines) - self._clock(), 0.001), 60.0)
 
     def _background(self) -> None:
         try:
             with self._cond:
                 verify, self._verify = self._verify, False
             if verify:
-                self._check_file()
+                self._file.check()
             with self._cond:
-                write = self._queued() and self._clock() >= self._retry_at
+                write = self._wants_write() and self._clock() >= self._retry_at
             if write:
                 self._flush()
-            with self._cond:
-                wipe = self._wipe_pending and self._clock() >= self._wipe_at
-            if wipe:
-                self._checkpoint()
+            if self._file.wipe_pending and self._clock() >= self._file.wipe_at:
+                self._file.wipe()
         except Exception as exc:  # a bug must not spin or end the writer
             logger.exception("Fragenprotokoll: Schreibvorgang fehlgeschlagen")
             self._fail(exc)
@@ -480,7 +415,7 @@ class QuestionLog:
         self._purge()
 
     def _flush_now(self) -> int:
-        self._check_file()
+        self._file.check()
         return self._flush()
 
     def _purge_now(self) -> int:
@@ -488,13 +423,8 @@ class QuestionLog:
         return self._purge()
 
     def _close_now(self) -> None:
-        # Shutdown is off the hot path: wait longer for a lock than a normal write may.
-        self._close_db()
-        normal_timeout, self._busy_timeout_ms = self._busy_timeout_ms, _CLOSE_TIMEOUT_MS
-        try:
+        with self._file.patient(_CLOSE_TIMEOUT_MS):
             self._flush()
-        finally:
-            self._busy_timeout_ms = normal_timeout
         with self._cond:
             lost = len(self._rows) + len(self._updates)
             self._dropped += lost
@@ -507,7 +437,7 @@ class QuestionLog:
             self._dropped_unsaved = 0
         self._unsaved = Losses()
         if unsaved:
-            self._save_losses_elsewhere(unsaved)
+            loghealth.keep_beside(self._path, unsaved)
         if lost:
             logger.error(
                 "Fragenprotokoll: %d Einträge konnten beim Beenden nicht "
@@ -521,9 +451,9 @@ class QuestionLog:
                 "bitte /vergessen erneut ausführen lassen",
                 forgets,
             )
-        self._close_db()
+        self._file.close()
+        self._file.wipe_pending = False
         with self._cond:
-            self._wipe_pending = False
             self._thread = None  # a later call starts a new writer
             if self._jobs:
                 self._wake()
@@ -536,15 +466,15 @@ class QuestionLog:
                 self._updates.pop(qid, None)
         try:
             conn = self._connection()
-            with _transaction(conn):
-                deleted = int(conn.execute(_DELETE_USER, (key,)).rowcount)
+            with logschema.transaction(conn):
+                deleted = questions.delete_person(conn, key)
         except (OSError, sqlite3.Error) as exc:
             with self._cond:
                 self._forget.add(key)
             self._fail(exc)
             return len(queued) + self._count_stored(key)
-        self._wipe_soon()
-        self._checkpoint()
+        self._file.wipe_soon()
+        self._file.wipe()
         return len(queued) + deleted
 
     def _handled_now(self, limit: int) -> list[int]:
@@ -569,7 +499,8 @@ class QuestionLog:
             marks = self._handled.take()
             dropped, self._dropped_unsaved = self._dropped_unsaved, 0
             forget = sorted(self._forget)
-            self._in_flight = len(rows) + len(updates) + len(marks)
+            self._in_flight = len(rows) + len(updates)
+            self._marks_in_flight = len(marks)
         losses = Losses(dropped_rows=dropped) + self._unsaved
         if not (rows or updates or marks or forget or losses):
             return 0
@@ -577,18 +508,8 @@ class QuestionLog:
             losses = losses + Losses(lost_at=int(time.time()))
         try:
             conn = self._connection()
-            with _transaction(conn):
-                if forget:
-                    conn.executemany(_DELETE_USER, [(p,) for p in forget])
-                if rows:
-                    conn.executemany(_INSERT, list(rows.values()))
-                for question_id, changes in updates.items():
-                    columns = [c for c in _UPDATABLE if c in changes]
-                    assignments = ", ".join(f"{c} = :{c}" for c in columns)
-                    conn.execute(
-                        f"UPDATE {logschema.QUESTIONS} SET {assignments} WHERE id = :id",
-                        {**changes, "id": question_id},
-                    )
+            with logschema.transaction(conn):
+                questions.write(conn, forget=forget, rows=list(rows.values()), updates=updates)
                 handled.write(conn, marks, self._today())
                 if losses:
                     loghealth.add_losses(conn, losses)
@@ -600,62 +521,52 @@ class QuestionLog:
                 self._updates = updates
                 self._handled.put_back(marks)
                 self._dropped_unsaved += dropped
-                self._in_flight = 0
+                self._in_flight = self._marks_in_flight = 0
                 self._enforce_bound()
             self._fail(exc)
             return 0
         with self._cond:
-            self._in_flight = 0
+            self._in_flight = self._marks_in_flight = 0
             self._forget.difference_update(forget)
         self._unsaved = Losses()
         self._recovered()
         if forget:
-            self._wipe_soon()
+            self._file.wipe_soon()
         if auto_purge and self._last_purge != self._today():
             self._purge()  # retention holds even if nobody schedules purge()
-        if self._wipe_pending:
-            self._checkpoint()
+        if self._file.wipe_pending:
+            self._file.wipe()
         return len(rows)
 
     def _purge(self) -> int:
         today = self._today()
-        cutoff = (today - self._retention).isoformat()
+        cutoff = today - self._retention
         with self._cond:
-            old = [qid for qid, row in self._rows.items() if str(row["day"]) < cutoff]
+            old = [qid for qid, row in self._rows.items() if str(row["day"]) < cutoff.isoformat()]
             for qid in old:
                 del self._rows[qid]
         try:
             conn = self._connection()
-            with _transaction(conn):
-                conn.execute(_ROLL_UP, {"cutoff": cutoff})
-                deleted = int(
-                    conn.execute(
-                        f"DELETE FROM {logschema.QUESTIONS} WHERE day < ?", (cutoff,)
-                    ).rowcount
-                )
+            with logschema.transaction(conn):
+                deleted = questions.expire(conn, cutoff)
                 handled.expire(conn, today)
         except (OSError, sqlite3.Error) as exc:
             self._fail(exc)
             return len(old)
         self._last_purge = today
         if deleted:
-            self._wipe_soon()
-            self._checkpoint()
+            self._file.wipe_soon()
+            self._file.wipe()
         return len(old) + deleted
 
     def _count_stored(self, key: str) -> int:
         """Best effort while writing fails; the deletion itself is retried later."""
         try:
-            row = (
-                self._connection()
-                .execute(f"SELECT COUNT(*) FROM {logschema.QUESTIONS} WHERE pseudonym = ?", (key,))
-                .fetchone()
-            )
-            return int(row[0])
+            return questions.count_person(self._connection(), key)
         except (OSError, sqlite3.Error):
             return 0
         finally:
-            self._close_db()  # this connection may be the read-only one; retry with a new one
+            self._file.close()  # this connection may be the read-only one; retry with a new one
 
     # -- the file ----------------------------------------------------------------------------
 
@@ -663,117 +574,15 @@ class QuestionLog:
         """The writer's connection, opened (private files, current schema) when needed."""
         if threading.current_thread() is not self._thread:
             raise RuntimeError("Fragenprotokoll: SQLite nur im Schreib-Thread")
-        self._check_file()
-        if self._db is None:
-            files.prepare(self._path)
-            db = logschema.connect(self._path, busy_timeout_ms=self._busy_timeout_ms)
-            try:
-                logschema.ensure_schema(db)
-            except BaseException:
-                db.close()
-                raise
-            self._db = db
-            self._identity = files.identity(self._path)
-            self._companions = files.companion_identities(self._path)  # WAL mode made them
-            self._fold_loss_file(db.conn)
-        return self._db.conn
+        return self._file.connect()
 
-    def _check_file(self) -> None:
-        """Notice a database deleted or replaced under the running bot, and start a new one.
-
-        An open connection would go on writing into the unlinked file without any error, so
-        every row from then on would be lost silently.
-        """
-        if self._identity is None:
-            return
-        try:
-            current = files.identity(self._path)
-        except OSError:
-            return  # cannot tell (e.g. a folder without permission); writing will say more
-        if current == self._identity:
-            return
-        lost = 0
-        if self._db is not None and current is None:
-            with contextlib.suppress(sqlite3.Error):
-                row = self._db.conn.execute(f"SELECT COUNT(*) FROM {logschema.QUESTIONS}")
-                lost = int(row.fetchone()[0])
-        self._close_db()
-        files.remove_stale(self._path, self._companions)
-        self._identity = None
-        self._companions = {}
-        if current is None:
-            logger.error(
-                "Fragenprotokoll %s wurde im laufenden Betrieb gelöscht; neu angelegt. "
-                "%d gespeicherte Fragen sind verloren.",
-                self._path,
-                lost,
-            )
-        else:
-            logger.error(
-                "Fragenprotokoll %s wurde im laufenden Betrieb durch eine andere Datei "
-                "ersetzt; es wird in die neue Datei geschrieben.",
-                self._path,
-            )
-        self._unsaved = self._unsaved + Losses(vanished_rows=lost, recreated=1)
+    def _changed(self, change: files.Change) -> None:
+        """The file was deleted or replaced: count it, durably with the next write."""
+        self._unsaved = self._unsaved + Losses(vanished_rows=change.lost, recreated=1)
         with self._cond:
             self._recreated += 1
-            self._vanished_rows += lost
+            self._vanished_rows += change.lost
             self._cond.notify()
-
-    def _fold_loss_file(self, conn: sqlite3.Connection) -> None:
-        """Move counts that a previous run could only save beside the file into log_meta."""
-        losses = loghealth.read_loss_file(self._path)
-        if not losses:
-            return
-        try:
-            with _transaction(conn):
-                loghealth.add_losses(conn, losses)
-        except sqlite3.Error:
-            return  # stays in the side file; the next start tries again
-        loghealth.loss_file(self._path).unlink(missing_ok=True)
-
-    def _save_losses_elsewhere(self, losses: Losses) -> None:
-        """The database could not take the counts: keep them in the side file, or say so."""
-        stamped = losses + Losses(lost_at=int(time.time()))
-        try:
-            loghealth.write_loss_file(self._path, stamped)
-        except OSError as exc:
-            logger.error(
-                "Fragenprotokoll: Verluste (%d Fragen) konnten nirgends vermerkt werden (%s)",
-                losses.rows,
-                exc,
-            )
-
-    def _checkpoint(self) -> None:
-        """Truncate the WAL so deleted texts do not linger in old page copies.
-
-        A reader that still holds those pages makes the checkpoint busy; it is retried with
-        back-off (50 ms doubling up to 2 s) until it succeeds, without waiting for a new write.
-        """
-        try:
-            busy = bool(self._connection().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0])
-        except (OSError, sqlite3.Error):
-            busy = True
-        if busy:
-            self._wipe_attempts += 1
-            delay = min(0.05 * 2 ** min(self._wipe_attempts, 6), _MAX_WIPE_DELAY_S)
-            self._wipe_at = self._clock() + delay
-        else:
-            self._wipe_attempts = 0
-        with self._cond:
-            self._wipe_pending = busy
-
-    def _wipe_soon(self) -> None:
-        self._wipe_attempts = 0
-        self._wipe_at = self._clock()
-        with self._cond:
-            self._wipe_pending = True
-
-    def _close_db(self) -> None:
-        if self._db is not None:
-            with contextlib.suppress(sqlite3.Error):
-                self._db.close()
-            self._db = None
 
     def _fail(self, exc: BaseException) -> None:
         with self._cond:
@@ -783,7 +592,7 @@ class QuestionLog:
             pending = self._pending_locked()
         self._retry_at = self._clock() + min(0.25 * 2 ** min(failures, 10), _MAX_BACKOFF_S)
         # Reopen next time: a file that was read-only stays read-only for this connection.
-        self._close_db()
+        self._file.close()
         if failures == 1:
             logger.warning(
                 "Fragenprotokoll %s nicht beschreibbar (%s); %d Einträge warten im Speicher",
@@ -799,34 +608,3 @@ class QuestionLog:
         if failures:
             logger.warning("Fragenprotokoll %s wieder beschreibbar", self._path)
         self._retry_at = 0.0
-
-
-@contextlib.contextmanager
-def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
-    """Take the write lock up front (waits at most the busy timeout); roll back on errors
-    without letting a failing rollback hide the first error."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-        conn.execute("COMMIT")
-    finally:
-        if conn.in_transaction:
-            with contextlib.suppress(sqlite3.Error):
-                conn.execute("ROLLBACK")
-
-
-def _short(value: str | None) -> str | None:
-    if value is None:
-        return None
-    text = str(value).strip()[:_MAX_FIELD]
-    return text or None
-
-
-def _finite(value: float | None) -> float | None:
-    if value is None:
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
