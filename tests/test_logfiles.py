@@ -133,6 +133,19 @@ def test_database_wal_shm_key_and_loss_file_are_private_under_umask_000(
     }
 
 
+def test_a_report_that_creates_the_file_creates_it_private(db_path: Path) -> None:
+    from datetime import date
+
+    from bot.log.stats import store_ignored
+
+    previous = os.umask(0)
+    try:
+        store_ignored(db_path, "gruppe", {"hash"}, date(2025, 3, 3))
+    finally:
+        os.umask(previous)
+    assert modes(db_path.parent, "fragen.db*") == {"fragen.db": 0o600}
+
+
 def test_existing_readable_files_are_tightened(make_log, db_path: Path, caplog) -> None:
     conn = sqlite3.connect(db_path)
     conn.execute("PRAGMA journal_mode=WAL")
