@@ -322,7 +322,7 @@ class QuestionLog:
 
     def _wake(self) -> None:
         """Under the lock: make sure a writer runs and looks at the queue."""
-        if self._thread is None:
+        if self._thread is None or not self._thread.is_alive():
             self._thread = threading.Thread(
                 target=self._run, name=f"fragenprotokoll:{self._path.name}", daemon=True
             )
