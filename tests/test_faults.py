@@ -376,6 +376,7 @@ async def test_database_read_only_or_full_answers_flow_rows_follow(
     pragma: str,
 ) -> None:
     await live.ask("Gleitzeit")
+    live.log.flush()  # written before the trouble starts (the writer thread may still hold it)
     pages = sqlite3.connect(live.database).execute("PRAGMA page_count").fetchone()[0]
     trouble = Trouble(monkeypatch)
     trouble.pragma = pragma.format(pages=pages)
