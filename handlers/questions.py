@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from telegram import Update
 
 from handlers.context import BotContext
@@ -14,6 +16,9 @@ async def question(update: Update, context: BotContext) -> None:
     if message is None or message.text is None:
         return
     user_id = update.effective_user.id if update.effective_user else None
+    if context.conversation.slow_questions:
+        # The semantic signal's embedding takes 10–70 ms of CPU: never on the event loop.
+        await asyncio.to_thread(context.conversation.prepare, message.text)
     try:
         replies = context.conversation.ask(message.text, user_id)
     except Exception:

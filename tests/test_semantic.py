@@ -14,6 +14,7 @@ import textwrap
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -345,3 +346,36 @@ class _Counting:
     def embed(self, texts: Sequence[str], *, query: bool) -> Matrix:
         self.texts += len(texts)
         return self.inner.embed(texts, query=query)
+
+
+def test_the_embedding_happens_in_prepare_and_ask_only_reads_it(
+    tmp_path: Path, make_kb: Any
+) -> None:
+    """Handlers run ``prepare`` in a worker thread; ``ask`` on the event loop must then find
+    the question's vector cached instead of running the model itself."""
+    from bot.chat.conversation import Conversation
+    from bot.search.library import Library
+
+    calls: list[tuple[str, str]] = []
+
+    class Recording:
+        model_id = "recording-8"
+
+        def embed(self, texts: Sequence[str], *, query: bool) -> Matrix:
+            calls.extend((threading.current_thread().name, t) for t in texts)
+            out = np.ones((len(texts), 8), dtype=np.float32)
+            out[:, 0] = [len(t) for t in texts]
+            return normalise(out)
+
+    library, problems = Library.open(make_kb(), embedder=Recording(), cache_dir=tmp_path)
+    assert library is not None, problems
+    talk = Conversation(lambda: library.current)
+    assert talk.slow_questions
+    question = "irgendwas ganz anderes mit pausenraum"
+    calls.clear()
+    worker = threading.Thread(target=talk.prepare, args=(question,), name="worker")
+    worker.start()
+    worker.join()
+    assert [name for name, _ in calls] == ["worker"]
+    talk.ask(question)
+    assert [name for name, _ in calls] == ["worker"]  # nothing embedded on the caller's thread

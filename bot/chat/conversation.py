@@ -192,6 +192,16 @@ class Conversation:
 
     # --- free text ----------------------------------------------------------------------------
 
+    @property
+    def slow_questions(self) -> bool:
+        """Whether questions may need the blocking ``prepare`` (the semantic signal is on)."""
+        return self.snapshot().index.semantic is not None
+
+    def prepare(self, text: str) -> None:
+        """Do a question's slow part in advance (blocking): the embedding, when the search will
+        need one. Call it from a worker thread; ``ask`` then finds it cached."""
+        self.snapshot().index.prepare(_clean(text))
+
     def ask(self, text: str, user_id: int | None = None) -> list[Reply]:
         """Answer a question typed by an employee (or a follow-up about the last card)."""
         return self._ask(self.snapshot(), text, user_id)

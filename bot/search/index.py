@@ -216,6 +216,15 @@ class SearchIndex:
             question, outcome, tuple(ranked), probability, ranking.redirect, suggestions
         )
 
+    def prepare(self, question: str) -> None:
+        """Embed the question now if ``search`` would (blocking, thread-safe): callers on an
+        event loop run this in a worker thread so the loop never waits for the model."""
+        if self.semantic is None or refs_in(question):
+            return
+        ranking = self._rank(question, self.config.max_choices)
+        if self._decide(ranking)[0] != "answered":
+            self.semantic.question_vector(question)
+
     def _pad(self, question: str, ranked: list[Match], limit: int) -> list[Match]:
         """Fill up to ``limit`` with the nearest titles, scored below anything that matched.
 
