@@ -987,9 +987,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             for scenario in scenarios(args):
                 _say(f"{scenario.label} …")
-                result, calibration = run_scenario(
-                    procs, scenario, questions, calibration, args, args.keep
-                )
+                # The semantic signal changes answers: it learns its own digests.
+                learnt = None if scenario.semantic else calibration
+                result, learnt = run_scenario(procs, scenario, questions, learnt, args, args.keep)
+                if not scenario.semantic:
+                    calibration = learnt
                 results.append(result)
                 print("\n".join(describe(result)), flush=True)
         except KeyboardInterrupt:
