@@ -150,6 +150,8 @@ def blind_report(orgs: Sequence[str], split: str, baselines: bool) -> None:
             ):
                 best = max(grid, key=lambda t: _balanced(run_baseline(family(t), fit)))
                 print(run_baseline(family(best), questions).row(f"{name} (ab {best})"))
+                # and answering everything: its ranking alone, with no rejection at all
+                print(run_baseline(family(-1.0), questions).row(f"{name} (antwortet immer)"))
         for style in sorted(tallies):
             print(tallies[style].row(f"  stil {style}"))
 
