@@ -400,6 +400,14 @@ class Renderer:
         facts.append(("Quelle", _e(entry.source or kb.organisation.source)))
         parts.append(self._facts(facts))
         parts.append(self._chat_button(entry))
+        contacts = kb.contacts_of(entry) if entry.kind != "contact" else []
+        if contacts:
+            parts.append('<h2 id="kontakt">Kontakt</h2>')
+            for contact in contacts:
+                parts.append(
+                    f"<h3>{self._link(page, urls.entry_path(contact.id), contact.title)}</h3>"
+                )
+                parts.append(self._facts(self._contact_facts(contact)))
         parts.extend(self._related(page, entry))
         if entry.kind == "contact":
             crumbs: tuple[tuple[str, str | None], ...] = (

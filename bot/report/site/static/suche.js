@@ -170,7 +170,10 @@
       return 0;
     }
     var d = distance(q, t, max);
-    return d === 1 ? 0.7 : d === 2 ? 0.5 : 0;
+    if (d > max) {
+      return 0;
+    }
+    return d === 1 ? 0.7 : 0.5;
   }
 
   function search(query, limit) {
