@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import re
-import select
 import signal
 import subprocess
 import sys
+import threading
 import urllib.request
 from collections.abc import Iterator
 from datetime import date
 from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import IO
 
 import pytest
 from click.testing import CliRunner, Result
@@ -566,11 +568,11 @@ def test_site_command_reports_a_broken_knowledge_base_in_german(
     assert not (tmp_path / "p").exists()
 
 
-def _read_line(stream: object, *, guard: float = 60.0) -> str:
-    """One line of a child's output; the guard only keeps a broken build from hanging CI."""
-    ready, _, _ = select.select([stream], [], [], guard)
-    assert ready, "no output from the preview server"
-    return stream.readline()  # type: ignore[attr-defined, no-any-return]
+def _lines(stream: IO[str]) -> queue.Queue[str]:
+    """A child's output line by line; read in a thread so a hung child cannot hang the test."""
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in stream], daemon=True).start()
+    return lines
 
 
 def test_site_serve_previews_on_127_0_0_1_and_stops_on_ctrl_c(tmp_path: Path) -> None:
@@ -584,7 +586,9 @@ def test_site_serve_previews_on_127_0_0_1_and_stops_on_ctrl_c(tmp_path: Path) ->
         text=True,
     )
     try:
-        lines = [_read_line(child.stderr) for _ in range(3)]
+        assert child.stderr is not None
+        output = _lines(child.stderr)
+        lines = [output.get(timeout=120) for _ in range(3)]
         assert lines[0].startswith("Portal geschrieben: ")
         match = re.match(r"Vorschau: (http://127\.0\.0\.1:(\d+)/) – beenden mit Strg\+C", lines[2])
         assert match, lines
@@ -596,7 +600,5 @@ def test_site_serve_previews_on_127_0_0_1_and_stops_on_ctrl_c(tmp_path: Path) ->
             assert response.headers["Content-Type"].startswith("text/javascript")
     finally:
         child.send_signal(signal.SIGINT)
-        assert child.wait(timeout=60) == 0
-        assert child.stderr is not None
-        child.stderr.close()
+        assert child.wait(timeout=120) == 0
     assert not scratch.exists(), "the temporary preview folder is removed on exit"
