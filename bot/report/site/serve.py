@@ -5,6 +5,7 @@ Only for looking at the pages before publishing them; the intranet serves the fo
 
 from __future__ import annotations
 
+import sys
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -42,10 +43,19 @@ class _Handler(SimpleHTTPRequestHandler):
         pass
 
 
+class _Server(ThreadingHTTPServer):
+    """A browser that moves on while a file is still being sent is no error worth a traceback."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
+
 def make_server(directory: Path, port: int = 8000) -> ThreadingHTTPServer:
     """A server for ``directory`` bound to 127.0.0.1; ``port=0`` picks a free port."""
     handler = partial(_Handler, directory=str(directory))
-    return ThreadingHTTPServer((HOST, port), handler)
+    return _Server((HOST, port), handler)
 
 
 def address(server: ThreadingHTTPServer) -> str:
