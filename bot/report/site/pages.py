@@ -181,8 +181,7 @@ class Renderer:
 
     def _footer(self) -> str:
         kb = self.kb
-        org = kb.organisation
-        source = _e(org.source) + (f" (Stand {_e(org.as_of)})" if org.as_of else "")
+        source = self._source()
         chat = ""
         if self.bot:
             chat = (
@@ -273,6 +272,13 @@ class Renderer:
         rows = [f"<div><dt>{_e(term)}</dt><dd>{value}</dd></div>" for term, value in facts]
         return '<dl class="fakten">\n' + "\n".join(rows) + "\n</dl>" if rows else ""
 
+    def _source(self) -> str:
+        """The source, with its date unless the source's name already says it."""
+        org = self.kb.organisation
+        if org.as_of and org.as_of not in org.source:
+            return f"{_e(org.source)} (Stand {_e(org.as_of)})"
+        return _e(org.source)
+
     def _status_summary(self) -> str:
         present = [
             STATUS_LABELS[s] for s in STATUS_LABELS if any(e.status == s for e in self.offers)
@@ -295,21 +301,19 @@ class Renderer:
             '<p class="einleitung">Hier finden Sie die Maßnahmen und Beratungsangebote der '
             f"{_e(org.name)} zur Vereinbarkeit von Beruf und Familie, geordnet nach Themen: "
             "für wen sie gedacht sind, wie weit sie sind und wer zuständig ist.</p>",
-            f"<p>Quelle: {_e(org.source)}"
-            + (f" (Stand {_e(org.as_of)})" if org.as_of else "")
-            + ".</p>",
-            '<section aria-labelledby="beratung">',
+            f"<p>Quelle: {self._source()}.</p>",
+            '<section aria-labelledby="beratung" class="hinweis">',
             '<h2 id="beratung">Persönliche Beratung</h2>',
             f"<p>Persönlich weiter hilft Ihnen: "
             f"<strong>{self._link(page, urls.entry_path(counselling.id), counselling.title)}"
-            "</strong></p>",
-            f"<p>{_e(counselling.answer)}</p>",
+            "</strong>.</p>",
             self._facts(self._contact_facts(counselling)),
+            "<p>Weitere Stellen finden Sie unter "
+            f"{self._link(page, urls.CONTACTS_PAGE, 'Ansprechstellen')}.</p>",
         ]
         if self.bot:
             parts.append(
-                "<p>Ihre Frage können Sie auch dem Chat-Bot in Telegram stellen, in eigenen "
-                "Worten.</p>"
+                "<p>Oder stellen Sie Ihre Frage in eigenen Worten dem Chat-Bot in Telegram.</p>"
             )
             parts.append(self._chat_button())
         parts += [
@@ -490,7 +494,6 @@ class Renderer:
     def status_page(self) -> Page:
         kb = self.kb
         page = urls.STATUS_PAGE
-        org = kb.organisation
         groups = self.status_groups()
         statuses = [s for s in STATUS_LABELS if any(e.status == s for e in self.offers)]
         dated = any(d != NO_DEADLINE for d, _ in groups)
@@ -499,8 +502,7 @@ class Renderer:
             '<p class="einleitung">Welche Angebote geplant, in Prüfung, in Umsetzung oder '
             "verfügbar sind"
             + (", geordnet nach dem Zieltermin der Quelle" if dated else "")
-            + f". Die Angaben geben den Stand der Quelle wieder: {_e(org.source)}"
-            + (f" (Stand {_e(org.as_of)})" if org.as_of else "")
+            + f". Die Angaben geben den Stand der Quelle wieder: {self._source()}"
             + f". Den aktuellen Stand erfahren Sie bei {_e(kb.counselling_contact.title)}.</p>",
             '<table class="uebersicht">',
             "<caption>Anzahl der Angebote nach Zieltermin und Stand</caption>",
