@@ -99,8 +99,10 @@ def base_url(built: Built) -> Iterator[str]:
     thread.join()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """Module scope: Playwright's sync API keeps an event loop running in this thread, which
+    the asyncio tests of other modules must not find when they run in the same process."""
     try:
         from playwright.sync_api import Error, sync_playwright
     except ImportError:

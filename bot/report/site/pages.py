@@ -441,7 +441,7 @@ class Renderer:
             yield '<h2 id="verwandt">Dazugehörige Angebote</h2>'
             yield self._entry_list(page, related, topic=True)
         if entry.topic:
-            taken = {entry.id, *(e.id for e in related)}
+            taken = {entry.id, *entry.contacts, *(e.id for e in related)}
             others = [e for e in kb.in_topic(entry.topic) if e.id not in taken]
             if others:
                 heading = _e(topic_heading(kb.topics[entry.topic]))
