@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.log.writer import QuestionLog
-from bot.report.build import build_report, export_csv, gaps_text, summary_text
+from bot.report.build import build_report, export_csv, gap_groups, team_summary
 
 SUBJECTS = (
     "Elternzeit", "Teilzeit", "Homeoffice", "Kita-Platz", "Pflege meiner Mutter", "Sabbatical",
@@ -121,8 +121,8 @@ def main() -> None:
         print(f"Berichte auf {args.rows:,} Zeilen".replace(",", "."))
         for fmt in ("text", "csv", "html"):
             timed(f"build_report({fmt})", lambda f=fmt: build_report(direct, fmt=f))
-        timed("summary_text(30 Tage)", lambda: summary_text(direct, today=date(2025, 4, 5)))
-        timed("gaps_text(10)", lambda: gaps_text(direct))
+        timed("team_summary(30 Tage)", lambda: team_summary(direct, today=date(2025, 4, 5))[0])
+        timed("gap_groups(10)", lambda: gap_groups(direct)[0])
         timed("export_csv", lambda: export_csv(direct))
 
 

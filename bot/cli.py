@@ -49,7 +49,13 @@ def settings_for(kb: Path | None = None, db: Path | None = None) -> Settings:
 
 def open_library(settings: Settings) -> Library:
     """Load the knowledge base or stop with its German problems."""
-    library, problems = Library.open(settings.knowledge_dir)
+    from bot.search.embedder import load_embedder
+
+    library, problems = Library.open(
+        settings.knowledge_dir,
+        embedder=load_embedder(settings.semantic),
+        cache_dir=settings.database.parent / ".vereinbar-cache" if settings.semantic else None,
+    )
     if library is None:
         errors = "\n".join(str(p) for p in problems if p.severity == "fehler")
         raise Fehler(f"Die Wissensbasis ist fehlerhaft:\n{errors}")
@@ -217,10 +223,6 @@ def status(kb: Path | None, db: Path | None) -> None:
             problems.append(f"{beat['log_dropped']} Fragen konnten nicht protokolliert werden")
         if beat.get("log_available") is False:
             problems.append("Frageprotokoll nicht verfügbar")
-    try:
-        settings_for()
-    except Fehler as exc:
-        problems.append(f"Konfiguration: {exc.message}")
     for problem in problems:
         click.echo(f"Problem: {problem}", err=True)
     if problems:
@@ -295,6 +297,8 @@ def result_json(snapshot: Snapshot, question: str) -> dict[str, object]:
             }
             for m in result.matches
         ],
+        **({"redirect": result.redirect.redirect} if result.redirect else {}),
+        **({"suggestions": [m.entry.id for m in result.suggestions]} if result.suggestions else {}),
     }
 
 
@@ -313,7 +317,6 @@ def check(kb: Path | None, skip_selftest: bool) -> None:
     unbekannte Kontakte oder Themen, unsicheres YAML – und prüft im Selbsttest, ob jede
     Beispielfrage ihren eigenen Eintrag zuerst findet.
     """
-    from bot.search.index import SearchIndex
     from bot.search.selftest import self_test
 
     settings = settings_for(kb)
@@ -331,7 +334,7 @@ def check(kb: Path | None, skip_selftest: bool) -> None:
     )
     if skip_selftest:
         return
-    collisions = self_test(SearchIndex(kb_))
+    collisions = self_test(library.current.index)
     total = sum(len(e.examples) for e in kb_.entries.values())
     for collision in collisions:
         click.echo(f"Selbsttest: {collision}", err=True)
@@ -346,9 +349,14 @@ def check(kb: Path | None, skip_selftest: bool) -> None:
 
 
 @cli.command()
-@click.option("--json", "as_json", is_flag=True, default=True, help="Als JSON (Standard).")
+@click.option(
+    "--json",
+    is_flag=True,
+    expose_value=False,
+    help="JSON ist das einzige Format; die Angabe ist freiwillig.",
+)
 @kb_option
-def export(as_json: bool, kb: Path | None) -> None:
+def export(kb: Path | None) -> None:
     """Alle Einträge der Wissensbasis als JSON ausgeben (für Intranet und andere Werkzeuge)."""
     snapshot = open_library(settings_for(kb)).current
     kb_ = snapshot.kb
@@ -526,20 +534,14 @@ def report(
 @cli.command("export-log")
 @db_option
 @click.option(
-    "--csv",
-    "as_csv",
-    is_flag=True,
-    default=True,
-    help="Als CSV (Standard; ';'-getrennt, UTF-8 für Excel).",
-)
-@click.option(
     "--out",
     type=click.Path(path_type=Path),
     default=None,
     help="In Datei schreiben statt auf die Standardausgabe.",
 )
-def export_log(db: Path | None, as_csv: bool, out: Path | None) -> None:
-    """Tageszählungen und geschwärzte Fragetexte als CSV – ohne Pseudonyme."""
+def export_log(db: Path | None, out: Path | None) -> None:
+    """Tageszählungen und geschwärzte Fragetexte als CSV (';'-getrennt, UTF-8 für Excel) –
+    ohne Pseudonyme."""
     from bot.report import build as reports
 
     text = reports.export_csv(settings_for(None, db).database)

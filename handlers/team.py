@@ -1,34 +1,33 @@
-"""Team-only commands; everyone else gets the same reply as for an unknown command."""
+"""Team-only commands and the notices the team gets.
+
+Membership is checked once, by the filters these handlers are registered with
+(``bot.runtime.app.register_handlers``): a non-member's team command falls through to the
+unknown-command reply, and a non-member's ignore button to the stale menu.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections.abc import Iterable
 from html import escape
 
-from telegram import Update
+from telegram import Bot, Update
+from telegram.error import TelegramError
 
+from bot import report
 from bot.chat import actions
-from bot.chat.conversation import Button, Reply
+from bot.chat.conversation import Button, Reply, reload_message
+from bot.chat.services import Services
+from bot.search.library import Reload, reload_knowledge
 from handlers.context import BotContext
-from handlers.keyboards import send, show
+from handlers.keyboards import send
 
-
-def _is_team(update: Update, context: BotContext) -> bool:
-    user = update.effective_user
-    return context.services.is_team(user.id if user else None)
-
-
-async def _refuse(update: Update, context: BotContext) -> None:
-    await send(update, [context.conversation.unknown_command()])
+logger = logging.getLogger("vereinbar")
 
 
 async def statistics(update: Update, context: BotContext) -> None:
     """/statistik: a short summary of the last 30 days and the weekly chart."""
-    if not _is_team(update, context):
-        await _refuse(update, context)
-        return
-    from bot.report import build as report
-
     services = context.services
     summary, chart = await asyncio.to_thread(
         report.team_summary,
@@ -45,11 +44,6 @@ async def statistics(update: Update, context: BotContext) -> None:
 
 async def gaps(update: Update, context: BotContext) -> None:
     """/luecken: the most frequent unanswered question groups, each with a hide button."""
-    if not _is_team(update, context):
-        await _refuse(update, context)
-        return
-    from bot.report import build as report
-
     services = context.services
     snapshot = services.library.current
     text, groups = await asyncio.to_thread(
@@ -67,28 +61,35 @@ async def gaps(update: Update, context: BotContext) -> None:
 
 
 async def ignore_group(update: Update, context: BotContext) -> None:
-    """Button under /luecken: hide a group from later reports (team only)."""
+    """Button under /luecken: hide a group from later reports."""
     query = update.callback_query
-    if query is None:
+    action = actions.decode(query.data) if query else None
+    if query is None or action is None:  # the handler's pattern lets only ignore actions in
         return
-    action = actions.decode(query.data)
-    if not _is_team(update, context) or action is None:
-        await show(query, context.conversation.press(None))
-        return
-    from bot.report import build as report
-
     await asyncio.to_thread(report.ignore_group, context.services.settings.database, action.args[0])
     await query.answer("Gruppe ausgeblendet")
 
 
 async def reload(update: Update, context: BotContext) -> None:
     """/neuladen: validate and swap the knowledge base now."""
-    if not _is_team(update, context):
-        await _refuse(update, context)
-        return
-    from bot.runtime.maintenance import reload_knowledge, reload_message
+    outcome = await reload_and_tell(context.bot, context.services)
+    if outcome.swapped:  # a broken one was already reported to the whole team
+        await send(update, [Reply(reload_message(True, outcome.problems, outcome.version))])
 
-    swapped, _ = await reload_knowledge(context.application, context.services, notify_ok=False)
-    kb = context.services.library.current.kb
-    if swapped:
-        await send(update, [Reply(reload_message(True, [], kb.version))])
+
+async def reload_and_tell(bot: Bot, services: Services) -> Reload:
+    """Reload the knowledge base; if it is broken, tell every team member what to fix."""
+    outcome = await asyncio.to_thread(reload_knowledge, services.library)
+    if not outcome.swapped:
+        text = reload_message(False, outcome.problems, outcome.version)
+        await notify_team(bot, services.settings.team_ids, text)
+    return outcome
+
+
+async def notify_team(bot: Bot, team_ids: Iterable[int], text: str) -> None:
+    """Send one message to each team member; one unreachable member does not stop the rest."""
+    for user_id in sorted(team_ids):
+        try:
+            await bot.send_message(user_id, text[:4096])
+        except TelegramError as exc:
+            logger.warning("Team-Nachricht nicht zustellbar: %s", type(exc).__name__)

@@ -1,28 +1,26 @@
-"""Shared pytest fixtures."""
+"""Shared pytest fixtures: the fake Bot API server, the end-to-end harness, knowledge bases."""
 
-from collections.abc import AsyncIterator
+import shutil
+import textwrap
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
 import pytest
 from fakebotapi import FakeBotApi
 
+# The end-to-end fixtures (the bot in this event loop or as a subprocess), for every test file.
+from harness import running, start_bot, start_process  # noqa: F401
+
+from bot.config import DEFAULT_KB
+from bot.search.library import Library
+
 
 @pytest.fixture
 async def fake_api() -> AsyncIterator[FakeBotApi]:
-    """A running fake Bot API server; build the bot with ``fake_api.builder()``."""
+    """A running fake Bot API server on a free port of 127.0.0.1, private to the test."""
     async with FakeBotApi() as api:
         yield api
 
-
-# --- knowledge base fixtures ------------------------------------------------------------------
-# Appended below the Bot API fixture, hence the late imports.
-
-import shutil  # noqa: E402
-import textwrap  # noqa: E402
-from collections.abc import Callable  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-from bot.config import DEFAULT_KB  # noqa: E402
-from bot.search.library import Library  # noqa: E402
 
 MINIMAL_KB = {
     "organisation": """\
@@ -86,6 +84,3 @@ def koeln_library() -> Library:
     library, problems = Library.open(DEFAULT_KB)
     assert library is not None, [str(p) for p in problems]
     return library
-
-
-from botharness import running  # noqa: E402,F401  (the running bot fixture)

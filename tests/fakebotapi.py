@@ -422,8 +422,7 @@ class FakeBotApi:
         self._file_paths: dict[str, _StoredFile] = {}
         self._file_counter = itertools.count(1)
 
-        self.webhook: JSONDict | None = None
-        self.commands: dict[tuple[str, str], list[JSONDict]] = {}
+        self.webhook_url: str | None = None
 
         self._methods = {
             name.lower(): (name, handler)
@@ -432,20 +431,14 @@ class FakeBotApi:
                 "getUpdates": self._get_updates,
                 "deleteWebhook": self._delete_webhook,
                 "setWebhook": self._set_webhook,
-                "getWebhookInfo": self._get_webhook_info,
                 "setMyCommands": self._set_my_commands,
-                "getMyCommands": self._get_my_commands,
-                "deleteMyCommands": self._delete_my_commands,
                 "sendMessage": self._send_message,
                 "editMessageText": self._edit_message_text,
-                "editMessageReplyMarkup": self._edit_message_reply_markup,
                 "answerCallbackQuery": self._answer_callback_query,
                 "sendPhoto": self._send_photo,
                 "sendDocument": self._send_document,
                 "sendChatAction": self._send_chat_action,
                 "getFile": self._get_file,
-                "close": self._true,
-                "logOut": self._true,
             }.items()
         }
 
@@ -665,7 +658,7 @@ class FakeBotApi:
     ) -> list[BotMessage]:
         """Wait until the bot has sent or edited at least ``n`` messages in ``chat_id``.
 
-        Counts sendMessage, sendPhoto, sendDocument, editMessageText and editMessageReplyMarkup.
+        Counts sendMessage, sendPhoto, sendDocument and editMessageText.
         Raises ``TimeoutError`` listing what did arrive.
         """
         loop = asyncio.get_running_loop()
@@ -1043,14 +1036,11 @@ class FakeBotApi:
 
     # ------------------------------------------------------------------ Bot API methods
 
-    async def _true(self, params: dict[str, Any]) -> bool:
-        return True
-
     async def _get_me(self, params: dict[str, Any]) -> JSONDict:
         return copy.deepcopy(self.bot_user)
 
     async def _get_updates(self, params: dict[str, Any]) -> list[JSONDict]:
-        if self.webhook is not None:
+        if self.webhook_url is not None:
             raise _ApiError(
                 409,
                 "Conflict: can't use getUpdates method while webhook is active;"
@@ -1083,7 +1073,7 @@ class FakeBotApi:
                     "Conflict: terminated by other getUpdates request;"
                     " make sure that only one bot instance is running",
                 )
-            if self.webhook is not None:
+            if self.webhook_url is not None:
                 raise _ApiError(409, "Conflict: terminated by setWebhook request")
             batch = [u for u in self._updates if self._is_allowed(u)][:limit]
             remaining = deadline - loop.time()
@@ -1102,7 +1092,7 @@ class FakeBotApi:
         return kind in self._allowed_updates
 
     async def _delete_webhook(self, params: dict[str, Any]) -> bool:
-        self.webhook = None
+        self.webhook_url = None
         if params.get("drop_pending_updates"):
             self._updates.clear()
         return True
@@ -1115,29 +1105,9 @@ class FakeBotApi:
             raise _bad_request("bad webhook: An HTTPS URL must be provided for webhook")
         if params.get("drop_pending_updates"):
             self._updates.clear()
-        self.webhook = {
-            "url": url,
-            "has_custom_certificate": isinstance(params.get("certificate"), UploadedFile),
-            "max_connections": _int(params.get("max_connections", 40)),
-        }
-        if isinstance(params.get("allowed_updates"), list):
-            self.webhook["allowed_updates"] = params["allowed_updates"]
-        if params.get("ip_address"):
-            self.webhook["ip_address"] = params["ip_address"]
+        self.webhook_url = str(url)
         self._wake_pollers()
         return True
-
-    async def _get_webhook_info(self, params: dict[str, Any]) -> JSONDict:
-        info: JSONDict = {"url": "", "has_custom_certificate": False}
-        if self.webhook is not None:
-            info.update(self.webhook)
-        info["pending_update_count"] = len(self._updates)
-        return info
-
-    @staticmethod
-    def _commands_key(params: Mapping[str, Any]) -> tuple[str, str]:
-        scope = params.get("scope") or {"type": "default"}
-        return json.dumps(scope, sort_keys=True), str(params.get("language_code") or "")
 
     async def _set_my_commands(self, params: dict[str, Any]) -> bool:
         commands = params.get("commands")
@@ -1149,18 +1119,6 @@ class FakeBotApi:
                 raise _bad_request("BOT_COMMAND_INVALID")
             if not 1 <= len(str(command.get("description", ""))) <= 256:
                 raise _bad_request("BOT_COMMAND_DESCRIPTION_INVALID")
-        key = self._commands_key(params)
-        if commands:
-            self.commands[key] = copy.deepcopy(commands)
-        else:
-            self.commands.pop(key, None)
-        return True
-
-    async def _get_my_commands(self, params: dict[str, Any]) -> list[JSONDict]:
-        return copy.deepcopy(self.commands.get(self._commands_key(params), []))
-
-    async def _delete_my_commands(self, params: dict[str, Any]) -> bool:
-        self.commands.pop(self._commands_key(params), None)
         return True
 
     async def _send_message(self, params: dict[str, Any]) -> JSONDict:
@@ -1194,18 +1152,6 @@ class FakeBotApi:
         _set_or_drop(message, "reply_markup", markup)
         message["edit_date"] = int(time.time())
         self._record("editMessageText", message)
-        return copy.deepcopy(message)
-
-    async def _edit_message_reply_markup(self, params: dict[str, Any]) -> JSONDict | bool:
-        if params.get("inline_message_id"):
-            return True
-        message = self._bot_message(params)
-        markup = self._inline_markup(params.get("reply_markup"))
-        if markup == message.get("reply_markup"):
-            raise _bad_request(_NOT_MODIFIED)
-        _set_or_drop(message, "reply_markup", markup)
-        message["edit_date"] = int(time.time())
-        self._record("editMessageReplyMarkup", message)
         return copy.deepcopy(message)
 
     async def _answer_callback_query(self, params: dict[str, Any]) -> bool:

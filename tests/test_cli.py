@@ -217,7 +217,7 @@ def test_check_counts_every_error_of_every_file(koeln_copy: Path) -> None:
         "boese.yaml, Zeile 1: YAML-Tag "
         "'tag:yaml.org,2002:python/object/apply:os.system' ist nicht erlaubt"
     )
-    assert re.search(r"kaputt\.yaml, Zeile 4: YAML-Syntaxfehler: ", errors[1])
+    assert re.search(r"kaputt\.yaml, Zeile 3: YAML-Syntaxfehler: ", errors[1])
 
 
 def test_check_passes_with_warnings(koeln_copy: Path) -> None:
@@ -288,7 +288,7 @@ def test_export_refuses_a_broken_knowledge_base(koeln_copy: Path) -> None:
     assert result.exit_code == 1
     assert result.stdout == ""
     assert result.stderr.startswith("Fehler: Die Wissensbasis ist fehlerhaft:\n")
-    assert "kaputt.yaml, Zeile 2: YAML-Syntaxfehler" in result.stderr
+    assert "kaputt.yaml, Zeile 1: YAML-Syntaxfehler" in result.stderr
 
 
 # --- --kb on every command ----------------------------------------------------------------------

@@ -8,7 +8,8 @@ import time
 from collections.abc import AsyncIterator
 
 import pytest
-from fakebotapi import FakeBotApi, polling, tiny_png
+from fakebotapi import BotMessage, FakeBotApi, polling, tiny_png
+from harness import until
 from telegram import Bot, BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import (
@@ -47,6 +48,19 @@ def echo_app(api: FakeBotApi, rate_limiter: AIORateLimiter | None = None) -> App
     application = builder.build()
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, echo))
     return application
+
+
+async def until_echo(api: FakeBotApi, text: str) -> list[BotMessage]:
+    """The messages to USER up to the echo of ``text``."""
+    await until(lambda: any(m.text == text for m in api.messages(USER)))
+    messages = api.messages(USER)
+    return messages[: [m.text for m in messages].index(text) + 1]
+
+
+async def until_polling(api: FakeBotApi) -> None:
+    """Until a long poll (timeout 5) waits in the server: its parameters are read, and the
+    server's next step after reading them is to wait for updates."""
+    await until(lambda: any(c.params.get("timeout") == 5 for c in api.calls("getUpdates")))
 
 
 @pytest.fixture
@@ -125,10 +139,13 @@ async def test_flood_control_is_retried_by_rate_limiter(fake_api: FakeBotApi) ->
     async with polling(echo_app(fake_api, rate_limiter=AIORateLimiter(max_retries=3))):
         fake_api.send_text(USER, "Hallo")
         await fake_api.wait_for_messages(USER, 1, timeout=5)
-        await asyncio.sleep(0.1)  # a duplicate would arrive right away
+        # A barrier: the app handles updates one at a time, so a duplicate came before this.
+        fake_api.send_text(USER, "Barriere")
+        *before, barrier = await until_echo(fake_api, "Barriere")
 
-    assert [m.text for m in fake_api.messages(USER)] == ["Hallo"]
-    first, second = fake_api.calls("sendMessage")
+    assert [m.text for m in before] == ["Hallo"]
+    first, second, barrier_call = fake_api.calls("sendMessage")
+    assert barrier_call.params["text"] == barrier.text
     assert first.status == 429
     assert first.response == {
         "ok": False,
@@ -170,7 +187,7 @@ async def test_polling_recovers_after_outage(fake_api: FakeBotApi) -> None:
 
         await fake_api.stop_http()
         fake_api.send_text(USER, "während der Störung")
-        await asyncio.sleep(0.3)
+        await until(lambda: errors)  # the poller ran into the outage
         assert fake_api.messages(USER)[-1].text == "vorher"
         await fake_api.start_http()
 
@@ -233,7 +250,7 @@ async def test_get_updates_offset_limit_and_long_polling(fake_api: FakeBotApi, b
 
     started = time.monotonic()
     poll = asyncio.create_task(bot.get_updates(offset=ids[-1] + 1, timeout=5))
-    await asyncio.sleep(0.2)
+    await until_polling(fake_api)
     new_id = fake_api.send_text(USER, "jetzt")
     assert [u.update_id for u in await poll] == [new_id]
     assert time.monotonic() - started < 2
@@ -251,7 +268,7 @@ async def test_negative_offset_keeps_only_the_newest(fake_api: FakeBotApi, bot: 
 
 async def test_second_poller_terminates_the_first(fake_api: FakeBotApi, bot: Bot) -> None:
     first = asyncio.create_task(bot.get_updates(timeout=5))
-    await asyncio.sleep(0.1)
+    await until_polling(fake_api)
     async with Bot(fake_api.token, base_url=fake_api.base_url) as second_instance:
         assert await second_instance.get_updates(timeout=0) == ()
     with pytest.raises(Conflict, match=r"(?i)terminated by other getUpdates request"):
@@ -263,27 +280,21 @@ async def test_webhook_and_commands(fake_api: FakeBotApi, bot: Bot) -> None:
     with pytest.raises(BadRequest, match=r"(?i)HTTPS URL"):
         await bot.set_webhook("http://example.org/hook")
     assert await bot.set_webhook("https://example.org/hook", max_connections=5)
-    info = await bot.get_webhook_info()
-    assert (info.url, info.pending_update_count, info.max_connections) == (
-        "https://example.org/hook",
-        1,
-        5,
-    )
+    assert fake_api.webhook_url == "https://example.org/hook"
     with pytest.raises(Conflict, match=r"(?i)webhook is active"):
         await bot.get_updates()
     assert await bot.delete_webhook(drop_pending_updates=True)
-    assert (await bot.get_webhook_info()).url == ""
+    assert fake_api.webhook_url is None
     assert await bot.get_updates() == ()
 
     commands = [BotCommand("start", "Begrüßung"), BotCommand("hilfe", "Was kann ich fragen?")]
     assert await bot.set_my_commands(commands)
-    assert await bot.set_my_commands([BotCommand("start", "Start")], language_code="en")
-    assert list(await bot.get_my_commands()) == commands
-    assert [c.command for c in await bot.get_my_commands(language_code="en")] == ["start"]
+    assert fake_api.calls("setMyCommands")[-1].params["commands"] == [
+        {"command": "start", "description": "Begrüßung"},
+        {"command": "hilfe", "description": "Was kann ich fragen?"},
+    ]
     with pytest.raises(BadRequest, match=r"(?i)bot_command_invalid"):
         await bot.set_my_commands([BotCommand("Hilfe!", "ungültig")])
-    assert await bot.delete_my_commands()
-    assert await bot.get_my_commands() == ()
 
 
 @pytest.mark.usefixtures("ptb_timedelta")

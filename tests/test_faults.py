@@ -2,165 +2,77 @@
 Bot API server over HTTP on 127.0.0.1, the real question log in a SQLite file under tmp_path and
 real YAML files of a copy of the Köln knowledge base.
 
-Each test is named in docs/reliability.md next to the guarantee it proves. Waits are bounded and
-generous; nothing asserts how long something took. The subprocess cases (second instance, invalid
-token, restart, SIGTERM, kill -9) are in tests/test_process.py.
+Each test is named in docs/reliability.md next to the guarantee it proves. The bot runs in the
+harness of tests/harness.py: waits are bounded and generous, nothing asserts how long something
+took, and "no further message" is shown with its barrier, never with a sleep. The subprocess
+cases (second instance, invalid token, restart, SIGTERM, kill -9) are in tests/test_process.py.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
-import re
 import shutil
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from botharness import question_update, until
 from click.testing import CliRunner
 from fakebotapi import BotMessage, FakeBotApi
+from harness import OTHER, TEAM, USER, LiveBot, StartBot, question_update, until
+from telegram.error import NetworkError
 
 from bot.chat.conversation import STALE, Conversation
-from bot.chat.services import Services
 from bot.cli import cli
-from bot.config import DEFAULT_KB, Settings
+from bot.config import DEFAULT_KB
 from bot.log import schema as logschema
 from bot.log.writer import QuestionLog
-from bot.runtime.app import build_application
+from bot.runtime.ops import read_heartbeat
 from bot.search.index import SearchIndex
 from bot.search.library import Library
 
-USER = 6161
-OTHER = 6262
-TEAM = 7777
 UNKNOWN_COMMAND = "Diesen Befehl kenne ich nicht. /hilfe zeigt, was ich kann."
 APOLOGY = "Entschuldigung, da ist bei mir etwas schiefgegangen."
 SLOW_DOWN = "Das sind gerade sehr viele Nachrichten auf einmal."
 
 
-@dataclass
-class LiveBot:
-    api: FakeBotApi
-    application: Any
-    services: Services
-    log: QuestionLog
-    kb_dir: Path
-    database: Path
-
-    async def ask(self, text: str, user: int = USER) -> BotMessage:
-        before = len(self.api.messages(user))
-        self.api.send_text(user, text)
-        return (await self.api.wait_for_messages(user, before + 1, timeout=30))[-1]
-
-    async def message_after(self, chat: int, before: int, pattern: str) -> BotMessage:
-        """The first message to ``chat`` after the first ``before`` ones matching a regex."""
-
-        def found() -> list[BotMessage]:
-            return [m for m in self.api.messages(chat)[before:] if re.search(pattern, m.text or "")]
-
-        await until(lambda: bool(found()))
-        return found()[0]
-
-    def rows(self) -> list[dict[str, Any]]:
-        self.log.flush()
-        conn = sqlite3.connect(self.database)
-        conn.row_factory = sqlite3.Row
-        try:
-            return [dict(r) for r in conn.execute("SELECT * FROM questions ORDER BY rowid")]
-        finally:
-            conn.close()
-
-    async def settled(self, updates: int) -> None:
-        """Until ``updates`` updates passed the gatekeeper and Telegram got every confirmation."""
-        await until(
-            lambda: self.services.updates_handled >= updates and not self.api.pending_updates
-        )
-
-
-StartBot = Callable[..., Awaitable[LiveBot]]
-
-
-@pytest.fixture
-async def start_bot(fake_api: FakeBotApi, tmp_path: Path) -> AsyncIterator[StartBot]:
-    """Start the real Application as `run_polling` does (post_init starts the maintenance loop
-    with hot reload and log flushing), against the fake server; stop it all afterwards."""
-    applications: list[Any] = []
-
-    async def start(log_options: dict[str, Any] | None = None, **overrides: Any) -> LiveBot:
-        kb_dir = tmp_path / "kb"
-        if not kb_dir.exists():
-            shutil.copytree(DEFAULT_KB, kb_dir)
-        settings = Settings(
-            **{
-                "token": fake_api.token,
-                "base_url": fake_api.base_url,
-                "knowledge_dir": kb_dir,
-                "database": tmp_path / "fragen.db",
-                "team_ids": frozenset({TEAM}),
-                "rate_limit": 0,
-                **overrides,
-            }
-        )
-        library, problems = Library.open(kb_dir)
-        assert library is not None, problems
-        log = QuestionLog(settings.database, b"k" * 32, **(log_options or {}))
-        application = build_application(settings, library, log)
-        await application.initialize()
-        applications.append(application)
-        await application.post_init(application)
-        await application.updater.start_polling(poll_interval=0, timeout=1)
-        await application.start()
-        return LiveBot(
-            fake_api, application, application.bot_data["services"], log, kb_dir, settings.database
-        )
-
-    yield start
-    await fake_api.start_http()  # a test that failed mid-outage must not slow the teardown
-    for application in applications:
-        await stop_bot(application)
-
-
-async def stop_bot(application: Any) -> None:
-    if application.updater.running:
-        await application.updater.stop()
-    if application.running:
-        await application.stop()
-        await application.post_stop(application)
-    await application.shutdown()
-    await application.post_shutdown(application)
-
-
-@pytest.fixture
-async def live(start_bot: StartBot) -> LiveBot:
-    return await start_bot()
-
-
 # --- 1. Telegram unreachable -------------------------------------------------------------------
 
 
+def failures(caplog: pytest.LogCaptureFixture, logger: str, message: str = "") -> int:
+    """How many network errors ``logger`` has reported so far (with ``message`` at the start)."""
+    return sum(
+        1
+        for r in caplog.records
+        if r.name == logger
+        and r.getMessage().startswith(message)
+        and (r.exc_info is None or isinstance(r.exc_info[1], NetworkError))
+    )
+
+
 async def test_outage_while_polling_answers_and_logs_each_message_once_after_recovery(
-    live: LiveBot,
+    running: LiveBot,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    await live.ask("Gleitzeit")
-    await live.api.stop_http()
-    live.api.send_text(USER, "Spielekoffer")
-    live.api.send_text(OTHER, "Sabbatical")
-    live.api.send_text(USER, "Oma braucht Pflege")
-    await asyncio.sleep(1.5)  # the bot keeps polling into a closed port meanwhile
-    assert live.application.updater.running and live.application.running  # no crash
+    await running.ask("Gleitzeit")
+    await running.api.stop_http()
+    running.api.send_text(USER, "Spielekoffer")
+    running.api.send_text(OTHER, "Sabbatical")
+    running.api.send_text(USER, "Oma braucht Pflege")
+    # The poll in flight is cut, the next one is refused: the bot keeps polling a closed port.
+    await until(lambda: failures(caplog, "telegram.ext.Updater") >= 2)
+    assert running.application.updater.running and running.application.running  # no crash
 
-    await live.api.start_http()
-    await live.api.wait_for_messages(USER, 3, timeout=60)
-    await live.api.wait_for_messages(OTHER, 1, timeout=60)
-    await live.settled(4)
+    await running.api.start_http()
+    await running.api.wait_for_messages(USER, 3, timeout=60)
+    await running.api.wait_for_messages(OTHER, 1, timeout=60)
+    await running.settled(4)
 
-    assert [m.method for m in live.api.messages(USER)] == ["sendMessage"] * 3
-    assert len(live.api.messages(OTHER)) == 1
-    assert sorted(r["question"] for r in live.rows()) == [
+    assert [m.method for m in running.api.messages(USER)] == ["sendMessage"] * 3
+    assert len(running.api.messages(OTHER)) == 1
+    assert sorted(r["question"] for r in running.rows()) == [
         "Gleitzeit",
         "Oma braucht Pflege",
         "Sabbatical",
@@ -169,58 +81,58 @@ async def test_outage_while_polling_answers_and_logs_each_message_once_after_rec
 
 
 async def test_outage_while_sending_delivers_the_answer_once_and_logs_it_once(
-    live: LiveBot,
+    running: LiveBot,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    live.api.delay_next("sendMessage", 2.0)  # the answer is on the wire when Telegram goes away
-    live.api.send_text(USER, "Spielekoffer")
-    await until(lambda: len(live.api.calls("sendMessage")) == 1)
-    await live.api.stop_http()  # cuts the request in flight; new connections are refused
-    await asyncio.sleep(1.0)
-    await live.api.start_http()
+    running.api.delay_next("sendMessage", 2.0)  # the answer is on the wire when Telegram goes away
+    running.api.send_text(USER, "Spielekoffer")
+    await until(lambda: len(running.api.calls("sendMessage")) == 1)
+    await running.api.stop_http()  # cuts the request in flight; new connections are refused
+    # Until the send in flight failed and its first retry was refused.
+    await until(lambda: failures(caplog, "vereinbar", "Telegram nicht erreichbar") >= 2)
+    await running.api.start_http()
 
-    [answer] = await live.api.wait_for_messages(USER, 1, timeout=60)
-    await live.settled(1)
-    await asyncio.sleep(0.3)  # room for a wrong second answer or apology to show up
+    [answer] = await running.api.wait_for_messages(USER, 1, timeout=60)
+    await running.settled(1)
 
     assert "Spielekoffer" in (answer.text or "")
-    assert len(live.api.messages(USER)) == 1  # no apology, no duplicate
-    assert [(r["question"], r["outcome"]) for r in live.rows()] == [("Spielekoffer", "answered")]
+    assert len(await running.barrier()) == 1  # no apology, no duplicate
+    assert [(r["question"], r["outcome"]) for r in running.rows()] == [("Spielekoffer", "answered")]
 
 
 # --- 2. 429 Too Many Requests ------------------------------------------------------------------
 
 
 async def test_429_with_retry_after_delivers_the_answer_once_after_the_wait(
-    live: LiveBot,
+    running: LiveBot,
 ) -> None:
-    live.api.fail_next("sendMessage", 429, retry_after=1)
-    answer = await live.ask("Spielekoffer")
+    running.api.fail_next("sendMessage", 429, retry_after=1)
+    answer = await running.ask("Spielekoffer")
 
     assert "Spielekoffer" in (answer.text or "")
-    assert [c.status for c in live.api.calls("sendMessage")] == [429, 200]
-    await asyncio.sleep(0.3)
-    assert len(live.api.messages(USER)) == 1
-    assert [r["outcome"] for r in live.rows()] == ["answered"]
+    assert [c.status for c in running.api.calls("sendMessage")] == [429, 200]
+    assert len(await running.barrier()) == 1
+    assert [r["outcome"] for r in running.rows()] == ["answered"]
 
 
 # --- 5. the same update twice ------------------------------------------------------------------
 
 
 async def test_update_redelivered_after_confirmation_is_answered_and_logged_once(
-    live: LiveBot,
+    running: LiveBot,
 ) -> None:
     update = question_update(800_000_001, "Spielekoffer", user=USER)
-    live.api.send_update(update)
-    await live.api.wait_for_messages(USER, 1)
-    await until(lambda: not live.api.pending_updates)  # confirmed to "Telegram"
+    running.api.send_update(update)
+    await running.api.wait_for_messages(USER, 1)
+    await until(lambda: not running.api.pending_updates)  # confirmed to "Telegram"
 
-    live.api.send_update(update)  # e.g. Telegram lost the confirmation
-    await live.ask("Sabbatical")
-    await until(lambda: not live.api.pending_updates)
+    running.api.send_update(update)  # e.g. Telegram lost the confirmation
+    await running.ask("Sabbatical")
+    await until(lambda: not running.api.pending_updates)
 
-    assert live.api.delivery_count(800_000_001) == 2
-    assert len(live.api.messages(USER)) == 2
-    assert sorted(r["question"] for r in live.rows()) == ["Sabbatical", "Spielekoffer"]
+    assert running.api.delivery_count(800_000_001) == 2
+    assert len(running.api.messages(USER)) == 2
+    assert sorted(r["question"] for r in running.rows()) == ["Sabbatical", "Spielekoffer"]
 
 
 async def test_update_redelivered_to_a_restarted_bot_is_answered_and_logged_once(
@@ -231,7 +143,7 @@ async def test_update_redelivered_to_a_restarted_bot_is_answered_and_logged_once
     update = question_update(800_000_002, "Spielekoffer", user=USER)
     fake_api.send_update(update)
     await fake_api.wait_for_messages(USER, 1)
-    await stop_bot(first.application)  # a restart: memory is gone, the database stays
+    await first.stop()  # a restart: memory is gone, the database stays
 
     second = await start_bot()
     fake_api.send_update(update)
@@ -281,7 +193,7 @@ def test_handled_update_ids_are_written_with_the_question_row(tmp_path: Path) ->
 
 
 async def test_exception_in_a_handler_apologises_logs_failed_and_keeps_serving(
-    live: LiveBot,
+    running: LiveBot,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -294,14 +206,14 @@ async def test_exception_in_a_handler_apologises_logs_failed_and_keeps_serving(
 
     monkeypatch.setattr(SearchIndex, "search", buggy_search)
 
-    reply = await live.ask("Sollbruchstelle bei der Gleitzeit")
+    reply = await running.ask("Sollbruchstelle bei der Gleitzeit")
     assert (reply.text or "").startswith(APOLOGY)
     assert "RuntimeError" not in (reply.text or "") and "simulated" not in (reply.text or "")
-    other = await live.ask("Spielekoffer", user=OTHER)
-    again = await live.ask("Spielekoffer")
+    other = await running.ask("Spielekoffer", user=OTHER)
+    again = await running.ask("Spielekoffer")
     assert "Spielekoffer" in (other.text or "") and "Spielekoffer" in (again.text or "")
 
-    assert [(r["question"], r["outcome"]) for r in live.rows()] == [
+    assert [(r["question"], r["outcome"]) for r in running.rows()] == [
         ("Sollbruchstelle bei der Gleitzeit", "failed"),
         ("Spielekoffer", "answered"),
         ("Spielekoffer", "answered"),
@@ -310,12 +222,12 @@ async def test_exception_in_a_handler_apologises_logs_failed_and_keeps_serving(
     assert "Sollbruchstelle" not in caplog.text  # the process log holds no message text
 
 
-async def test_failed_send_after_logging_is_not_logged_twice(live: LiveBot) -> None:
-    live.api.fail_next("sendMessage", 400, description="Bad Request: can't parse entities")
-    reply = await live.ask("Spielekoffer")
+async def test_failed_send_after_logging_is_not_logged_twice(running: LiveBot) -> None:
+    running.api.fail_next("sendMessage", 400, description="Bad Request: can't parse entities")
+    reply = await running.ask("Spielekoffer")
 
     assert (reply.text or "").startswith(APOLOGY)
-    assert [(r["question"], r["outcome"]) for r in live.rows()] == [("Spielekoffer", "answered")]
+    assert [(r["question"], r["outcome"]) for r in running.rows()] == [("Spielekoffer", "answered")]
 
 
 # --- 7. the database locked, read-only or full ---------------------------------------------------
@@ -348,49 +260,49 @@ async def ask_many(bot: LiveBot, count: int) -> list[BotMessage]:
 
 
 async def test_database_locked_by_a_long_transaction_answers_flow_rows_follow(
-    live: LiveBot,
+    running: LiveBot,
 ) -> None:
-    await live.ask("Gleitzeit")
-    blocker = sqlite3.connect(live.database, isolation_level=None)
+    await running.ask("Gleitzeit")
+    blocker = sqlite3.connect(running.database, isolation_level=None)
     blocker.execute("BEGIN IMMEDIATE")  # e.g. a long report or backup holding the write lock
     try:
-        answers = await ask_many(live, 5)
+        answers = await ask_many(running, 5)
         assert all("Spielekoffer" in (a.text or "") for a in answers)
-        assert live.log.pending >= 5 and live.log.last_error
+        assert running.log.pending >= 5 and running.log.last_error
     finally:
         blocker.execute("ROLLBACK")
         blocker.close()
-    await until(lambda: live.log.pending == 0)  # the maintenance loop writes them
+    await until(lambda: running.log.pending == 0)  # the maintenance loop writes them
 
-    assert [r["question"] for r in live.rows()] == ["Gleitzeit"] + ["Spielekoffer"] * 5
-    assert live.log.dropped == 0
+    assert [r["question"] for r in running.rows()] == ["Gleitzeit"] + ["Spielekoffer"] * 5
+    assert running.log.dropped == 0
 
 
 @pytest.mark.parametrize(
     "pragma", ["PRAGMA query_only=ON", "PRAGMA max_page_count={pages}"], ids=["read-only", "full"]
 )
 async def test_database_read_only_or_full_answers_flow_rows_follow(
-    live: LiveBot,
+    running: LiveBot,
     monkeypatch: pytest.MonkeyPatch,
     pragma: str,
 ) -> None:
-    await live.ask("Gleitzeit")
-    pages = sqlite3.connect(live.database).execute("PRAGMA page_count").fetchone()[0]
+    await running.ask("Gleitzeit")
+    pages = sqlite3.connect(running.database).execute("PRAGMA page_count").fetchone()[0]
     trouble = Trouble(monkeypatch)
     trouble.pragma = pragma.format(pages=pages)
-    live.log.close()  # the next write opens a connection that cannot write
+    running.log.close()  # the next write opens a connection that cannot write
 
     for i in range(20):
-        live.api.send_text(30_000 + i, f"Spielekoffer {i} " + "bitte " * 60)  # fills pages
+        running.api.send_text(30_000 + i, f"Spielekoffer {i} " + "bitte " * 60)  # fills pages
     for i in range(20):
-        [answer] = await live.api.wait_for_messages(30_000 + i, 1, timeout=30)
+        [answer] = await running.api.wait_for_messages(30_000 + i, 1, timeout=30)
         assert answer.text and not answer.text.startswith(APOLOGY)
-    assert live.log.pending and live.log.last_error  # rows wait in memory, in order
+    assert running.log.pending and running.log.last_error  # rows wait in memory, in order
 
     trouble.pragma = None
-    await until(lambda: live.log.pending == 0)
+    await until(lambda: running.log.pending == 0)
 
-    assert len(live.rows()) == 21 and live.log.dropped == 0
+    assert len(running.rows()) == 21 and running.log.dropped == 0
 
 
 async def test_database_unwritable_too_long_counts_the_loss(
@@ -413,18 +325,13 @@ async def test_database_unwritable_too_long_counts_the_loss(
     conn.close()
 
     # ...and monitoring sees it: the heartbeat carries the count, `status` exits 1.
-    await until(lambda: '"log_dropped": 2' in _heartbeat(bot.database))
+    await until(lambda: (read_heartbeat(bot.database) or {}).get("log_dropped") == 2)
     for name in [n for n in os.environ if n.startswith(("BOT_", "TELEGRAM_"))]:
         monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(cli, ["status", "--kb", str(bot.kb_dir), "--db", str(bot.database)])
     assert result.exit_code == 1
     assert "2 Fragen konnten nicht protokolliert werden" in result.output
-
-
-def _heartbeat(database: Path) -> str:
-    path = database.with_name(database.name + ".status.json")
-    return path.read_text(encoding="utf-8") if path.exists() else ""
 
 
 # --- 9. knowledge base edits gone wrong while running -------------------------------------------
@@ -506,34 +413,34 @@ BAD_EDITS: dict[str, tuple[Callable[[Path], None], str]] = {
 
 @pytest.mark.parametrize("kind", list(BAD_EDITS))
 async def test_broken_knowledge_edit_is_rejected_and_last_good_version_keeps_answering(
-    live: LiveBot,
+    running: LiveBot,
     kind: str,
 ) -> None:
     edit, expected = BAD_EDITS[kind]
-    good = live.services.library.current
-    await live.ask("Spielekoffer")
+    good = running.services.library.current
+    await running.ask("Spielekoffer")
 
-    edit(live.kb_dir)
-    before = len(live.api.messages(TEAM))
-    live.api.send_text(TEAM, "/neuladen")
+    edit(running.kb_dir)
+    before = len(running.api.messages(TEAM))
+    running.api.send_text(TEAM, "/neuladen")
     # (The hot reload may report the same edit on its own; any report naming it will do.)
-    report = await live.message_after(TEAM, before, expected)
+    report = await running.message_after(TEAM, before, expected)
 
     assert (report.text or "").startswith(
         "⚠️ Wissensbasis fehlerhaft – es antwortet weiter die letzte gültige Version"
     )
-    answer = await live.ask("Spielekoffer")
+    answer = await running.ask("Spielekoffer")
     assert (answer.text or "").startswith("Spielekoffer für den Betreuungsnotfall")
-    assert live.services.library.current is good
-    assert not (live.kb_dir / MARKER).exists()
+    assert running.services.library.current is good
+    assert not (running.kb_dir / MARKER).exists()
 
     # Once the admin repairs the folder, the bot takes the good files again.
-    shutil.rmtree(live.kb_dir, ignore_errors=True)
-    shutil.copytree(DEFAULT_KB, live.kb_dir)
-    before = len(live.api.messages(TEAM))
-    live.api.send_text(TEAM, "/neuladen")
-    await live.message_after(TEAM, before, "✅ Wissensbasis neu geladen")
-    assert live.services.library.current.kb.version == good.kb.version
+    shutil.rmtree(running.kb_dir, ignore_errors=True)
+    shutil.copytree(DEFAULT_KB, running.kb_dir)
+    before = len(running.api.messages(TEAM))
+    running.api.send_text(TEAM, "/neuladen")
+    await running.message_after(TEAM, before, "✅ Wissensbasis neu geladen")
+    assert running.services.library.current.kb.version == good.kb.version
 
 
 # --- 10. hostile or odd messages -----------------------------------------------------------------
@@ -552,20 +459,20 @@ ODD_MESSAGES = {
 
 
 async def test_odd_messages_are_answered_with_parsable_replies_and_logged(
-    live: LiveBot,
+    running: LiveBot,
 ) -> None:
     users = {name: USER + i for i, name in enumerate(ODD_MESSAGES)}
     for name, text in ODD_MESSAGES.items():
-        live.api.send_text(users[name], text)
+        running.api.send_text(users[name], text)
     for name in ODD_MESSAGES:
-        [reply] = await live.api.wait_for_messages(users[name], 1, timeout=30)
+        [reply] = await running.api.wait_for_messages(users[name], 1, timeout=30)
         assert reply.text and not reply.text.startswith(APOLOGY), name
-    await live.settled(len(ODD_MESSAGES))
-    await asyncio.sleep(0.3)
+    await running.settled(len(ODD_MESSAGES))
+    answered = await asyncio.gather(*(running.barrier(u) for u in users.values()))
 
-    assert all(c.status == 200 for c in live.api.calls("sendMessage"))  # every reply parsed
-    assert all(len(live.api.messages(u)) == 1 for u in users.values())
-    rows = live.rows()  # the table survived the SQL fragment; stored as plain text
+    assert all(c.status == 200 for c in running.api.calls("sendMessage"))  # every reply parsed
+    assert all(len(before) == 1 for before in answered)
+    rows = running.rows()  # the table survived the SQL fragment; stored as plain text
     assert all(r["outcome"] != "failed" for r in rows)
     stored = [r["question"] for r in rows]
     assert "'; DROP TABLE questions; -- Gleitzeit\" OR 1=1; --" in stored
@@ -576,37 +483,38 @@ async def test_odd_messages_are_answered_with_parsable_replies_and_logged(
 
 
 async def test_burst_of_500_from_one_user_is_slowed_kindly_once_other_user_still_answered(
-    live: LiveBot,
+    running: LiveBot,
 ) -> None:
     for i in range(250):
-        live.api.send_text(USER, f"Gleitzeit {i}")
-    live.api.send_text(OTHER, "Spielekoffer")
+        running.api.send_text(USER, f"Gleitzeit {i}")
+    running.api.send_text(OTHER, "Spielekoffer")
     for i in range(250, 500):
-        live.api.send_text(USER, f"Gleitzeit {i}")
+        running.api.send_text(USER, f"Gleitzeit {i}")
 
-    [other] = await live.api.wait_for_messages(OTHER, 1, timeout=60)
-    await live.settled(501)
-    limit = live.services.settings.user_rate
-    await live.api.wait_for_messages(USER, limit + 1, timeout=60)
-    await asyncio.sleep(0.5)  # room for wrongly answered extra messages to show up
+    [other] = await running.api.wait_for_messages(OTHER, 1, timeout=60)
+    await running.settled(501)
+    limit = running.services.settings.user_rate
+    await running.api.wait_for_messages(USER, limit + 1, timeout=60)
+    # USER is slowed down and gets no /hilfe reply; a button press passes the barrier.
+    before = await running.barrier(press=running.api.messages(USER)[0])
 
     assert "Spielekoffer" in (other.text or "")
-    texts = [m.text or "" for m in live.api.messages(USER)]
+    texts = [m.text or "" for m in before]
     assert len(texts) == limit + 1
     assert sum(t.startswith(SLOW_DOWN) for t in texts) == 1
     assert texts[limit].startswith(SLOW_DOWN)
-    rows = live.rows()
+    rows = running.rows()
     assert len(rows) == limit + 1  # the dropped messages are not logged as questions either
 
 
 # --- 11. non-team users and forged buttons -------------------------------------------------------
 
 
-async def test_team_commands_reveal_nothing_to_others(live: LiveBot) -> None:
-    await live.ask("Reisepass beantragen", user=OTHER)  # an open question the team could see
-    unknown = await live.ask("/gibtsnicht")
+async def test_team_commands_reveal_nothing_to_others(running: LiveBot) -> None:
+    await running.ask("Reisepass beantragen", user=OTHER)  # an open question the team could see
+    unknown = await running.ask("/gibtsnicht")
     replies = [
-        await live.ask(command)
+        await running.ask(command)
         for command in (
             "/statistik",
             "/luecken",
@@ -619,9 +527,9 @@ async def test_team_commands_reveal_nothing_to_others(live: LiveBot) -> None:
     assert unknown.text == UNKNOWN_COMMAND
     for reply in replies:
         assert (reply.text, reply.reply_markup) == (unknown.text, unknown.reply_markup)
-    assert live.api.calls("sendPhoto") == [] and live.api.calls("sendDocument") == []
-    assert live.api.messages(TEAM) == []
-    assert not any("Reisepass" in (m.text or "") for m in live.api.messages(USER))
+    assert running.api.calls("sendPhoto") == [] and running.api.calls("sendDocument") == []
+    assert running.api.messages(TEAM) == []
+    assert not any("Reisepass" in (m.text or "") for m in running.api.messages(USER))
 
 
 FORGED = [
@@ -641,35 +549,35 @@ FORGED = [
 
 
 async def test_forged_callback_data_gets_the_stale_menu_and_reveals_nothing(
-    live: LiveBot,
+    running: LiveBot,
 ) -> None:
-    gap = await live.ask("Reisepass beantragen", user=OTHER)
-    menu = await live.ask("/themen")
+    gap = await running.ask("Reisepass beantragen", user=OTHER)
+    menu = await running.ask("/themen")
     for data in FORGED:
-        live.api.send_callback(USER, data, menu.message_id, check_button=False)
-    await until(lambda: len(live.api.calls("answerCallbackQuery")) == len(FORGED))
-    await asyncio.sleep(0.3)
+        running.api.send_callback(USER, data, menu.message_id, check_button=False)
+    await until(lambda: len(running.api.calls("answerCallbackQuery")) == len(FORGED))
+    before = await running.barrier()
 
-    toasts = [c.params.get("text") for c in live.api.calls("answerCallbackQuery")]
+    toasts = [c.params.get("text") for c in running.api.calls("answerCallbackQuery")]
     assert toasts == ["Menü veraltet"] * len(FORGED)
-    shown = {m.text for m in live.api.messages(USER)[1:]}
+    shown = {m.text for m in before[1:]}
     assert shown <= {STALE}
-    assert live.api.messages(TEAM) == [] and live.api.calls("sendPhoto") == []
-    conn = sqlite3.connect(live.database)
+    assert running.api.messages(TEAM) == [] and running.api.calls("sendPhoto") == []
+    conn = sqlite3.connect(running.database)
     assert conn.execute("SELECT COUNT(*) FROM ignored_groups").fetchone() == (0,)
     conn.close()
     assert "weiß ich leider nichts" in (gap.text or "")
 
 
-async def test_forged_feedback_for_a_guessed_question_id_changes_nothing(live: LiveBot) -> None:
-    await live.ask("Spielekoffer", user=OTHER)
-    menu = await live.ask("/themen")
-    live.api.send_callback(
+async def test_forged_feedback_for_a_guessed_question_id_changes_nothing(running: LiveBot) -> None:
+    await running.ask("Spielekoffer", user=OTHER)
+    menu = await running.ask("/themen")
+    running.api.send_callback(
         USER, "f|AAAAAAAAAAA|spielekoffer|0", menu.message_id, check_button=False
     )
-    await until(lambda: len(live.api.calls("answerCallbackQuery")) == 1)
+    await until(lambda: len(running.api.calls("answerCallbackQuery")) == 1)
 
-    [row] = live.rows()
+    [row] = running.rows()
     assert row["feedback"] is None  # someone else's question stays untouched
 
 

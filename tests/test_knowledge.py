@@ -256,20 +256,55 @@ def test_unknown_section_suggests_the_known_one(make_kb: MakeKb) -> None:
 
 
 @pytest.mark.parametrize(
-    ("field", "value", "complaint"),
+    ("field", "value", "complaint", "fix"),
     [
-        ("stichworte", '"Gleitzeit"', "muss eine Liste von Texten sein, nicht Text"),
-        ("titel", "2020", "muss Text sein, nicht Zahl"),
-        ("zielgruppe", "", "muss Text sein, nicht leer"),
-        ("status", "yes", "muss Text sein, nicht Ja/Nein-Wert"),
-        ("ref", "1.1", "muss Text sein, nicht Zahl"),
-        ("umsetzung_bis", "2021-06-30", "muss Text sein, nicht Datum"),
-        ("zustaendig", "amt-personal", "muss eine Liste von Texten sein, nicht Text"),
-        ("antwort", '""', "darf nicht leer sein"),
+        (
+            "stichworte",
+            '"Gleitzeit"',
+            "muss eine Liste von Texten sein, nicht Text",
+            'als Liste schreiben: »stichworte: ["…", "…"]« oder je Zeile »- "…"«',
+        ),
+        (
+            "titel",
+            "2020",
+            "muss Text sein, nicht Zahl",
+            'den Wert in Anführungszeichen setzen: »titel: "…"«',
+        ),
+        (
+            "zielgruppe",
+            "",
+            "muss Text sein, nicht leer",
+            'den Text hinter den Doppelpunkt schreiben: »zielgruppe: "…"«',
+        ),
+        (
+            "status",
+            "yes",
+            "muss Text sein, nicht Ja/Nein-Wert",
+            'den Wert in Anführungszeichen setzen: »status: "…"«',
+        ),
+        (
+            "ref",
+            "1.1",
+            "muss Text sein, nicht Zahl",
+            'den Wert in Anführungszeichen setzen: »ref: "…"«',
+        ),
+        (
+            "umsetzung_bis",
+            "2021-06-30",
+            "muss Text sein, nicht Datum",
+            'den Wert in Anführungszeichen setzen: »umsetzung_bis: "…"«',
+        ),
+        (
+            "zustaendig",
+            "amt-personal",
+            "muss eine Liste von Texten sein, nicht Text",
+            'als Liste schreiben: »zustaendig: ["…", "…"]« oder je Zeile »- "…"«',
+        ),
+        ("antwort", '""', "darf nicht leer sein", "einen Text eintragen"),
     ],
 )
 def test_wrong_type_is_named_in_plain_german(
-    make_kb: MakeKb, field: str, value: str, complaint: str
+    make_kb: MakeKb, field: str, value: str, complaint: str, fix: str
 ) -> None:
     fields = {
         "ref": '"1.1.1"',
@@ -287,7 +322,11 @@ def test_wrong_type_is_named_in_plain_german(
     kb = make_kb(massnahmen="\n".join(lines) + "\n")
     line = 3 + list(fields).index(field)
     assert errors(kb) == [
-        ("massnahmen.yaml", line, f"Eintrag 'gleitzeit': Feld '{field}' {complaint}"),
+        (
+            "massnahmen.yaml",
+            line,
+            f"Eintrag 'gleitzeit': Feld '{field}' {complaint}. Lösung: {fix}.",
+        ),
     ]
 
 
@@ -332,7 +371,10 @@ def test_duplicate_id_names_where_it_was_first_used(make_kb: MakeKb) -> None:
     [(name, line, message)] = errors(kb)
     assert (name, line) == ("zusatz.yaml", 2)
     assert message.startswith("Eintrag 'gleitzeit': id doppelt vergeben (zuerst in ")
-    assert message.endswith("massnahmen.yaml, Zeile 2)")
+    assert message.endswith(
+        "massnahmen.yaml, Zeile 2). Lösung: hier eine andere id wählen oder einen der beiden "
+        "Einträge löschen."
+    )
 
 
 def test_duplicate_ref_names_the_other_entry(make_kb: MakeKb) -> None:
@@ -357,9 +399,10 @@ def test_duplicate_ref_names_the_other_entry(make_kb: MakeKb) -> None:
             zustaendig: [amt-personal]
         """
     )
-    assert errors(kb) == [
-        ("massnahmen.yaml", 11, "Eintrag 'kernzeit': ref '1.1.1' doppelt (auch bei 'gleitzeit')"),
-    ]
+    [(name, line, message)] = errors(kb)
+    assert (name, line) == ("massnahmen.yaml", 11)
+    assert message.startswith("Eintrag 'kernzeit': ref '1.1.1' doppelt (auch bei 'gleitzeit' in ")
+    assert "massnahmen.yaml, Zeile 3). Lösung: die Nummer mit der Quelle vergleichen" in message
 
 
 def test_unknown_contact_in_zustaendig_with_suggestion(make_kb: MakeKb) -> None:
@@ -522,7 +565,14 @@ def test_python_tags_are_rejected_and_never_executed(make_kb: MakeKb, tmp_path: 
 
 def test_custom_tags_are_rejected(make_kb: MakeKb) -> None:
     kb = make_kb(massnahmen="massnahmen: !include geheim.yaml\n")
-    assert errors(kb) == [("massnahmen.yaml", 1, "YAML-Tag '!include' ist nicht erlaubt")]
+    assert errors(kb) == [
+        (
+            "massnahmen.yaml",
+            1,
+            "YAML-Tag '!include' ist nicht erlaubt. Lösung: soll der Text mit »!« beginnen, "
+            "den ganzen Wert in Anführungszeichen setzen.",
+        )
+    ]
 
 
 def test_alias_bomb_is_rejected_at_its_first_anchor(make_kb: MakeKb) -> None:
@@ -531,12 +581,16 @@ def test_alias_bomb_is_rejected_at_its_first_anchor(make_kb: MakeKb) -> None:
     for upper, lower in zip("bcdefghi", "abcdefgh", strict=True):
         levels.append(f"{upper}: &{upper} [{','.join(['*' + lower] * 10)}]")
     kb = make_kb(massnahmen="# Angriff\n" + "\n".join(levels) + "\n")
-    assert errors(kb) == [("massnahmen.yaml", 2, "Anker (&name) sind nicht erlaubt")]
+    [(name, line, message)] = errors(kb)
+    assert (name, line) == ("massnahmen.yaml", 2)
+    assert message.startswith("Anker (&name) sind nicht erlaubt")
 
 
 def test_alias_without_anchor_is_rejected_too(make_kb: MakeKb) -> None:
     kb = make_kb(massnahmen="massnahmen:\n  - *vorlage\n")
-    assert errors(kb) == [("massnahmen.yaml", 2, "Aliase (*name) sind nicht erlaubt")]
+    [(name, line, message)] = errors(kb)
+    assert (name, line) == ("massnahmen.yaml", 2)
+    assert message.startswith("Aliase (*name) sind nicht erlaubt")
 
 
 def test_file_over_one_megabyte_is_rejected_by_its_size(make_kb: MakeKb) -> None:
@@ -580,7 +634,13 @@ def test_file_that_is_not_utf8(make_kb: MakeKb) -> None:
     (directory / "latin1.yaml").write_bytes(
         "themen:\n  - id: f\n    titel: Führung\n".encode("latin-1")
     )
-    assert errors(directory) == [("latin1.yaml", None, "Datei ist nicht UTF-8-kodiert")]
+    [(name, line, message)] = errors(directory)
+    assert (name, line) == ("latin1.yaml", 3)
+    assert message.startswith("Datei ist nicht UTF-8-kodiert (vermutlich „ANSI“/Windows-1252)")
+    assert "»titel: Führung«" in message
+    assert message.endswith(
+        "„Speichern unter“ wählen und unten bei „Codierung“ „UTF-8“ einstellen."
+    )
 
 
 def test_empty_folder(tmp_path: Path) -> None:
@@ -615,11 +675,13 @@ def test_file_cut_off_inside_a_quoted_answer(koeln_copy: Path) -> None:
     problems = errors(koeln_copy)
     assert problems[0][:2] == ("massnahmen.yaml", last_line)
     assert problems[0][2].startswith("YAML-Syntaxfehler: ")
-    # The services in the other file lose the measures they belong to; that is reported too.
+    # The services in the other file lose the measures they belong to; that is reported too,
+    # with the reason.
     assert (
         "beratungsangebote.yaml",
         16,
-        "Eintrag 'beratung-ploetzlich-pflege': unbekannte Maßnahme '4.2.1' in 'massnahmen'",
+        "Eintrag 'beratung-ploetzlich-pflege': unbekannte Maßnahme '4.2.1' in 'massnahmen' – "
+        "steht vielleicht in massnahmen.yaml; die Datei wird wegen des Fehlers dort nicht gelesen",
     ) in problems
 
 
@@ -674,7 +736,7 @@ def test_all_problems_of_all_files_are_reported_together(make_kb: MakeKb) -> Non
     assert [(name, line) for name, line, _ in found] == [
         ("beratungsangebote.yaml", 9),  # unknown field 'stichwort'
         ("gefahr.yaml", 1),  # python tag
-        ("massnahmen.yaml", 4),  # unterminated quote
+        ("massnahmen.yaml", 3),  # unterminated quote, on the line where it opens
         ("beratungsangebote.yaml", 12),  # unknown topic 'pflege'
     ]
     assert "meinten Sie 'stichworte'" in found[0][2]

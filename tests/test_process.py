@@ -1,8 +1,9 @@
 """Faults that concern the whole process: real `python -m bot run` subprocesses against the fake
 Bot API server (served by this test's event loop on 127.0.0.1), real SQLite files, real signals.
 
-Each test is named in docs/reliability.md next to the guarantee it proves. Waits are bounded and
-generous; nothing asserts how long something took.
+Each test is named in docs/reliability.md next to the guarantee it proves. The processes come
+from the harness in tests/harness.py: waits are bounded and generous; nothing asserts how long
+something took.
 """
 
 from __future__ import annotations
@@ -12,106 +13,13 @@ import os
 import signal
 import sqlite3
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-from botharness import question_update, until
 from fakebotapi import FakeBotApi
+from harness import START_TIMEOUT, USER, StartProcess, question_update, until
 
-from bot.config import DEFAULT_KB, PROJECT_ROOT
-
-USER = 5151
-START_TIMEOUT = 60.0  # a cold interpreter loads the knowledge base and the search index first
-EXIT_TIMEOUT = 30.0  # systemd's TimeoutStopSec in docs/operations.md
-
-
-def bot_env(api: FakeBotApi, database: Path, token: str | None = None) -> dict[str, str]:
-    """The environment of a production start, pointed at the fake server and a private file."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "TELEGRAM_"))}
-    env.update(
-        TELEGRAM_BOT_TOKEN=token or api.token,
-        TELEGRAM_BASE_URL=api.base_url,
-        BOT_DATABASE=str(database),
-        BOT_KNOWLEDGE_DIR=str(DEFAULT_KB),
-        BOT_LOG_SECRET="ab" * 32,
-        BOT_RATE_LIMIT="0",
-        PYTHONPATH=str(PROJECT_ROOT),
-        PYTHONUNBUFFERED="1",
-    )
-    return env
-
-
-class BotProcess:
-    """One `python -m bot run`; stdout and stderr go to files so a full pipe never blocks it."""
-
-    def __init__(
-        self, api: FakeBotApi, workdir: Path, database: Path, token: str | None = None
-    ) -> None:
-        self.api = api
-        self.workdir = workdir
-        self.env = bot_env(api, database, token)
-        self.proc: asyncio.subprocess.Process | None = None
-        workdir.mkdir(parents=True, exist_ok=True)
-
-    async def start(self) -> BotProcess:
-        with (
-            (self.workdir / "stdout.txt").open("wb") as out,
-            (self.workdir / "stderr.txt").open("wb") as err,
-        ):
-            self.proc = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "bot",
-                "run",
-                cwd=self.workdir,
-                env=self.env,
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=out,
-                stderr=err,
-            )
-        return self
-
-    async def wait_polling(self) -> None:
-        """Until this process has asked for updates (it then holds the lock and is serving)."""
-        before = len(self.api.calls("getUpdates"))
-        await until(
-            lambda: len(self.api.calls("getUpdates")) > before or self.returncode is not None,
-            START_TIMEOUT,
-        )
-        assert self.returncode is None, self.output()
-
-    async def wait(self, timeout: float = EXIT_TIMEOUT) -> int:
-        assert self.proc is not None
-        return await asyncio.wait_for(self.proc.wait(), timeout)
-
-    @property
-    def returncode(self) -> int | None:
-        return None if self.proc is None else self.proc.returncode
-
-    def output(self) -> str:
-        return "".join(
-            (self.workdir / name).read_text(encoding="utf-8", errors="replace")
-            for name in ("stdout.txt", "stderr.txt")
-        )
-
-    def stderr(self) -> str:
-        return (self.workdir / "stderr.txt").read_text(encoding="utf-8", errors="replace")
-
-    async def kill(self) -> None:
-        """Teardown: end this process (by its own pid) if a failed test left it running."""
-        if self.proc is not None and self.proc.returncode is None:
-            self.proc.kill()
-            await self.proc.wait()
-
-
-@pytest.fixture
-async def processes() -> AsyncIterator[list[BotProcess]]:
-    started: list[BotProcess] = []
-    yield started
-    for process in started:
-        await process.kill()
+from bot.config import PROJECT_ROOT
 
 
 def query(database: Path, sql: str) -> list[tuple[Any, ...]]:
@@ -126,16 +34,14 @@ def query(database: Path, sql: str) -> list[tuple[Any, ...]]:
 
 
 async def test_second_instance_with_same_database_refuses_to_start(
-    fake_api: FakeBotApi, tmp_path: Path, processes: list[BotProcess]
+    fake_api: FakeBotApi, tmp_path: Path, start_process: StartProcess
 ) -> None:
     database = tmp_path / "data" / "fragen.db"
-    first = BotProcess(fake_api, tmp_path / "first", database)
-    processes.append(await first.start())
+    first = await start_process("first", database=database)
     await first.wait_polling()
     get_me_before = len(fake_api.calls("getMe"))
 
-    second = BotProcess(fake_api, tmp_path / "second", database)
-    processes.append(await second.start())
+    second = await start_process("second", database=database)
     code = await second.wait(START_TIMEOUT)
 
     assert code != 0
@@ -154,12 +60,11 @@ async def test_second_instance_with_same_database_refuses_to_start(
 
 
 async def test_invalid_token_fails_fast_with_german_message_and_never_shows_it(
-    fake_api: FakeBotApi, tmp_path: Path, processes: list[BotProcess]
+    fake_api: FakeBotApi, start_process: StartProcess
 ) -> None:
     secret_part = "AAWrongSecretPart_0123456789abcdefXYZ"
     wrong = f"7000000001:{secret_part}"
-    bot = BotProcess(fake_api, tmp_path / "bot", tmp_path / "fragen.db", token=wrong)
-    processes.append(await bot.start())
+    bot = await start_process(token=wrong)
     code = await bot.wait(START_TIMEOUT)  # the bound only guards against a hang
 
     output = bot.output()
@@ -177,32 +82,29 @@ async def test_invalid_token_fails_fast_with_german_message_and_never_shows_it(
 
 
 async def test_update_redelivered_after_restart_is_answered_and_logged_once(
-    fake_api: FakeBotApi, tmp_path: Path, processes: list[BotProcess]
+    fake_api: FakeBotApi, tmp_path: Path, start_process: StartProcess
 ) -> None:
     database = tmp_path / "fragen.db"
-    first = BotProcess(fake_api, tmp_path / "first", database)
-    processes.append(await first.start())
+    first = await start_process("first", database=database)
     await first.wait_polling()
     update = question_update(900_000_001, "Spielekoffer", user=USER)
     fake_api.send_update(update)
     await fake_api.wait_for_messages(USER, 1, timeout=30)
-    first.proc.send_signal(signal.SIGTERM)  # type: ignore[union-attr]
+    first.signal(signal.SIGTERM)
     assert await first.wait() == 0
 
     # Telegram never got the confirmation: the same update comes again to the next process.
     fake_api.send_update(update)
-    second = BotProcess(fake_api, tmp_path / "second", database)
-    processes.append(await second.start())
+    second = await start_process("second", database=database)
     await second.wait_polling()
-    fake_api.send_text(USER, "Sabbatical")
-    await fake_api.wait_for_messages(USER, 2, timeout=30)
+    await second.ask("Sabbatical")
     await until(lambda: not fake_api.pending_updates)  # the redelivery was confirmed, too
 
     assert fake_api.delivery_count(900_000_001) == 2
     texts = [m.text or "" for m in fake_api.messages(USER)]
     assert len(texts) == 2, texts
     assert "Spielekoffer" in texts[0] and "Sabbatical" in texts[1]
-    second.proc.send_signal(signal.SIGTERM)  # type: ignore[union-attr]
+    second.signal(signal.SIGTERM)
     assert await second.wait() == 0
     assert sorted(q for (q,) in query(database, "SELECT question FROM questions")) == [
         "Sabbatical",
@@ -214,11 +116,10 @@ async def test_update_redelivered_after_restart_is_answered_and_logged_once(
 
 
 async def test_sigterm_while_handling_exits_0_and_logs_every_received_question(
-    fake_api: FakeBotApi, tmp_path: Path, processes: list[BotProcess]
+    fake_api: FakeBotApi, tmp_path: Path, start_process: StartProcess
 ) -> None:
     database = tmp_path / "fragen.db"
-    bot = BotProcess(fake_api, tmp_path / "bot", database)
-    processes.append(await bot.start())
+    bot = await start_process(database=database)
     await bot.wait_polling()
     fake_api.delay_next("sendMessage", 1.0, times=20)  # answers are in flight at the signal
     users = range(USER, USER + 12)
@@ -226,7 +127,7 @@ async def test_sigterm_while_handling_exits_0_and_logs_every_received_question(
     await until(lambda: all(fake_api.delivery_count(u) for u in update_ids))
     await until(lambda: len(fake_api.calls("sendMessage")) >= 1)
 
-    bot.proc.send_signal(signal.SIGTERM)  # type: ignore[union-attr]
+    bot.signal(signal.SIGTERM)
     code = await bot.wait()
 
     assert code == 0, bot.output()

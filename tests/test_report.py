@@ -19,10 +19,10 @@ from bot.log.writer import QuestionLog
 from bot.report.build import (
     build_report,
     export_csv,
-    gaps_text,
+    gap_groups,
     group_id_of,
     ignore_group,
-    summary_text,
+    team_summary,
     unignore_group,
 )
 
@@ -99,8 +99,8 @@ def test_empty_log_renders_everything(db_path: Path, create: bool) -> None:
     html = build_report(db_path, fmt="html")
     assert html.count('<img src="data:image/png;base64,') == 2
     assert csv_rows(build_report(db_path, fmt="csv"))[0]["abschnitt"] == "zeitraum"
-    assert "keine Fragen" in summary_text(db_path)
-    assert "Keine offenen Fragen" in gaps_text(db_path)
+    assert "keine Fragen" in team_summary(db_path)[0]
+    assert "Keine offenen Fragen" in gap_groups(db_path)[0]
     assert csv_rows(export_csv(db_path)) == []
     assert db_path.exists() == create  # a report never creates a log file
 
@@ -159,7 +159,7 @@ def test_thumbs_down_questions_are_listed_with_their_entry(db_path: Path) -> Non
     assert "👎 1" in report
     assert "Elternzeit für Väter?" in report
     assert "Antworttext prüfen" in report
-    assert "elternzeit" in gaps_text(db_path)
+    assert "elternzeit" in gap_groups(db_path)[0]
 
 
 # -- small counts -----------------------------------------------------------------------
@@ -177,7 +177,7 @@ def test_small_counts_are_suppressed_but_texts_shown(db_path: Path) -> None:
     csv_report = csv_rows(build_report(db_path, fmt="csv"))
     assert {"abschnitt": "ueberblick", "bezeichnung": "", "titel": "", "kennzahl": "answered",
             "wert": "<5"} in csv_report  # fmt: skip
-    assert "<5" in summary_text(db_path, today=MONDAY)
+    assert "<5" in team_summary(db_path, today=MONDAY)[0]
 
 
 # -- ignoring ---------------------------------------------------------------------------
@@ -198,7 +198,7 @@ def test_ignored_groups_are_hidden_and_stay_hidden(db_path: Path) -> None:
     # Another wording becomes the most frequent one: the group keeps its "ignored" state.
     write(db_path, [("Kantine wo?", "unknown")] * 3 + [("Wo ist die Kantine", "unknown")])
     assert "Kantine" not in build_report(db_path)
-    assert "Kantine" not in gaps_text(db_path)
+    assert "Kantine" not in gap_groups(db_path)[0]
 
     assert unignore_group(db_path, gid) == 1
     assert "Kantine wo?" in build_report(db_path)
@@ -267,7 +267,7 @@ def test_summary_counts_last_days(db_path: Path) -> None:
     write(db_path, [("Frage", "answered")] * 8 + [("Hund?", "unknown")] * 2,
           day=MONDAY - timedelta(days=40))  # fmt: skip
     write(db_path, [("Elternzeit?", "answered")] * 6, feedback=True)
-    summary = summary_text(db_path, days=30, titles={"familie": "Familie"}, today=MONDAY)
+    summary = team_summary(db_path, days=30, titles={"familie": "Familie"}, today=MONDAY)[0]
     assert "Fragen: 6" in summary
     assert "Antwortquote: 100 %" in summary
     assert "👍 6" in summary
@@ -302,8 +302,8 @@ def test_ten_thousand_rows(db_path: Path) -> None:
     started = time.perf_counter()
     for fmt in ("text", "csv", "html"):
         assert build_report(db_path, fmt=fmt, search_index=FakeIndex())
-    summary_text(db_path, today=MONDAY + timedelta(days=80))
-    gaps_text(db_path)
+    team_summary(db_path, today=MONDAY + timedelta(days=80))[0]
+    gap_groups(db_path)[0]
     assert len(csv_rows(export_csv(db_path))) == 10_000
     assert time.perf_counter() - started < 20
     assert "Fragen gesamt:    10.000" in build_report(db_path)

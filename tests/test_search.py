@@ -12,10 +12,12 @@ from pathlib import Path
 import pytest
 
 from bot.config import DEFAULT_KB
-from bot.search.index import MAX_CHOICES, SearchIndex, SearchResult
+from bot.search.index import MAX_CHOICES, SearchIndex, SearchResult, default_lexicon
 from bot.search.library import Library, build_snapshot
 from bot.search.selftest import self_test
-from bot.search.textnorm import fold, refs_in, terms
+from bot.search.textnorm import Analyzer, fold, refs_in
+
+terms = Analyzer(default_lexicon()).terms
 
 HERNE = DEFAULT_KB.parent / "herne"
 

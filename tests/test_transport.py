@@ -241,3 +241,32 @@ def test_tokens_are_redacted_from_messages() -> None:
     assert _redact("http://h/file/bot123:AAsecret/photos/1.jpg") == (
         "http://h/file/bot<redacted>/photos/1.jpg"
     )
+
+
+# --- the PTB internals the transport relies on (bot/runtime/ptbcompat.py) ----------------------
+
+
+def test_ptb_still_marks_unset_timeouts_the_way_the_transport_expects() -> None:
+    """Fails loudly when a PTB release changes what ``AiohttpRequest.do_request`` is handed."""
+    import inspect
+
+    from telegram.request import BaseRequest
+
+    from bot.runtime.ptbcompat import given
+
+    for method in (BaseRequest.post, BaseRequest.do_request):
+        parameters = inspect.signature(method).parameters
+        for name in ("read_timeout", "write_timeout", "connect_timeout", "pool_timeout"):
+            assert parameters[name].default is BaseRequest.DEFAULT_NONE, (method, name)
+    assert given(BaseRequest.DEFAULT_NONE, 5.0) == 5.0
+    assert given(None, 5.0) is None  # an explicit None means "wait forever", not "default"
+    assert given(2.5, 5.0) == 2.5
+
+
+def test_the_private_ptb_names_used_for_type_checking_still_exist() -> None:
+    """mypy would fail too; this says which PTB name moved."""
+    from telegram._utils import defaultvalue, types  # the only test that may import these
+    from telegram.request import BaseRequest
+
+    assert isinstance(BaseRequest.DEFAULT_NONE, defaultvalue.DefaultValue)
+    assert hasattr(types, "ODVInput") and hasattr(types, "UploadFileDict")

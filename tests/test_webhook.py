@@ -8,9 +8,8 @@ import sys
 from pathlib import Path
 
 import aiohttp
-from botharness import question_update
 from fakebotapi import FakeBotApi
-from test_process import until
+from harness import bot_env, question_update, until
 
 from bot.config import PROJECT_ROOT
 
@@ -26,8 +25,6 @@ def free_port() -> int:
 async def test_webhook_answers_signed_updates_and_refuses_unsigned_ones(
     fake_api: FakeBotApi, tmp_path: Path
 ) -> None:
-    from test_process import bot_env
-
     port = free_port()
     env = bot_env(fake_api, tmp_path / "log.db")
     env["BOT_WEBHOOK_SECRET"] = SECRET

@@ -8,13 +8,13 @@ is escaped here, in one place.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from html import escape
 from typing import Protocol
 
 from bot.chat import actions, smalltalk
-from bot.knowledge.schema import KIND_LABELS, Entry, KnowledgeBase
+from bot.knowledge.schema import KIND_LABELS, Entry, KnowledgeBase, Problem
 from bot.search.index import SearchResult
 from bot.search.library import Snapshot
 from bot.search.textnorm import fold
@@ -455,6 +455,19 @@ def status_text(kb: KnowledgeBase, entry: Entry) -> str | None:
             f" (Stand der Vereinbarung {kb.organisation.as_of} – aktuellen Stand bitte erfragen)"
         )
     return text
+
+
+def reload_message(swapped: bool, problems: Sequence[Problem], version: str) -> str:
+    """What the team reads after a reload: done, or which errors keep the old version serving."""
+    if swapped:
+        return f"✅ Wissensbasis neu geladen (Version {escape(version)})."
+    errors = [str(p) for p in problems if p.severity == "fehler"]
+    shown = "\n".join(f"• {escape(e)}" for e in errors[:15])
+    more = f"\n… und {len(errors) - 15} weitere" if len(errors) > 15 else ""
+    return (
+        f"⚠️ <b>Wissensbasis fehlerhaft</b> – es antwortet weiter die letzte gültige Version "
+        f"({escape(version)}).\n{shown}{more}"
+    )
 
 
 def _contact_details(contact: Entry) -> list[str]:

@@ -1,7 +1,8 @@
-"""The knowledge base: YAML files in one folder, validated into immutable entries.
+"""Validation of a knowledge base folder: YAML files in, a KnowledgeBase or German problems out.
 
 Admins edit these files by hand, so every problem is reported in German with file and line, and
-all problems of a folder are collected in one pass instead of stopping at the first.
+all problems of a folder are collected in one pass instead of stopping at the first. The data
+types live in ``bot.knowledge.model`` and are re-exported here for existing imports.
 """
 
 from __future__ import annotations
@@ -10,148 +11,50 @@ import datetime
 import hashlib
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from bot.knowledge.yamlsafe import LineDict, LineList, YamlError, read_yaml
+from bot.knowledge.model import (
+    KIND_LABELS,
+    STATUS_LABELS,
+    Entry,
+    Kind,
+    KnowledgeBase,
+    Organisation,
+    Problem,
+    Topic,
+)
+from bot.knowledge.yamlsafe import (
+    SAVE_AS_UTF8,
+    LineDict,
+    LineList,
+    YamlError,
+    find_mojibake,
+    parse_yaml,
+    read_text,
+)
 
-Kind = Literal["measure", "counselling", "contact"]
-
-STATUS_LABELS = {
-    "geplant": "geplant",
-    "pruefung": "in Prüfung",
-    "umsetzung": "in Umsetzung",
-    "verfuegbar": "verfügbar",
-}
-KIND_LABELS = {"measure": "Maßnahme", "counselling": "Beratungsangebot", "contact": "Kontakt"}
+__all__ = [
+    "KIND_LABELS",
+    "STATUS_LABELS",
+    "Entry",
+    "Kind",
+    "KnowledgeBase",
+    "KnowledgeError",
+    "Organisation",
+    "Problem",
+    "Topic",
+    "load_knowledge",
+    "validate",
+]
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 REF_PATTERN = re.compile(r"^\d{1,2}(\.\d{1,2}){1,3}$")
 MAX_TOPIC_TITLE = 30
 MAX_FILES = 50
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """One finding of the validation, worded for admins."""
-
-    file: str
-    line: int | None
-    message: str
-    severity: Literal["fehler", "warnung"] = "fehler"
-
-    def __str__(self) -> str:
-        where = f"{self.file}, Zeile {self.line}" if self.line else self.file
-        prefix = "Warnung: " if self.severity == "warnung" else ""
-        return f"{where}: {prefix}{self.message}"
-
-
-@dataclass(frozen=True, slots=True)
-class Topic:
-    id: str
-    title: str
-    number: int | None = None
-    description: str | None = None
-    note: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Organisation:
-    name: str
-    counselling: str
-    source: str
-    as_of: str | None = None
-    greeting: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Entry:
-    """A measure, counselling service or contact; everything the answer card needs."""
-
-    id: str
-    kind: Kind
-    title: str
-    answer: str
-    ref: str | None = None
-    topic: str | None = None
-    target_group: str | None = None
-    status: str | None = None
-    deadline: str | None = None
-    contacts: tuple[str, ...] = ()
-    synonyms: tuple[str, ...] = ()
-    examples: tuple[str, ...] = ()
-    related_refs: tuple[str, ...] = ()
-    web: str | None = None
-    email: str | None = None
-    phone: str | None = None
-    address: str | None = None
-    note: str | None = None
-    source: str | None = None
-    file: str = ""
-    line: int = 0
-
-    @property
-    def status_label(self) -> str | None:
-        return STATUS_LABELS.get(self.status or "")
-
-    def to_json(self) -> dict[str, Any]:
-        """The export shape used by ``python -m bot export --json``."""
-        return {
-            "id": self.id,
-            "kind": self.kind,
-            "ref": self.ref,
-            "title": self.title,
-            "answer": self.answer,
-            "topic": self.topic,
-            "target_group": self.target_group,
-            "status": self.status,
-            "deadline": self.deadline,
-            "contacts": list(self.contacts),
-            "synonyms": list(self.synonyms),
-            "examples": list(self.examples),
-            "related_refs": list(self.related_refs),
-            "web": self.web,
-            "email": self.email,
-            "phone": self.phone,
-            "address": self.address,
-            "note": self.note,
-            "source": self.source,
-        }
-
-
-@dataclass(frozen=True)
-class KnowledgeBase:
-    directory: Path
-    organisation: Organisation
-    topics: dict[str, Topic]
-    entries: dict[str, Entry]
-    version: str
-    warnings: tuple[Problem, ...] = ()
-    by_ref: dict[str, Entry] = field(default_factory=dict)
-
-    @property
-    def counselling_contact(self) -> Entry:
-        return self.entries[self.organisation.counselling]
-
-    def contacts_of(self, entry: Entry) -> list[Entry]:
-        return [self.entries[c] for c in entry.contacts if c in self.entries]
-
-    def in_topic(self, topic_id: str) -> list[Entry]:
-        """Entries of a topic for browsing: measures and services first, contacts last."""
-        order = {"counselling": 0, "measure": 1, "contact": 2}
-        items = [e for e in self.entries.values() if e.topic == topic_id]
-        return sorted(items, key=lambda e: (order[e.kind], _ref_key(e.ref), e.title))
-
-    def contacts(self) -> list[Entry]:
-        return [e for e in self.entries.values() if e.kind == "contact"]
-
-    def titles(self) -> dict[str, str]:
-        """Entry and topic ids to titles, for reports that only store ids."""
-        return {
-            **{t.id: t.title for t in self.topics.values()},
-            **{e.id: e.title for e in self.entries.values()},
-        }
+SEARCH_FILE = "suche.yaml"
+"""The search lexicon of an organisation (bot/knowledge/lexicon.py), not an entries file."""
 
 
 class KnowledgeError(Exception):
@@ -161,10 +64,6 @@ class KnowledgeError(Exception):
         self.problems = problems
         errors = [p for p in problems if p.severity == "fehler"]
         super().__init__("\n".join(str(p) for p in errors))
-
-
-def _ref_key(ref: str | None) -> tuple[int, ...]:
-    return tuple(int(p) for p in ref.split(".")) if ref else (999,)
 
 
 # --- schema ---------------------------------------------------------------------------------
@@ -183,9 +82,14 @@ def _text(value: Any) -> str | None:
 def _text_list(value: Any) -> str | None:
     if not isinstance(value, list):
         return f"muss eine Liste von Texten sein, nicht {_type_name(value)}"
-    for item in value:
-        if not isinstance(item, str) or not item.strip():
-            return f"muss eine Liste von Texten sein (Element {item!r})"
+    for number, item in enumerate(value, start=1):
+        if isinstance(item, str) and not item.strip():
+            return f"muss eine Liste von Texten sein (Element {number} ist leer)"
+        if not isinstance(item, str):
+            return (
+                f"muss eine Liste von Texten sein (Element {number} ist {_type_name(item)},"
+                " nicht Text)"
+            )
     return None
 
 
@@ -208,7 +112,34 @@ def _type_name(value: Any) -> str:
         str: "Text",
         datetime.date: "Datum",
         datetime.datetime: "Datum",
-    }.get(type(value), type(value).__name__)
+    }.get(type(value), "ein unbekannter Wert")
+
+
+def _type_hint(key: str, value: Any, check: Check, required: bool) -> str:
+    """How to write the value so that it has the expected type."""
+    example = f'»{key}: "…"«'
+    if check is _int:
+        return f"nur Ziffern ohne Anführungszeichen schreiben, z. B. »{key}: 3«"
+    if check is _text_list:
+        if isinstance(value, list):
+            return (
+                "jedes Element in Anführungszeichen setzen (ein Doppelpunkt im Text macht"
+                " sonst einen Abschnitt daraus)"
+            )
+        return f'als Liste schreiben: »{key}: ["…", "…"]« oder je Zeile »- "…"«'
+    if value is None:
+        optional = "" if required else " oder die Zeile löschen"
+        return f"den Text hinter den Doppelpunkt schreiben{optional}: {example}"
+    if isinstance(value, str):
+        return f"einen Text eintragen{'' if required else ' oder die Zeile löschen'}"
+    if isinstance(value, dict):
+        return (
+            f"den Text in dieselbe Zeile schreiben: {example}; tiefer eingerückte Zeilen"
+            f" darunter gelten als Teil von '{key}'"
+        )
+    if isinstance(value, list):
+        return f"nur einen Text angeben: {example}"
+    return f"den Wert in Anführungszeichen setzen: {example}"
 
 
 # field name -> (check, required)
@@ -283,6 +214,10 @@ class _Collector:
     organisations: list[tuple[str, LineDict]] = field(default_factory=list)
     topics: list[tuple[str, LineDict]] = field(default_factory=list)
     items: list[tuple[str, Kind, LineDict]] = field(default_factory=list)
+    # When each file was last saved: a duplicate is blamed on the file edited last.
+    saved: dict[str, int] = field(default_factory=dict)
+    # Files that could not be read: what they define shows up as "unknown" elsewhere.
+    unreadable: list[str] = field(default_factory=list)
 
     def error(self, file: str, line: int | None, message: str) -> None:
         self.problems.append(Problem(file, line, message))
@@ -299,7 +234,11 @@ def validate(directory: Path) -> tuple[KnowledgeBase | None, list[Problem]]:
     if not directory.is_dir():
         col.error(label, None, "Ordner der Wissensbasis nicht gefunden")
         return None, col.problems
-    files = sorted(p for p in directory.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+    files = sorted(
+        p
+        for p in directory.iterdir()
+        if p.suffix in (".yaml", ".yml") and p.is_file() and p.name != SEARCH_FILE
+    )
     if not files:
         col.error(label, None, "keine YAML-Dateien (*.yaml) gefunden")
         return None, col.problems
@@ -309,14 +248,16 @@ def validate(directory: Path) -> tuple[KnowledgeBase | None, list[Problem]]:
     digest = hashlib.sha256()
     for path in files:
         name = _display(path)
+        text = _read_file(path, name, col)
+        if text is None:
+            col.unreadable.append(name)
+            continue
+        digest.update(path.name.encode() + b"\0" + text.encode("utf-8"))
         try:
-            data = read_yaml(path)
-            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+            data = parse_yaml(text)
         except YamlError as exc:
             col.error(name, exc.line, exc.message)
-            continue
-        except OSError as exc:
-            col.error(name, None, f"Datei nicht lesbar ({exc.strerror})")
+            col.unreadable.append(name)
             continue
         _read_sections(name, data, col)
     kb = _assemble(directory, col, digest.hexdigest()[:12])
@@ -339,6 +280,41 @@ def _display(path: Path) -> str:
         return str(path)
 
 
+MAX_MOJIBAKE_LINES = 5
+
+
+def _read_file(path: Path, name: str, col: _Collector) -> str | None:
+    """The text of one file, with garbled umlauts reported line by line (they still parse)."""
+    try:
+        text = read_text(path)
+        col.saved[name] = path.stat().st_mtime_ns
+    except YamlError as exc:
+        col.error(name, exc.line, exc.message)
+        return None
+    except OSError as exc:
+        col.error(name, None, f"Datei nicht lesbar ({exc.strerror})")
+        return None
+    garbled = find_mojibake(text)
+    lines = sorted({m.line for m in garbled})
+    for line in lines[:MAX_MOJIBAKE_LINES]:
+        found = ", ".join(f"»{m.garbled}« statt »{m.meant}«" for m in garbled if m.line == line)
+        col.error(
+            name,
+            line,
+            f"Umlaute falsch gespeichert: {found}. Die Datei wurde mit einer falschen Codierung"
+            " geöffnet und wieder gespeichert. Lösung: die Stellen korrigieren (Suchen und"
+            f" Ersetzen) und künftig {SAVE_AS_UTF8}",
+        )
+    if len(lines) > MAX_MOJIBAKE_LINES:
+        col.error(
+            name,
+            lines[MAX_MOJIBAKE_LINES],
+            f"Umlaute falsch gespeichert auch in {len(lines) - MAX_MOJIBAKE_LINES} weiteren"
+            " Zeilen (hier die nächste).",
+        )
+    return text
+
+
 def _read_sections(name: str, data: Any, col: _Collector) -> None:
     if data is None:
         col.warn(name, None, "Datei ist leer")
@@ -353,12 +329,7 @@ def _read_sections(name: str, data: Any, col: _Collector) -> None:
     for section, value in data.items():
         line = data.key_lines[section]
         if section not in SECTIONS:
-            col.error(
-                name,
-                line,
-                f"unbekannter Abschnitt '{section}'{_suggest(section, SECTIONS)}"
-                f" (erlaubt: {', '.join(SECTIONS)})",
-            )
+            col.error(name, line, _unknown_section(section))
             continue
         schema, kind = SECTIONS[section]
         if section == "organisation":
@@ -373,7 +344,12 @@ def _read_sections(name: str, data: Any, col: _Collector) -> None:
             continue
         for item, item_line in zip(value, value.item_lines, strict=True):
             if not isinstance(item, LineDict):
-                col.error(name, item_line, f"Eintrag in '{section}' muss Felder haben")
+                col.error(
+                    name,
+                    item_line,
+                    f"Eintrag in '{section}' muss Felder haben. Lösung: »- id: …« und darunter"
+                    " die Felder, eingerückt wie 'id'.",
+                )
                 continue
             ident = item.get("id")
             what = f"Eintrag '{ident}'" if isinstance(ident, str) else "Eintrag ohne id"
@@ -385,15 +361,22 @@ def _read_sections(name: str, data: Any, col: _Collector) -> None:
                 col.items.append((name, kind, item))
 
 
+def _unknown_section(section: str) -> str:
+    message = f"unbekannter Abschnitt '{section}'{_suggest(section, SECTIONS)}"
+    message += f" (erlaubt: {', '.join(SECTIONS)})"
+    if any(section in schema for schema, _ in SECTIONS.values()):
+        message += (
+            f" – '{section}' ist auch ein Feld; steht die Zeile zu weit links? Felder werden"
+            " so weit eingerückt wie das 'id' ihres Eintrags"
+        )
+    return message
+
+
 def _check_fields(name: str, what: str, item: LineDict, schema: Schema, col: _Collector) -> bool:
     ok = True
     for key, value in item.items():
         if key not in schema:
-            col.error(
-                name,
-                item.key_lines[key],
-                f"{what}: unbekanntes Feld '{key}'{_suggest(key, schema)}",
-            )
+            col.error(name, item.key_lines[key], f"{what}: {_unknown_field(key, schema)}")
             ok = False
             continue
         check, required = schema[key]
@@ -401,7 +384,8 @@ def _check_fields(name: str, what: str, item: LineDict, schema: Schema, col: _Co
         if problem is None and required and isinstance(value, list) and not value:
             problem = "darf nicht leer sein"
         if problem:
-            col.error(name, item.key_lines[key], f"{what}: Feld '{key}' {problem}")
+            hint = _type_hint(key, value, check, required)
+            col.error(name, item.key_lines[key], f"{what}: Feld '{key}' {problem}. Lösung: {hint}.")
             ok = False
     for key, (_, required) in schema.items():
         if required and key not in item:
@@ -410,34 +394,134 @@ def _check_fields(name: str, what: str, item: LineDict, schema: Schema, col: _Co
     return ok
 
 
-def _suggest(word: str, known: Iterable[str]) -> str:
-    from rapidfuzz import process
+def _unknown_field(key: str, schema: Schema) -> str:
+    suggestion = _suggest(key, schema)
+    if suggestion:
+        return f"unbekanntes Feld '{key}'{suggestion}"
+    if key in SECTIONS:
+        where = "Eintrags" if "id" in schema else "Abschnitts"
+        return (
+            f"unbekanntes Feld '{key}' – '{key}' ist ein Abschnitt und gehört ganz nach links"
+            f" (ohne Einrückung); ist die Zeile zu weit eingerückt, gilt sie als Feld des {where}"
+        )
+    return f"unbekanntes Feld '{key}' (erlaubt: {', '.join(schema)})"
+
+
+def _suggest(word: str, known: Iterable[str], titles: dict[str, str] | None = None) -> str:
+    """' (meinten Sie 'x'?)' for a close id, or for the id whose title was written instead."""
+    from rapidfuzz import fuzz, process
     from rapidfuzz.distance import Levenshtein
 
+    folded = fold_umlauts(word)
+    for ident, title in (titles or {}).items():
+        if folded == fold_umlauts(title):
+            return f" (meinten Sie '{ident}'?)"
     best = process.extractOne(
-        word, list(known), scorer=Levenshtein.normalized_similarity, score_cutoff=0.6
+        folded,
+        {k: fold_umlauts(k) for k in known},
+        scorer=Levenshtein.normalized_similarity,
+        processor=None,
+        score_cutoff=0.6,
     )
-    return f" (meinten Sie '{best[0]}'?)" if best else ""
+    if best is None and titles and len(folded) >= 6:
+        # Part of a title ("Beratungsstelle Vereinbarkeit" for "Beratungsstelle Vereinbarkeit
+        # (Bündnis BerufLeben)"): every word written appears in the title.
+        best = process.extractOne(
+            _words_only(folded),
+            {k: _words_only(fold_umlauts(t)) for k, t in titles.items()},
+            scorer=fuzz.token_set_ratio,
+            processor=None,
+            score_cutoff=90,
+        )
+    return f" (meinten Sie '{best[2]}'?)" if best else ""
+
+
+def _words_only(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text))
+
+
+def fold_umlauts(text: str) -> str:
+    """'In Prüfung' -> 'in pruefung': how ids spell what admins write naturally."""
+    folded = " ".join(text.casefold().split())
+    for umlaut, spelled in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
+        folded = folded.replace(umlaut, spelled)
+    return folded
+
+
+def status_key(value: str) -> str | None:
+    """The status key for its key, its umlaut spelling or its label ('verfügbar', 'In Prüfung')."""
+    folded = fold_umlauts(value)
+    for key, label in STATUS_LABELS.items():
+        if folded in (key, fold_umlauts(label)):
+            return key
+    return None
 
 
 def _assemble(directory: Path, col: _Collector, version: str) -> KnowledgeBase | None:
-    label = _display(directory)
+    """Cross-file checks, in the order an admin reads them: organisation, topics, entries,
+    references, shared keywords; then the organisation that needs the entries."""
+    _check_single_organisation(directory, col)
+    topics = _build_topics(col)
+    entries, places, by_ref = _build_entries(col)
+    _check_references(col, topics, entries, places, by_ref)
+    _warn_shared_synonyms(col, entries, places)
     if not col.organisations:
-        col.error(label, None, "Abschnitt 'organisation' fehlt")
+        return None
+    organisation = _build_organisation(col, entries)
+    if not entries:
+        col.error(_display(directory), None, "die Wissensbasis enthält keine Einträge")
+    warnings = tuple(p for p in col.problems if p.severity == "warnung")
+    return KnowledgeBase(directory, organisation, topics, entries, version, warnings, by_ref)
+
+
+def _check_single_organisation(directory: Path, col: _Collector) -> None:
+    if not col.organisations:
+        col.error(_display(directory), None, "Abschnitt 'organisation' fehlt")
     for name, org in col.organisations[1:]:
         col.error(name, org.line, "Abschnitt 'organisation' darf nur einmal vorkommen")
 
+
+Place = tuple[str, int]  # file, line
+Places = dict[str, Place]
+
+
+def _blame(col: _Collector, earlier: Place, later: Place) -> tuple[Place, Place]:
+    """(blamed, other) for a value used twice: blame the place in the file saved last.
+
+    Files are read in alphabetical order, so "the second one" is often an untouched file;
+    the file saved last is where the admin just typed the duplicate.
+    """
+    if earlier[0] != later[0] and col.saved.get(earlier[0], 0) > col.saved.get(later[0], 0):
+        return earlier, later
+    return later, earlier
+
+
+def _where(other: Place, earlier: Place) -> str:
+    word = "zuerst" if other == earlier else "auch"
+    return f"{word} in {other[0]}, Zeile {other[1]}"
+
+
+def _bad_id(what: str, ident: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", fold_umlauts(ident)).strip("-")[:40].strip("-")
+    hint = f" Lösung: z. B. '{slug}'." if slug and ID_PATTERN.match(slug) else ""
+    return f"{what}: id darf nur a-z, 0-9 und '-' enthalten (höchstens 40 Zeichen).{hint}"
+
+
+def _build_topics(col: _Collector) -> dict[str, Topic]:
     topics: dict[str, Topic] = {}
+    places: Places = {}
     for name, raw in col.topics:
         tid = raw["id"]
+        place = (name, raw.key_lines["id"])
         if not ID_PATTERN.match(tid):
-            col.error(
-                name,
-                raw.key_lines["id"],
-                f"Thema '{tid}': id darf nur a-z, 0-9 und '-' enthalten (höchstens 40 Zeichen)",
-            )
+            col.error(*place, _bad_id(f"Thema '{tid}'", tid))
         if tid in topics:
-            col.error(name, raw.key_lines["id"], f"Thema '{tid}': id doppelt vergeben")
+            blamed, other = _blame(col, places[tid], place)
+            col.error(
+                *blamed,
+                f"Thema '{tid}': id doppelt vergeben ({_where(other, places[tid])}). Lösung:"
+                " einem der beiden Themen eine andere id geben oder eines löschen.",
+            )
             continue
         if len(raw["titel"]) > MAX_TOPIC_TITLE:
             col.error(
@@ -453,105 +537,162 @@ def _assemble(directory: Path, col: _Collector, version: str) -> KnowledgeBase |
             raw.get("beschreibung"),
             raw.get("hinweis"),
         )
+        places[tid] = place
+    return topics
 
+
+def _build_entries(col: _Collector) -> tuple[dict[str, Entry], Places, dict[str, Entry]]:
+    """Entries by id, where each id stands (file, line), and measures by ref."""
     entries: dict[str, Entry] = {}
-    places: dict[str, tuple[str, int]] = {}
+    places: Places = {}
     by_ref: dict[str, Entry] = {}
+    ref_places: Places = {}
     for name, kind, raw in col.items:
         entry = _entry(name, kind, raw)
         what = f"Eintrag '{entry.id}'"
-        id_line = raw.key_lines["id"]
+        place = (name, raw.key_lines["id"])
         if not ID_PATTERN.match(entry.id):
-            col.error(
-                name,
-                id_line,
-                f"{what}: id darf nur a-z, 0-9 und '-' enthalten (höchstens 40 Zeichen)",
-            )
+            col.error(*place, _bad_id(what, entry.id))
         if entry.id in entries:
-            first = places[entry.id]
+            blamed, other = _blame(col, places[entry.id], place)
             col.error(
-                name,
-                id_line,
-                f"{what}: id doppelt vergeben (zuerst in {first[0]}, Zeile {first[1]})",
+                *blamed,
+                f"{what}: id doppelt vergeben ({_where(other, places[entry.id])}). Lösung:"
+                " hier eine andere id wählen oder einen der beiden Einträge löschen.",
             )
             continue
-        if entry.ref is not None:
-            if not REF_PATTERN.match(entry.ref):
-                col.error(
-                    name,
-                    raw.key_lines["ref"],
-                    f"{what}: ref '{entry.ref}' hat nicht die Form '1.2.3'",
-                )
-            elif entry.ref in by_ref:
-                col.error(
-                    name,
-                    raw.key_lines["ref"],
-                    f"{what}: ref '{entry.ref}' doppelt (auch bei '{by_ref[entry.ref].id}')",
-                )
-            else:
-                by_ref[entry.ref] = entry
-        if entry.status is not None and entry.status not in STATUS_LABELS:
-            col.error(
-                name,
-                raw.key_lines["status"],
-                f"{what}: status '{entry.status}' unbekannt (erlaubt: {', '.join(STATUS_LABELS)})",
-            )
+        _check_ref(col, name, raw, entry, by_ref, ref_places)
+        if entry.status is not None:
+            entry = _with_status_key(col, name, raw, entry)
         entries[entry.id] = entry
-        places[entry.id] = (name, id_line)
+        places[entry.id] = place
+    return entries, places, by_ref
 
+
+def _with_status_key(col: _Collector, name: str, raw: LineDict, entry: Entry) -> Entry:
+    """Accept 'verfügbar' and 'In Prüfung' for the keys; suggest a key for typos."""
+    key = status_key(entry.status or "")
+    if key is not None:
+        return replace(entry, status=key)
+    labels = {k: label for k, label in STATUS_LABELS.items() if fold_umlauts(label) != k}
+    col.error(
+        name,
+        raw.key_lines["status"],
+        f"Eintrag '{entry.id}': status '{entry.status}' unbekannt"
+        f"{_suggest(entry.status or '', STATUS_LABELS, labels)}"
+        f" (erlaubt: {', '.join(STATUS_LABELS)})",
+    )
+    return entry
+
+
+def _check_ref(
+    col: _Collector,
+    name: str,
+    raw: LineDict,
+    entry: Entry,
+    by_ref: dict[str, Entry],
+    ref_places: Places,
+) -> None:
+    if entry.ref is None:
+        return
+    what = f"Eintrag '{entry.id}'"
+    place = (name, raw.key_lines["ref"])
+    if not REF_PATTERN.match(entry.ref):
+        col.error(
+            *place,
+            f"{what}: ref '{entry.ref}' hat nicht die Form '1.2.3'. Lösung: die Nummer der"
+            ' Maßnahme aus der Quelle in Anführungszeichen, z. B. »ref: "4.2.1"«.',
+        )
+    elif entry.ref in by_ref:
+        first = ref_places[entry.ref]
+        blamed, other = _blame(col, first, place)
+        here, there = entry.id, by_ref[entry.ref].id
+        if blamed is first:
+            here, there = there, here
+        col.error(
+            *blamed,
+            f"Eintrag '{here}': ref '{entry.ref}' doppelt (auch bei '{there}' in {other[0]},"
+            f" Zeile {other[1]}). Lösung: die Nummer mit der Quelle vergleichen; jede Maßnahme"
+            " hat ihre eigene.",
+        )
+    else:
+        by_ref[entry.ref] = entry
+        ref_places[entry.ref] = place
+
+
+def _check_references(
+    col: _Collector,
+    topics: dict[str, Topic],
+    entries: dict[str, Entry],
+    places: Places,
+    by_ref: dict[str, Entry],
+) -> None:
+    """Topics, contacts and measures that an entry names must exist."""
+    topic_titles = {t.id: t.title for t in topics.values()}
+    contact_names = {e.id: e.title for e in entries.values() if e.kind == "contact"}
     for name, _kind, raw in col.items:
-        found = entries.get(raw["id"])
-        if found is None or places[found.id] != (name, raw.key_lines["id"]):
-            continue
-        entry = found
+        entry = entries.get(raw["id"])
+        if entry is None or places[entry.id] != (name, raw.key_lines["id"]):
+            continue  # a duplicate, already reported
         what = f"Eintrag '{entry.id}'"
         if entry.topic is not None and entry.topic not in topics:
             col.error(
                 name,
                 raw.key_lines["thema"],
-                f"{what}: unbekanntes Thema '{entry.topic}'{_suggest(entry.topic, topics)}",
+                f"{what}: unbekanntes Thema '{entry.topic}'"
+                f"{_suggest(entry.topic, topics, topic_titles) or _unread(col)}",
             )
         for cid in entry.contacts:
             target = entries.get(cid)
             if target is None or target.kind != "contact":
-                known = [e.id for e in entries.values() if e.kind == "contact"]
                 col.error(
                     name,
                     raw.key_lines["zustaendig"],
-                    f"{what}: unbekannter Kontakt '{cid}' in 'zustaendig'{_suggest(cid, known)}",
+                    f"{what}: unbekannter Kontakt '{cid}' in 'zustaendig'"
+                    f"{_suggest(cid, contact_names, contact_names) or _unread(col)}",
                 )
         for ref in entry.related_refs:
             if ref not in by_ref:
+                named = entries.get(ref)
+                hint = (
+                    f" (meinten Sie '{named.ref}'? In 'massnahmen' stehen refs, nicht ids)"
+                    if named is not None and named.ref
+                    else _unread(col)
+                )
                 col.error(
                     name,
                     raw.key_lines["massnahmen"],
-                    f"{what}: unbekannte Maßnahme '{ref}' in 'massnahmen'",
+                    f"{what}: unbekannte Maßnahme '{ref}' in 'massnahmen'{hint}",
                 )
 
-    _warn_shared_synonyms(col, entries, places)
 
-    if not col.organisations:
-        return None
+def _unread(col: _Collector) -> str:
+    """Why a reference may be unknown: the file that defines it could not be read."""
+    if not col.unreadable:
+        return ""
+    files = ", ".join(Path(name).name for name in col.unreadable)
+    return f" – steht vielleicht in {files}; die Datei wird wegen des Fehlers dort nicht gelesen"
+
+
+def _build_organisation(col: _Collector, entries: dict[str, Entry]) -> Organisation:
     org_file, org = col.organisations[0]
     counselling = org["beratung"]
     target = entries.get(counselling)
     if target is None or target.kind != "contact":
+        contact_names = {e.id: e.title for e in entries.values() if e.kind == "contact"}
         col.error(
             org_file,
             org.key_lines["beratung"],
-            f"organisation: 'beratung' verweist auf unbekannten Kontakt '{counselling}'",
+            f"organisation: 'beratung' verweist auf unbekannten Kontakt '{counselling}'"
+            f"{_suggest(counselling, contact_names, contact_names)}",
         )
-    if not entries:
-        col.error(label, None, "die Wissensbasis enthält keine Einträge")
-    organisation = Organisation(
+    return Organisation(
         org["name"].strip(),
         counselling,
         org["quelle"].strip(),
         org.get("stand"),
         org.get("begruessung"),
     )
-    warnings = tuple(p for p in col.problems if p.severity == "warnung")
-    return KnowledgeBase(directory, organisation, topics, entries, version, warnings, by_ref)
 
 
 def _entry(name: str, kind: Kind, raw: LineDict) -> Entry:
@@ -588,9 +729,7 @@ def _entry(name: str, kind: Kind, raw: LineDict) -> Entry:
     )
 
 
-def _warn_shared_synonyms(
-    col: _Collector, entries: dict[str, Entry], places: dict[str, tuple[str, int]]
-) -> None:
+def _warn_shared_synonyms(col: _Collector, entries: dict[str, Entry], places: Places) -> None:
     owners: dict[str, list[str]] = {}
     for entry in entries.values():
         for word in {s.casefold() for s in entry.synonyms}:

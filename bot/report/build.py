@@ -63,20 +63,6 @@ def build_report(
     return render_csv(model) if fmt == "csv" else render_text(model)
 
 
-def summary_text(
-    db_path: Path,
-    days: int = 30,
-    *,
-    titles: Mapping[str, str] | None = None,
-    today: date | None = None,
-) -> str:
-    """Short German summary of the last ``days`` days for the /statistik command."""
-    until = today or date.today()
-    since = until - timedelta(days=max(1, days) - 1)
-    model = build_model(Path(db_path), since, until, None, set(), titles or {}, 0, until)
-    return render_summary(model, days)
-
-
 def team_summary(
     db_path: Path,
     days: int = 30,
@@ -106,21 +92,6 @@ def gap_groups(
         Path(db_path), None, None, search_index, set(), titles or {}, limit, today or date.today()
     )
     return render_gaps(model), [(i.group.group_id, i.group.representative) for i in model.gaps]
-
-
-def gaps_text(
-    db_path: Path,
-    limit: int = 10,
-    *,
-    search_index: SearchLike | None = None,
-    titles: Mapping[str, str] | None = None,
-    today: date | None = None,
-) -> str:
-    """The most frequent unanswered question groups (whole retention period) for /luecken."""
-    model = build_model(
-        Path(db_path), None, None, search_index, set(), titles or {}, limit, today or date.today()
-    )
-    return render_gaps(model)
 
 
 def export_csv(db_path: Path) -> str:

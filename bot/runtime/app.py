@@ -7,17 +7,16 @@ import contextlib
 import logging
 import secrets
 import sys
+from collections.abc import Callable, Collection, Coroutine
 from typing import Any
 from urllib.parse import urlsplit
 
 from telegram import BotCommand, LinkPreviewOptions, MessageEntity, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
+from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
-    BaseUpdateProcessor,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
@@ -27,15 +26,18 @@ from telegram.ext import (
     filters,
 )
 
+from bot.chat import actions
 from bot.chat.conversation import Conversation
 from bot.chat.services import SeenUpdates, Services, UserRateLimit
 from bot.config import Settings
 from bot.log.writer import QuestionLog, load_or_create_secret
+from bot.runtime.delivery import ChatOrderedProcessor, DeliveryRetry, SafeFormatter
 from bot.runtime.maintenance import maintain
 from bot.runtime.ops import AlreadyRunning, InstanceLock, lock_path
 from bot.runtime.transport import AiohttpRequest
 from bot.search.library import Library
-from handlers import buttons, errors, other, privacy, questions, start, team
+from handlers import buttons, errors, other, privacy, questions, start
+from handlers import team as team_handlers
 from handlers.context import SERVICES_KEY, BotContext
 
 logger = logging.getLogger("vereinbar")
@@ -49,112 +51,6 @@ COMMANDS = [
     BotCommand("vergessen", "Meine gespeicherten Fragen löschen"),
 ]
 ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
-# Answers ride out a short Telegram outage instead of being lost (see DeliveryRetry).
-DELIVERY_ENDPOINTS = frozenset(
-    {"sendMessage", "sendPhoto", "editMessageText", "editMessageReplyMarkup", "answerCallbackQuery"}
-)
-DELIVERY_RETRY_SECONDS = 20.0
-
-
-class ChatOrderedProcessor(BaseUpdateProcessor):
-    """Handle updates concurrently across chats, but one at a time within a chat.
-
-    One slow answer never holds up other users, and a user's own messages keep their order.
-    """
-
-    def __init__(self, max_concurrent_updates: int) -> None:
-        super().__init__(max_concurrent_updates)
-        self._locks: dict[int, asyncio.Lock] = {}
-        self._waiting: dict[int, int] = {}
-
-    async def do_process_update(self, update: object, coroutine: Any) -> None:
-        key = _chat_key(update)
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        self._waiting[key] = self._waiting.get(key, 0) + 1
-        try:
-            async with lock:
-                await coroutine
-        finally:
-            self._waiting[key] -= 1
-            if self._waiting[key] == 0:  # forget idle chats so memory stays flat
-                del self._waiting[key]
-                del self._locks[key]
-
-    async def initialize(self) -> None:
-        return None
-
-    async def shutdown(self) -> None:
-        return None
-
-
-class DeliveryRetry(AIORateLimiter):
-    """The rate limiter, plus bounded retries when an answer cannot reach Telegram.
-
-    PTB keeps polling through an outage, but a send that hits a refused or dropped connection
-    fails at once, and by then the update is already confirmed to Telegram: the answer would be
-    lost. Answers are therefore retried for up to ``DELIVERY_RETRY_SECONDS``, with growing
-    pauses. ``BadRequest`` is final. Trade-off: if Telegram did receive a request whose
-    response was lost, the retry can deliver that answer twice – better than not at all.
-    """
-
-    async def process_request(
-        self,
-        callback: Any,
-        args: Any,
-        kwargs: dict[str, Any],
-        endpoint: str,
-        data: dict[str, Any],
-        rate_limit_args: int | None,
-    ) -> Any:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + DELIVERY_RETRY_SECONDS
-        pause = 0.5
-        while True:
-            try:
-                return await super().process_request(
-                    callback, args, kwargs, endpoint, data, rate_limit_args
-                )
-            except BadRequest:
-                raise
-            except NetworkError as exc:
-                if endpoint not in DELIVERY_ENDPOINTS or loop.time() + pause > deadline:
-                    raise
-                logger.warning(
-                    "Telegram nicht erreichbar (%s bei %s), neuer Versuch in %.1f s",
-                    type(exc).__name__,
-                    endpoint,
-                    pause,
-                )
-                await asyncio.sleep(pause)
-                pause = min(pause * 2, 4.0)
-
-
-def _chat_key(update: object) -> int:
-    if isinstance(update, Update) and update.effective_chat is not None:
-        return update.effective_chat.id
-    return 0
-
-
-class SafeFormatter(logging.Formatter):
-    """Log lines operators can read and nobody can misuse.
-
-    The token is masked in everything, tracebacks included (libraries put request URLs and
-    the token into exception messages), and expected network trouble is logged as one line
-    instead of a traceback.
-    """
-
-    def __init__(self, token: str | None) -> None:
-        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
-        self._token = token
-
-    def format(self, record: logging.LogRecord) -> str:
-        if record.exc_info and isinstance(record.exc_info[1], TelegramError):
-            error = record.exc_info[1]
-            record = logging.makeLogRecord({**record.__dict__, "exc_info": None, "exc_text": None})
-            record.msg = f"{record.getMessage()} ({type(error).__name__})"
-            record.args = ()
-        text = super().format(record)
-        return text.replace(self._token, "<TOKEN>") if self._token else text
 
 
 def configure_logging(token: str | None) -> None:
@@ -228,12 +124,50 @@ def build_application(
     application = builder.build()
     application.bot_data[SERVICES_KEY] = services
     application.bot_data["requests"] = requests
-    register_handlers(application)
+    register_handlers(application, team_ids=settings.team_ids)
     return application
 
 
-def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+class TeamCallbackQueryHandler(CallbackQueryHandler[BotContext, None]):
+    """A CallbackQueryHandler for the team only; everyone else's click goes on to the next one.
+
+    PTB's ``filters.User`` looks at messages, and a button click is no message, so the same
+    filter object is asked about the clicking user here.
+    """
+
+    def __init__(
+        self,
+        callback: Callable[[Update, BotContext], Coroutine[Any, Any, None]],
+        *,
+        pattern: Callable[[object], bool],
+        team: filters.User,
+    ) -> None:
+        super().__init__(callback, pattern=pattern)
+        self.team = team
+
+    def check_update(self, update: object) -> bool | object | None:
+        user = update.effective_user if isinstance(update, Update) else None
+        if user is None or user.id not in self.team.user_ids:
+            return None
+        return super().check_update(update)
+
+
+def is_action(verb: actions.Verb) -> Callable[[object], bool]:
+    """A callback-data pattern that accepts exactly the well-formed buttons of one kind."""
+
+    def matches(data: object) -> bool:
+        action = actions.decode(data) if isinstance(data, str) else None
+        return action is not None and action.verb == verb
+
+    return matches
+
+
+def register_handlers(
+    application: Application[Any, Any, Any, Any, Any, Any], *, team_ids: Collection[int]
+) -> None:
+    """All handlers in one place; the first matching handler of a group wins."""
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+    team = filters.User(user_id=team_ids)
     application.add_handler(TypeHandler(Update, other.gatekeeper), group=-1)
     commands = {
         "start": start.start,
@@ -244,16 +178,23 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
         "datenschutz": privacy.privacy,
         "privacy": privacy.privacy,
         "vergessen": privacy.forget,
-        "statistik": team.statistics,
-        "luecken": team.gaps,
-        "neuladen": team.reload,
+    }
+    team_commands = {
+        "statistik": team_handlers.statistics,
+        "luecken": team_handlers.gaps,
+        "neuladen": team_handlers.reload,
     }
     for name, callback in commands.items():
         application.add_handler(CommandHandler(name, callback, filters=private))
+    for name, callback in team_commands.items():
+        application.add_handler(CommandHandler(name, callback, filters=private & team))
+    # Everything else that looks like a command, team commands from non-members included.
     application.add_handler(MessageHandler(private & filters.COMMAND, start.unknown_command))
     application.add_handler(MessageHandler(private & filters.TEXT, questions.question))
     application.add_handler(MessageHandler(private & ~filters.TEXT, other.non_text))
-    application.add_handler(CallbackQueryHandler(team.ignore_group, pattern=r"^x\|"))
+    application.add_handler(
+        TeamCallbackQueryHandler(team_handlers.ignore_group, pattern=is_action("ignore"), team=team)
+    )
     application.add_handler(CallbackQueryHandler(buttons.button))
     group_mention = filters.COMMAND | filters.Entity(MessageEntity.MENTION)
     application.add_handler(

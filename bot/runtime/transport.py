@@ -30,13 +30,16 @@ import os
 import re
 import secrets
 from collections.abc import AsyncIterator, Iterator, Sequence
-from typing import IO, Any, Final
+from typing import IO, TYPE_CHECKING, Any, Final
 
 import aiohttp
-from telegram._utils.defaultvalue import DefaultValue
-from telegram._utils.types import ODVInput, UploadFileDict
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+
+from bot.runtime.ptbcompat import given
+
+if TYPE_CHECKING:
+    from bot.runtime.ptbcompat import ODVInput, UploadFileDict
 
 __all__ = ["AiohttpRequest"]
 
@@ -272,15 +275,11 @@ class AiohttpRequest(BaseRequest):
             raise RuntimeError("This AiohttpRequest is not initialized!")
 
         has_files = bool(request_data and request_data.contains_files)
-        read = self._read_timeout if isinstance(read_timeout, DefaultValue) else read_timeout
-        connect = (
-            self._connect_timeout if isinstance(connect_timeout, DefaultValue) else connect_timeout
-        )
-        pool = self._pool_timeout if isinstance(pool_timeout, DefaultValue) else pool_timeout
-        if isinstance(write_timeout, DefaultValue):
-            write = self._media_write_timeout if has_files else self._write_timeout
-        else:
-            write = write_timeout
+        read = given(read_timeout, self._read_timeout)
+        connect = given(connect_timeout, self._connect_timeout)
+        pool = given(pool_timeout, self._pool_timeout)
+        default_write = self._media_write_timeout if has_files else self._write_timeout
+        write = given(write_timeout, default_write)
         timeout = aiohttp.ClientTimeout(
             total=None,
             connect=None if pool is None or connect is None else pool + connect,

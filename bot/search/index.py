@@ -13,51 +13,25 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
+from bot.knowledge.lexicon import Lexicon, OffTopic
 from bot.knowledge.schema import Entry, KnowledgeBase
-from bot.search.textnorm import (
-    GENERIC_WORDS,
-    OFF_TOPIC_WORDS,
-    SUBJECT_WORDS,
-    fold,
-    refs_in,
-    stem,
-    terms,
-)
+from bot.search.compounds import CompoundSplitter, NounLexicon
+from bot.search.config import SearchConfig
+from bot.search.decide import Features, Outcome, decide, vector
+from bot.search.textnorm import Analyzer, fold, refs_in
 
-Outcome = Literal["answered", "ambiguous", "unknown"]
+if TYPE_CHECKING:
+    from bot.search.semantic import SemanticIndex
 
-# Where a word stands says how much it tells about an entry.
-W_TITLE = 1.0
-W_SYNONYM = 1.0
-W_EXAMPLE = 0.7
-W_CONTEXT = 0.3  # answer text, target group, topic title
-W_COMPOUND_PART = 0.75  # a part of a compound found in the entry's own words
-
-UNKNOWN_SHARE = 0.7  # weight of a short never-seen word relative to the rarest known word
-UNKNOWN_SHARE_LONG = 1.0
-OFF_TOPIC_SHARE = 1.5  # weight of an off-topic subject relative to the rarest known word
-GENERIC_SHARE = 0.35  # request words like "beantragen" say little about the subject
-EVIDENCE_HALF = 5.0  # IDF-weighted evidence at which confidence reaches one half
-PHRASE_SHARE = 0.2  # share of the final score given to whole-phrase similarity
-ANSWER_MIN = 0.55  # below: never answered outright
-UNKNOWN_BELOW = 0.42  # below: unknown
-CLOSE_RATIO = 0.9  # candidates within this ratio of the best are "about equal"
-MAX_CHOICES = 3
-MAX_WORD = 40  # longer "words" are treated as unknown without compound or typo search
-SHORT_QUERY = 2  # content words up to which an unknown word counts in full
-MAX_TERMS = 64  # a 4096-character message is judged by its first 64 content words
-CANDIDATES = 25
-
-
-GENERIC_TERMS = frozenset(stem(w) for w in GENERIC_WORDS)
-OFF_TOPIC_TERMS = frozenset(stem(w) for w in OFF_TOPIC_WORDS)
-SUBJECT_TERMS = frozenset(stem(w) for w in SUBJECT_WORDS)
+MAX_CHOICES = SearchConfig().max_choices
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +45,12 @@ class SearchResult:
     question: str
     outcome: Outcome
     matches: tuple[Match, ...]
+    probability: float = 0.0
+    """Estimated probability that the first match is right (bot/search/decide.py)."""
+    redirect: OffTopic | None = None
+    """An off-topic subject named in the question, with where to turn instead."""
+    suggestions: tuple[Match, ...] = ()
+    """For *unknown*: entries near the floor, worth a "Vielleicht meinten Sie …?"."""
 
     @property
     def answered(self) -> bool:
@@ -92,14 +72,39 @@ class _QueryTerm:
     # alternatives: each is a list of (vocabulary term, similarity) parts that must all match
     readings: tuple[tuple[tuple[str, float], ...], ...]
     generic: bool = False  # only request words like "beantragen" matched
-    off_topic: bool = False  # a subject no offer covers ("Urlaubstage", "VPN")
+    off_topic: OffTopic | None = None  # a subject no offer covers ("Urlaubstage", "VPN")
+    missing: bool = False  # a work-life-balance subject this knowledge base has no offer for
+
+
+@dataclass(slots=True)
+class _Ranking:
+    matches: list[Match]
+    features: dict[int, Features]
+    redirect: OffTopic | None = None
 
 
 class SearchIndex:
-    """Everything that can be computed per knowledge base is computed here, once."""
+    """Everything that can be computed per knowledge base is computed here, once.
 
-    def __init__(self, kb: KnowledgeBase) -> None:
+    ``lexicon``: the language knowledge (knowledge/sprache/de.yaml + the organisation's
+    suche.yaml); without one, the bundled language file is used with no organisation words.
+    ``nouns``: the general noun lexicon for compound splitting, shared across reloads.
+    """
+
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        lexicon: Lexicon | None = None,
+        *,
+        config: SearchConfig = SearchConfig(),  # noqa: B008 - frozen, safe as a default
+        nouns: NounLexicon | None = None,
+        semantic: SemanticIndex | None = None,
+    ) -> None:
         self.kb = kb
+        self.semantic = semantic
+        self.config = config
+        self.lexicon = lexicon if lexicon is not None else default_lexicon()
+        self.analyzer = Analyzer(self.lexicon)
         self._entries: list[Entry] = list(kb.entries.values())
         self._postings: dict[str, dict[int, float]] = defaultdict(dict)
         self._phrases: list[str] = []
@@ -110,6 +115,11 @@ class SearchIndex:
         topic_titles = {t.id: t.title for t in kb.topics.values()}
         for idx, entry in enumerate(self._entries):
             self._index_entry(idx, entry, topic_titles.get(entry.topic or "", ""))
+        self._splitter = CompoundSplitter(
+            nouns if nouns is not None else default_nouns(),
+            frozenset(self._postings),
+            self.analyzer.stem,
+        )
         self._split_compounds()
         n = len(self._entries)
         self._idf = {t: math.log(1 + n / len(p)) for t, p in self._postings.items()}
@@ -120,24 +130,29 @@ class SearchIndex:
         self._titles = [fold(e.title) for e in self._entries]
         self._link_related(kb)
 
+    def terms(self, text: str) -> list[str]:
+        """The search terms of a text, as this index sees them (for reports and baselines)."""
+        return self.analyzer.terms(text)
+
     # --- building ---------------------------------------------------------------------------
 
     def _add(self, idx: int, text: str, weight: float) -> None:
-        for term in terms(text):
+        for term in self.analyzer.terms(text):
             posting = self._postings[term]
             if posting.get(idx, 0.0) < weight:
                 posting[idx] = weight
 
     def _index_entry(self, idx: int, entry: Entry, topic_title: str) -> None:
-        self._add(idx, entry.title, W_TITLE)
+        c = self.config
+        self._add(idx, entry.title, c.w_title)
         for synonym in entry.synonyms:
-            self._add(idx, synonym, W_SYNONYM)
+            self._add(idx, synonym, c.w_synonym)
         for example in entry.examples:
-            self._add(idx, example, W_EXAMPLE)
+            self._add(idx, example, c.w_example)
         for text in (entry.answer, entry.target_group or "", topic_title):
-            self._add(idx, text, W_CONTEXT)
+            self._add(idx, text, c.w_context)
         for phrase in (entry.title, *entry.synonyms, *entry.examples):
-            normalised = " ".join(terms(phrase))
+            normalised = " ".join(self.analyzer.terms(phrase))
             if normalised:
                 self._phrases_of[idx].append(len(self._phrases))
                 self._phrases.append(normalised)
@@ -145,16 +160,14 @@ class SearchIndex:
 
     def _split_compounds(self) -> None:
         """Let 'Arbeitszeitkonten' also answer for 'Konto' and 'Arbeitszeit'."""
-        vocab = set(self._postings)
+        share = self.config.w_compound_part
         for term in list(self._postings):
-            parts = _split(term, vocab)
-            if not parts:
-                continue
+            parts = [p for p in self._splitter.parts(term) if p != term]
             for idx, weight in list(self._postings[term].items()):
                 for part in parts:
                     posting = self._postings[part]
-                    if posting.get(idx, 0.0) < weight * W_COMPOUND_PART:
-                        posting[idx] = weight * W_COMPOUND_PART
+                    if posting.get(idx, 0.0) < weight * share:
+                        posting[idx] = weight * share
 
     def _link_related(self, kb: KnowledgeBase) -> None:
         """A service and the measure it implements are one answer, not a reason to ask back."""
@@ -174,19 +187,34 @@ class SearchIndex:
         ``pad=False`` skips filling the list with the nearest titles when fewer entries
         matched: the chat never shows them, so its hot path need not pay for them.
         """
+        limit = max(limit, self.config.max_choices)
         for ref in refs_in(question):
             entry = self.kb.by_ref.get(ref)
             if entry is not None:
-                rest = [m for m in self._rank(question, limit) if m.entry.id != entry.id]
+                rest = [m for m in self._rank(question, limit).matches if m.entry.id != entry.id]
                 ranked = [Match(entry, 1.0), *rest[: limit - 1]]
                 if pad:
                     ranked = self._pad(question, ranked, limit)
-                return SearchResult(question, "answered", tuple(ranked))
-        ranked = self._rank(question, limit)
-        outcome = self._decide(ranked)
+                return SearchResult(question, "answered", tuple(ranked), 1.0)
+        ranking = self._rank(question, limit)
+        outcome, probability = self._decide(ranking)
+        if self.semantic is not None and outcome != "answered":
+            # Only when the words alone are not enough: the embedding costs 10–70 ms of CPU.
+            ranking = self._fuse(question, ranking, limit)
+            outcome, probability = self._decide(ranking)
+        if ranking.redirect is not None and outcome == "ambiguous":
+            # "VPN geht nicht im Homeoffice": the redirect to IT beats choices among offers.
+            outcome = "unknown"
+        ranked = ranking.matches
+        suggestions: tuple[Match, ...] = ()
+        if outcome == "unknown" and ranking.redirect is None:
+            floor = self.config.suggest_floor
+            suggestions = tuple(m for m in ranked[: self.config.max_choices] if m.score >= floor)
         if pad:
             ranked = self._pad(question, ranked, limit)
-        return SearchResult(question, outcome, tuple(ranked))
+        return SearchResult(
+            question, outcome, tuple(ranked), probability, ranking.redirect, suggestions
+        )
 
     def _pad(self, question: str, ranked: list[Match], limit: int) -> list[Match]:
         """Fill up to ``limit`` with the nearest titles, scored below anything that matched.
@@ -209,14 +237,17 @@ class SearchIndex:
         ]
         return ranked + extra[: want - len(ranked)]
 
-    def _rank(self, question: str, limit: int) -> list[Match]:
-        words = terms(question)[:MAX_TERMS]
+    def _rank(self, question: str, limit: int) -> _Ranking:
+        c = self.config
+        words = self.analyzer.terms(question)[: c.max_terms]
         query = [qt for qt in map(self._query_term, words) if qt is not None]
+        redirect = next((qt.off_topic for qt in query if qt.off_topic is not None), None)
         if not any(qt.readings and not qt.generic for qt in query):
-            return []  # nothing but unknown or request words: no subject to answer about
+            # nothing but unknown or request words: no subject to answer about
+            return _Ranking([], {}, redirect)
         # Words the knowledge base has never seen count against every entry, but less than
         # known ones: in chatty questions many of them are incidental ("Nachbarin", "Syrien").
-        if len(query) <= SHORT_QUERY:
+        if len(query) <= c.short_query:
             # In a question of two or three words an unknown word is the subject, not noise:
             # "Kita-Gebühren", "VPN im Homeoffice", "Wetter morgen".
             query = [
@@ -236,26 +267,83 @@ class SearchIndex:
             for idx, value in best.items():
                 coverage[idx] += qt.weight * value / total
         if not coverage:
-            return []
-        top = sorted(coverage.items(), key=lambda kv: -kv[1])[:CANDIDATES]
+            return _Ranking([], {}, redirect)
+        top = sorted(coverage.items(), key=lambda kv: -kv[1])[: c.candidates]
         phrase = self._phrase_similarity(" ".join(words), [i for i, _ in top])
         # With an off-topic subject, words shared with an offer cannot rescue a long question.
-        rescue = 0.0 if any(qt.off_topic for qt in query) else 1.0
+        blocked = redirect is not None or any(qt.missing for qt in query)
+        rescue = 0.0 if blocked else 1.0
+        unknown = sum(qt.weight for qt in query if not qt.readings) / total
         scored = [
-            (idx, _blend(_confidence(cov, cov * total * rescue), phrase.get(idx, 0.0)))
+            (
+                idx,
+                _blend(
+                    _confidence(cov, cov * total * rescue, c.evidence_half),
+                    phrase.get(idx, 0.0),
+                    c.phrase_share,
+                ),
+            )
             for idx, cov in top
         ]
         scored.sort(key=lambda kv: (-kv[1], kv[0]))
-        return [Match(self._entries[i], round(s, 4)) for i, s in scored[: max(limit, 1)]]
+        kept = scored[: max(limit, 1)]
+        features = {
+            idx: Features(
+                score=s,
+                coverage=coverage[idx],
+                phrase=phrase.get(idx, 0.0),
+                terms=len(query),
+                unknown=unknown,
+                off_topic=redirect is not None,
+                missing=any(qt.missing for qt in query),
+            )
+            for idx, s in kept[:1]
+        }
+        return _Ranking([Match(self._entries[i], round(s, 4)) for i, s in kept], features, redirect)
+
+    def _fuse(self, question: str, ranking: _Ranking, limit: int) -> _Ranking:
+        """(1 - w) * lexical + w * cosine over every entry the embedding scores."""
+        assert self.semantic is not None
+        cosines = self.semantic.scores(question)
+        w = self.config.semantic_weight
+        lexical = {self._pos[m.entry.id]: m.score for m in ranking.matches}
+        fused = sorted(
+            (
+                ((1 - w) * lexical.get(self._pos[eid], 0.0) + w * max(cos, 0.0), self._pos[eid])
+                for eid, cos in cosines.items()
+                if eid in self._pos
+            ),
+            key=lambda kv: (-kv[0], kv[1]),
+        )[: max(limit, 1)]
+        if not fused:
+            return ranking
+        top = fused[0][1]
+        base = ranking.features.get(top)
+        by_id = {self._pos[eid]: cos for eid, cos in cosines.items() if eid in self._pos}
+        ordered = sorted(by_id.values(), reverse=True)
+        features = Features(
+            score=fused[0][0],
+            coverage=base.coverage if base else 0.0,
+            phrase=base.phrase if base else 0.0,
+            terms=base.terms if base else 0,
+            unknown=base.unknown if base else 1.0,
+            off_topic=ranking.redirect is not None,
+            missing=base.missing if base else False,
+            semantic=by_id.get(top, 0.0),
+            semantic_margin=by_id.get(top, 0.0) - (ordered[1] if len(ordered) > 1 else 0.0),
+            lexical=lexical.get(top, 0.0),
+        )
+        matches = [Match(self._entries[i], round(score, 4)) for score, i in fused]
+        return _Ranking(matches, {top: features}, ranking.redirect)
 
     def _reading_scores(self, reading: tuple[tuple[str, float], ...]) -> dict[int, float]:
         """Per entry, how well it matches all parts of one reading of a query word."""
         if len(reading) == 1:
             term, sim = reading[0]
-            return {idx: sim * w for idx, w in self._postings[term].items()}
+            return {idx: sim * w for idx, w in self._postings.get(term, {}).items()}
         sums: dict[int, float] = defaultdict(float)
         for term, sim in reading:
-            for idx, w in self._postings[term].items():
+            for idx, w in self._postings.get(term, {}).items():
                 sums[idx] += sim * w / len(reading)
         return sums
 
@@ -269,43 +357,66 @@ class SearchIndex:
         return result
 
     def _expand(self, term: str) -> _QueryTerm | None:
-        if term in OFF_TOPIC_TERMS and not self._named(term):
+        c = self.config
+        an = self.analyzer
+        off_topic = an.off_topic_terms.get(term)
+        if off_topic is not None and not self._named(term):
             # "Urlaubstage", "VPN", "Kita-Gebühren": a subject outside every offer; it weighs
             # like the rarest word, so a shared everyday word cannot carry the question.
-            return _QueryTerm(self._unknown_weight * OFF_TOPIC_SHARE, (), off_topic=True)
-        if len(term) > MAX_WORD:
+            return _QueryTerm(self._unknown_weight * c.off_topic_share, (), off_topic=off_topic)
+        if term in an.missing_terms and not self._named(term):
+            return _QueryTerm(self._unknown_weight * c.off_topic_share, (), missing=True)
+        if len(term) > c.max_word:
             # No German word is this long; splitting it would cost quadratic time for nothing.
             return _QueryTerm(self._unknown_weight, ())
         if term in self._vocab_set:
             # A bare number ("9", "2020") is never the subject of a question on its own.
-            weak = term in GENERIC_TERMS or term.isdigit()
-            weight = self._weight(term) * (GENERIC_SHARE if term.isdigit() else 1.0)
+            weak = term in an.request_terms or term.isdigit()
+            weight = self._weight(term) * (c.generic_share if term.isdigit() else 1.0)
             return _QueryTerm(weight, (((term, 1.0),),), weak)
         readings: list[tuple[tuple[str, float], ...]] = []
-        parts = _split(term, self._vocab_set, partial=True)
-        if parts:
-            readings.append(tuple((p, 0.9 if len(parts) > 1 else 0.8) for p in parts))
+        compound = self._compound_reading(term)
+        if compound:
+            readings.append(compound)
         readings.extend(((v, s),) for v, s in self._fuzzy(term))
         if term.isdigit() and not readings:
             return None  # a stray number says nothing against an entry
-        if not readings and term in SUBJECT_TERMS:
-            # A work-life-balance subject this knowledge base has no offer for.
-            return _QueryTerm(self._unknown_weight * OFF_TOPIC_SHARE, (), off_topic=True)
         if not readings:
             # A long unknown noun ("Anwohnerparkausweis") names a subject the knowledge base
             # does not cover; a short unknown word is more often chat noise.
-            share = UNKNOWN_SHARE_LONG if len(term) >= 8 else UNKNOWN_SHARE
+            share = c.unknown_share_long if len(term) >= 8 else c.unknown_share
             return _QueryTerm(self._unknown_weight * share, ())
-        weight = max(sum(self._weight(t) for t, _ in r) / len(r) for r in readings)
-        generic = all(t in GENERIC_TERMS for r in readings for t, _ in r)
+        weight = max(
+            sum(self._weight(t) if t else self._unknown_weight for t, _ in r) / len(r)
+            for r in readings
+        )
+        generic = all(t in an.request_terms for r in readings for t, _ in r if t)
         return _QueryTerm(weight, tuple(readings), generic)
+
+    def _compound_reading(self, term: str) -> tuple[tuple[str, float], ...]:
+        """All parts of a compound must match; a part the knowledge base lacks in every form
+        stays in the reading as ("", 0), so "Kitaplatzsuche" is explained by two of three."""
+        parts = self._splitter.parts(term)
+        reading: list[tuple[str, float]] = []
+        for part in parts:
+            if part in self.analyzer.stop_terms:
+                continue
+            if part in self._vocab_set:
+                reading.append((part, self.config.compound_similarity))
+                continue
+            near = self._fuzzy(part)
+            reading.append(
+                (near[0][0], near[0][1] * self.config.compound_similarity) if near else ("", 0.0)
+            )
+        return tuple(reading) if any(t for t, _ in reading) else ()
 
     def _named(self, term: str) -> bool:
         """Whether some entry lists the word in its title or keywords."""
-        return any(w >= W_SYNONYM for w in self._postings.get(term, {}).values())
+        return any(w >= self.config.w_synonym for w in self._postings.get(term, {}).values())
 
     def _weight(self, term: str) -> float:
-        return self._idf[term] * (GENERIC_SHARE if term in GENERIC_TERMS else 1.0)
+        share = self.config.generic_share if term in self.analyzer.request_terms else 1.0
+        return self._idf[term] * share
 
     def _fuzzy(self, term: str) -> list[tuple[str, float]]:
         if len(term) < 4 or term.isdigit():
@@ -331,79 +442,77 @@ class SearchIndex:
         best = np.maximum.reduceat(scores, starts)
         return {idx: float(b) / 100 for idx, b in zip(owners, best, strict=True)}
 
-    def _decide(self, ranked: list[Match]) -> Outcome:
-        if not ranked or ranked[0].score < UNKNOWN_BELOW:
-            return "unknown"
+    def rivals(self, ranked: list[Match]) -> list[Match]:
+        """Runner-ups close to the best that are genuinely different offers."""
+        if not ranked:
+            return []
         top = ranked[0]
-        top_idx = self._position(top.entry)
-        rivals = [
+        links = self._links[self._pos[top.entry.id]]
+        return [
             m
             for m in ranked[1:]
-            if m.score >= top.score * CLOSE_RATIO
-            and self._position(m.entry) not in self._links[top_idx]
+            if m.score >= top.score * self.config.close_ratio and self._pos[m.entry.id] not in links
         ]
-        if top.score >= ANSWER_MIN and not rivals:
-            return "answered"
-        return "ambiguous"
 
-    def _position(self, entry: Entry) -> int:
-        return self._pos[entry.id]
+    def explain(self, question: str) -> list[float] | None:
+        """The decision's feature vector for a question (bench/accuracy.py --fit uses it);
+        the fused one when the semantic signal would be asked."""
+        ranking = self._rank(question, self.config.candidates)
+        if not ranking.matches:
+            return None
+        if self.semantic is not None and self._decide(ranking)[0] != "answered":
+            ranking = self._fuse(question, ranking, self.config.candidates)
+        return vector(*self._decision_inputs(ranking)[:3])
+
+    def _decision_inputs(self, ranking: _Ranking) -> tuple[Features, float, bool, int]:
+        ranked = ranking.matches
+        top = ranked[0]
+        features = ranking.features[self._pos[top.entry.id]]
+        links = self._links[self._pos[top.entry.id]]
+        different = [m for m in ranked[1:] if self._pos[m.entry.id] not in links]
+        runner = different[0].score if different else 0.0
+        linked = any(self._pos[m.entry.id] in links for m in ranked[1:3])
+        # Fused scores are dominated by cosines that all lie close together; there the
+        # model's margins decide, not the lexical "within 90 % of the best" rule.
+        rivals = 0 if features.semantic is not None else len(self.rivals(ranked))
+        return features, runner, linked, rivals
+
+    def _decide(self, ranking: _Ranking) -> tuple[Outcome, float]:
+        if not ranking.matches:
+            return "unknown", 0.0
+        features, runner, linked, rivals = self._decision_inputs(ranking)
+        return decide(
+            features, runner_up=runner, linked_runner_up=linked, rivals=rivals, config=self.config
+        )
 
 
-def _confidence(coverage: float, evidence: float) -> float:
+def _confidence(coverage: float, evidence: float, half: float) -> float:
     """Coverage suits short questions; long ones are judged by their absolute evidence too.
 
     In "kann man in Teilzeit überhaupt noch Karriere machen oder ist man abgeschrieben" the
     entry explains only part of the words, but two distinctive ones: that is enough.
     """
-    return max(coverage, evidence / (evidence + EVIDENCE_HALF))
+    return max(coverage, evidence / (evidence + half))
 
 
-def _blend(coverage: float, phrase: float) -> float:
+def _blend(coverage: float, phrase: float, share: float) -> float:
     """Phrase similarity only sharpens entries that already explain part of the question."""
-    return (1 - PHRASE_SHARE) * coverage + PHRASE_SHARE * phrase * min(1.0, 2 * coverage)
+    return (1 - share) * coverage + share * phrase * min(1.0, 2 * coverage)
 
 
-def _split(
-    term: str,
-    vocab: frozenset[str] | set[str],
-    *,
-    partial: bool = False,
-) -> tuple[str, ...] | None:
-    """Split a compound into known words, allowing a linking 's', 'n' or 'en'.
+@cache
+def default_lexicon() -> Lexicon:
+    """The bundled language file without organisation words (for tools and tests that do not
+    pass their own); read once per process, immutable."""
+    from bot.knowledge.lexicon import BUNDLED_LANGUAGE, load_lexicon
 
-    With ``partial`` the longest known tail of at least five letters is enough: German compounds
-    put the head last, so in 'Familienpflegezeit' the known 'pflegezeit' says what it is about.
-    """
-    if len(term) < 7:
-        return None
-    best_tail: str | None = None
-    for cut in range(3, len(term) - 2):
-        head, tail = term[:cut], term[cut:]
-        tail_known = _known(tail, vocab)
-        if tail_known is None:
-            continue
-        for left in _heads(head):
-            left_known = _known(left, vocab)
-            if left_known:
-                return (left_known, tail_known)
-        if partial and best_tail is None and len(tail) >= 5:
-            best_tail = tail_known
-    return (best_tail,) if best_tail else None
+    lexicon, problems = load_lexicon(Path("/nonexistent"), language=BUNDLED_LANGUAGE)
+    if lexicon is None:
+        raise RuntimeError("; ".join(map(str, problems)))
+    return lexicon
 
 
-def _heads(head: str) -> list[str]:
-    options = [head]
-    for link in ("s", "n", "en", "e"):
-        if head.endswith(link) and len(head) - len(link) >= 3:
-            options.append(head[: -len(link)])
-    return options
-
-
-def _known(word: str, vocab: frozenset[str] | set[str]) -> str | None:
-    if len(word) < 3:
-        return None
-    if word in vocab:
-        return word
-    stemmed = stem(word)
-    return stemmed if stemmed in vocab else None
+@cache
+def default_nouns() -> NounLexicon:
+    """The general noun lexicon, read once per process (immutable, ~0.5 s)."""
+    return NounLexicon.load(fold).with_stems(Analyzer(Lexicon()).stem)

@@ -1,0 +1,295 @@
+"""The search's language knowledge, read from YAML that admins maintain.
+
+Two files feed one :class:`Lexicon`: ``knowledge/sprache/de.yaml`` holds what is true of the
+language (stop words, request words, abbreviations, English terms); ``<kb>/suche.yaml`` holds
+what is true of one organisation (subjects it has no offer for, with a redirect; job titles that
+mean "Führungskraft"). Words are stored folded (``fold``), so admins may write them with or
+without umlauts. The loader reports German file:line problems like the knowledge base's.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from bot.knowledge.schema import SEARCH_FILE, Problem
+from bot.knowledge.yamlsafe import LineDict, LineList, YamlError, read_yaml
+
+LANGUAGE_DIR = "sprache"
+LANGUAGE_FILE = "de.yaml"
+
+_LANGUAGE_KEYS = {
+    "sprache": "Sprachkürzel (de)",
+    "stoppwoerter": "Füllwörter, durch Leerzeichen getrennt",
+    "fuellwoerter": "Wörter, die fast jede Frage enthält",
+    "anliegenwoerter": "Wörter für das Anliegen (beantragen, melden …)",
+    "abkuerzungen": "Abkürzung: ausgeschriebene Wörter",
+    "englisch": "englisches Wort oder Wendung: deutsche Wörter",
+}
+_ORG_KEYS = {
+    "themenfremd": "Liste von Themen ohne Angebot (thema, woerter, hinweis)",
+    "fehlende_themen": "Vereinbarkeitsthemen ohne Angebot in dieser Wissensbasis",
+    "fuehrungstitel": "Berufsbezeichnungen, die Führungskraft meinen",
+}
+_OFF_TOPIC_KEYS = ("thema", "woerter", "hinweis")
+_WORD = re.compile(r"^[a-z0-9][a-z0-9'-]*$")
+MAX_REDIRECT = 300
+
+
+_UMLAUTS = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "ß": "ss"})
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _suggest(word: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(known), n=1, cutoff=0.6)
+    return f" – meinten Sie '{close[0]}'?" if close else ""
+
+
+def fold_word(text: str) -> str:
+    """The folding of bot.search.textnorm.fold, repeated here so the knowledge room stays below
+    the search room; tests/test_lexicon.py keeps the two equal."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    text = text.translate(_UMLAUTS)
+    return text.replace("ae", "a").replace("oe", "o").replace("ue", "u")
+
+
+@dataclass(frozen=True, slots=True)
+class OffTopic:
+    """A subject no offer covers, and where to turn instead."""
+
+    subject: str
+    words: frozenset[str]
+    redirect: str
+
+
+@dataclass(frozen=True, slots=True)
+class Lexicon:
+    stop_words: frozenset[str] = frozenset()
+    filler_words: frozenset[str] = frozenset()
+    request_words: frozenset[str] = frozenset()
+    expansions: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    """Single words (abbreviations, English words) -> German words."""
+    phrases: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    """Multi-word English phrases -> German words."""
+    off_topic: tuple[OffTopic, ...] = ()
+    missing_subjects: frozenset[str] = frozenset()
+    leader_titles: frozenset[str] = frozenset()
+
+    def redirect_for(self, word: str) -> OffTopic | None:
+        for group in self.off_topic:
+            if word in group.words:
+                return group
+        return None
+
+    @property
+    def off_topic_words(self) -> frozenset[str]:
+        return frozenset(w for group in self.off_topic for w in group.words)
+
+
+def _bundled_language() -> Path:
+    """``bot/bundled/sprache/de.yaml`` in an installed wheel, ``knowledge/sprache/de.yaml`` in a
+    checkout (the same resolution as bot.config.BUNDLED_KNOWLEDGE)."""
+    packaged = Path(__file__).resolve().parents[1] / "bundled"
+    root = packaged if packaged.is_dir() else Path(__file__).resolve().parents[2] / "knowledge"
+    return root / LANGUAGE_DIR / LANGUAGE_FILE
+
+
+BUNDLED_LANGUAGE = _bundled_language()
+
+
+def language_file(kb_dir: Path) -> Path:
+    """The language file beside a knowledge base (``<kb>/../sprache/de.yaml``) if there is
+    one, else the bundled one: a knowledge base copied elsewhere keeps its language."""
+    beside = Path(kb_dir).parent / LANGUAGE_DIR / LANGUAGE_FILE
+    return beside if beside.exists() else BUNDLED_LANGUAGE
+
+
+def load_lexicon(
+    kb_dir: Path, *, language: Path | None = None
+) -> tuple[Lexicon | None, list[Problem]]:
+    """Read the language file and the organisation's search file; both are optional only in
+    the sense that a missing organisation file means "nothing organisation-specific"."""
+    problems: list[Problem] = []
+    language = language or language_file(kb_dir)
+    lang = _read(language, _LANGUAGE_KEYS, problems, required=True)
+    org = _read(Path(kb_dir) / SEARCH_FILE, _ORG_KEYS, problems, required=False)
+    if lang is None:
+        return None, problems
+    lang_name, org_name = _display(language), _display(Path(kb_dir) / SEARCH_FILE)
+    expansions: dict[str, str] = {}
+    phrases: dict[str, str] = {}
+    for key in ("abkuerzungen", "englisch"):
+        for raw_key, raw_value in _mapping(lang, key, lang_name, problems).items():
+            source = " ".join(_words(str(raw_key)))
+            target = " ".join(_words(str(raw_value)))
+            if not source or not target:
+                problems.append(Problem(lang_name, _line(lang, key), f"{key}: leerer Eintrag"))
+                continue
+            (phrases if " " in source else expansions)[source] = target
+    off_topic = _off_topic(org or LineDict(), org_name, problems)
+    lexicon = Lexicon(
+        stop_words=_word_set(lang, "stoppwoerter", lang_name, problems),
+        filler_words=_word_set(lang, "fuellwoerter", lang_name, problems),
+        request_words=_word_set(lang, "anliegenwoerter", lang_name, problems),
+        expansions=MappingProxyType(expansions),
+        phrases=MappingProxyType(phrases),
+        off_topic=off_topic,
+        missing_subjects=_word_set(org or LineDict(), "fehlende_themen", org_name, problems),
+        leader_titles=_word_set(org or LineDict(), "fuehrungstitel", org_name, problems),
+    )
+    _warn_overlaps(lexicon, org_name, problems)
+    if any(p.severity == "fehler" for p in problems):
+        return None, problems
+    return lexicon, problems
+
+
+def _read(
+    path: Path, keys: Mapping[str, str], problems: list[Problem], *, required: bool
+) -> LineDict | None:
+    name = _display(path)
+    if not path.exists():
+        if required:
+            problems.append(Problem(name, None, "Sprachdatei der Suche nicht gefunden"))
+        return None
+    try:
+        data = read_yaml(path)
+    except YamlError as exc:
+        problems.append(Problem(name, exc.line, exc.message))
+        return None
+    except OSError as exc:
+        problems.append(Problem(name, None, f"Datei nicht lesbar ({exc.strerror})"))
+        return None
+    if data is None:
+        return LineDict()
+    if not isinstance(data, LineDict):
+        problems.append(Problem(name, 1, "erwartet Schlüssel wie " + ", ".join(keys)))
+        return None
+    for key in data:
+        if key not in keys:
+            hint = _suggest(str(key), keys)
+            problems.append(
+                Problem(name, data.key_lines.get(key), f"unbekannter Schlüssel '{key}'{hint}")
+            )
+    return data
+
+
+def _line(data: LineDict, key: str) -> int | None:
+    return data.key_lines.get(key)
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in re.split(r"[\s,;]+", fold_word(text)) if w]
+
+
+def _word_set(data: LineDict, key: str, name: str, problems: list[Problem]) -> frozenset[str]:
+    value = data.get(key)
+    if value is None:
+        return frozenset()
+    if isinstance(value, LineList):
+        value = " ".join(str(v) for v in value)
+    if not isinstance(value, str):
+        problems.append(
+            Problem(name, _line(data, key), f"{key}: erwartet Wörter, getrennt durch Leerzeichen")
+        )
+        return frozenset()
+    found = _words(value)
+    bad = [w for w in found if not _WORD.match(w)]
+    if bad:
+        problems.append(
+            Problem(
+                name,
+                _line(data, key),
+                f"{key}: nur Buchstaben, Ziffern, Bindestrich erlaubt – nicht {', '.join(bad[:5])}",
+            )
+        )
+    return frozenset(w for w in found if _WORD.match(w))
+
+
+def _mapping(data: LineDict, key: str, name: str, problems: list[Problem]) -> Mapping[Any, Any]:
+    value = data.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        problems.append(
+            Problem(name, _line(data, key), f"{key}: erwartet Zeilen der Form „wort: wörter“")
+        )
+        return {}
+    return value
+
+
+def _off_topic(data: LineDict, name: str, problems: list[Problem]) -> tuple[OffTopic, ...]:
+    raw = data.get("themenfremd")
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        problems.append(
+            Problem(name, _line(data, "themenfremd"), "themenfremd: erwartet eine Liste von Themen")
+        )
+        return ()
+    groups: list[OffTopic] = []
+    for item in raw:
+        line = getattr(item, "line", None) or _line(data, "themenfremd")
+        if not isinstance(item, dict):
+            problems.append(
+                Problem(name, line, "themenfremd: jedes Thema braucht thema, woerter, hinweis")
+            )
+            continue
+        missing = [k for k in _OFF_TOPIC_KEYS if not item.get(k)]
+        unknown = [k for k in item if k not in _OFF_TOPIC_KEYS]
+        if missing or unknown:
+            what = "; ".join(
+                [f"fehlt: {', '.join(missing)}"] * bool(missing)
+                + [f"unbekannt: {', '.join(map(str, unknown))}"] * bool(unknown)
+            )
+            problems.append(Problem(name, line, f"themenfremd: {what}"))
+            continue
+        redirect = str(item["hinweis"]).strip()
+        if len(redirect) > MAX_REDIRECT:
+            problems.append(
+                Problem(
+                    name,
+                    line,
+                    f"hinweis zu lang ({len(redirect)} Zeichen, höchstens {MAX_REDIRECT})",
+                )
+            )
+        words = (
+            _word_set(item, "woerter", name, problems)
+            if isinstance(item, LineDict)
+            else frozenset()
+        )
+        groups.append(OffTopic(str(item["thema"]).strip(), words, redirect))
+    return tuple(groups)
+
+
+def _warn_overlaps(lexicon: Lexicon, name: str, problems: list[Problem]) -> None:
+    """A word both off-topic and a request/stop word would silently lose one role."""
+    clash = sorted(lexicon.off_topic_words & (lexicon.stop_words | lexicon.filler_words))
+    if clash:
+        problems.append(
+            Problem(
+                name,
+                None,
+                "themenfremde Wörter stehen auch in den Füllwörtern: " + ", ".join(clash[:8]),
+                "warnung",
+            )
+        )
+
+
+def all_words(lexicon: Lexicon) -> Iterable[str]:
+    """Every word the lexicon names (for the self-test and reports)."""
+    yield from lexicon.stop_words
+    yield from lexicon.filler_words
+    yield from lexicon.request_words
+    yield from lexicon.off_topic_words

@@ -1,0 +1,151 @@
+"""The knowledge base as the rest of the bot sees it: immutable topics, entries and their labels.
+
+Kept apart from the validation in ``schema`` so that search, chat and report depend on plain data
+types only, never on how the YAML files were read or checked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+Kind = Literal["measure", "counselling", "contact"]
+
+STATUS_LABELS = {
+    "geplant": "geplant",
+    "pruefung": "in Prüfung",
+    "umsetzung": "in Umsetzung",
+    "verfuegbar": "verfügbar",
+}
+KIND_LABELS = {"measure": "Maßnahme", "counselling": "Beratungsangebot", "contact": "Kontakt"}
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One finding of the validation, worded for admins."""
+
+    file: str
+    line: int | None
+    message: str
+    severity: Literal["fehler", "warnung"] = "fehler"
+
+    def __str__(self) -> str:
+        where = f"{self.file}, Zeile {self.line}" if self.line else self.file
+        prefix = "Warnung: " if self.severity == "warnung" else ""
+        return f"{where}: {prefix}{self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    id: str
+    title: str
+    number: int | None = None
+    description: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Organisation:
+    name: str
+    counselling: str
+    source: str
+    as_of: str | None = None
+    greeting: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A measure, counselling service or contact; everything the answer card needs.
+
+    Contacts are entries of kind ``contact`` rather than a class of their own: the search,
+    the cards and the log treat all three kinds alike.
+    """
+
+    id: str
+    kind: Kind
+    title: str
+    answer: str
+    ref: str | None = None
+    topic: str | None = None
+    target_group: str | None = None
+    status: str | None = None
+    deadline: str | None = None
+    contacts: tuple[str, ...] = ()
+    synonyms: tuple[str, ...] = ()
+    examples: tuple[str, ...] = ()
+    related_refs: tuple[str, ...] = ()
+    web: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    address: str | None = None
+    note: str | None = None
+    source: str | None = None
+    file: str = ""
+    line: int = 0
+
+    @property
+    def status_label(self) -> str | None:
+        return STATUS_LABELS.get(self.status or "")
+
+    def to_json(self) -> dict[str, Any]:
+        """The export shape used by ``python -m bot export --json``."""
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "ref": self.ref,
+            "title": self.title,
+            "answer": self.answer,
+            "topic": self.topic,
+            "target_group": self.target_group,
+            "status": self.status,
+            "deadline": self.deadline,
+            "contacts": list(self.contacts),
+            "synonyms": list(self.synonyms),
+            "examples": list(self.examples),
+            "related_refs": list(self.related_refs),
+            "web": self.web,
+            "email": self.email,
+            "phone": self.phone,
+            "address": self.address,
+            "note": self.note,
+            "source": self.source,
+        }
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    directory: Path
+    organisation: Organisation
+    topics: dict[str, Topic]
+    entries: dict[str, Entry]
+    version: str
+    warnings: tuple[Problem, ...] = ()
+    by_ref: dict[str, Entry] = field(default_factory=dict)
+
+    @property
+    def counselling_contact(self) -> Entry:
+        return self.entries[self.organisation.counselling]
+
+    def contacts_of(self, entry: Entry) -> list[Entry]:
+        return [self.entries[c] for c in entry.contacts if c in self.entries]
+
+    def in_topic(self, topic_id: str) -> list[Entry]:
+        """Entries of a topic for browsing: measures and services first, contacts last."""
+        order = {"counselling": 0, "measure": 1, "contact": 2}
+        items = [e for e in self.entries.values() if e.topic == topic_id]
+        return sorted(items, key=lambda e: (order[e.kind], _ref_key(e.ref), e.title))
+
+    def contacts(self) -> list[Entry]:
+        return [e for e in self.entries.values() if e.kind == "contact"]
+
+    def titles(self) -> dict[str, str]:
+        """Entry and topic ids to titles, for reports that only store ids."""
+        return {
+            **{t.id: t.title for t in self.topics.values()},
+            **{e.id: e.title for e in self.entries.values()},
+        }
+
+
+def _ref_key(ref: str | None) -> tuple[int, ...]:
+    return tuple(int(p) for p in ref.split(".")) if ref else (999,)

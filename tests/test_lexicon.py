@@ -1,0 +1,143 @@
+"""The search's language knowledge as data: fixture knowledge bases with fixture lexicons.
+
+These test the engine (loading, validation, redirects, compounds, hot reload), not the bundled
+content, so an admin's routine edit of knowledge/ cannot break them.
+"""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from bot.knowledge.lexicon import fold_word, load_lexicon
+from bot.search.index import SearchIndex
+from bot.search.library import Library, build_snapshot
+from bot.search.textnorm import Analyzer, fold
+
+LANGUAGE = """\
+    sprache: de
+    stoppwoerter: "ich wie geht das mein meine ist und the my how"
+    fuellwoerter: "angebot regelung"
+    anliegenwoerter: "beantragen"
+    abkuerzungen:
+      tz: teilzeit
+    englisch:
+      flexitime: gleitzeit
+      day care: kita
+"""
+
+SEARCH = """\
+    fehlende_themen: "pflege"
+    fuehrungstitel: "chefin teamleitung"
+    themenfremd:
+      - thema: Gehalt
+        woerter: "gehalt lohn besoldung"
+        hinweis: "Fragen zum Gehalt beantwortet Ihre Personalsachbearbeitung."
+"""
+
+KITA = """\
+    beratungsangebote:
+      - id: kita-plaetze
+        titel: "Kita-Plätze für Kinder von Beschäftigten"
+        thema: familie
+        antwort: "Die Stadt stellt Belegplätze in Kitas bereit."
+        zielgruppe: "Eltern"
+        status: geplant
+        zustaendig: [beratung]
+        stichworte: ["Kita", "Platz"]
+      - id: fuehrung-teilzeit
+        titel: "Führungskraft in Teilzeit"
+        thema: arbeitszeit
+        antwort: "Auch Führungskräfte können in Teilzeit arbeiten."
+        zielgruppe: "Führungskräfte"
+        status: geplant
+        zustaendig: [beratung]
+        stichworte: ["Führungskraft", "Teilzeit"]
+"""
+
+
+@pytest.fixture
+def kb_with_lexicon(make_kb: Callable[..., Path]) -> Path:
+    directory = make_kb(beratungsangebote=KITA)
+    language = directory.parent / "sprache" / "de.yaml"
+    language.parent.mkdir(exist_ok=True)
+    language.write_text(textwrap.dedent(LANGUAGE), encoding="utf-8")
+    (directory / "suche.yaml").write_text(textwrap.dedent(SEARCH), encoding="utf-8")
+    return directory
+
+
+def index_of(directory: Path) -> SearchIndex:
+    snapshot, problems = build_snapshot(directory)
+    assert snapshot is not None, [str(p) for p in problems]
+    return snapshot.index
+
+
+@pytest.mark.parametrize("word", ["Führung", "Fuehrung", "BESCHÄFTIGTE", "Straße", "Kölsch"])
+def test_lexicon_folds_words_like_the_search(word: str) -> None:
+    assert fold_word(word) == fold(word)
+
+
+def test_off_topic_subject_gets_its_redirect_and_stays_unknown(kb_with_lexicon: Path) -> None:
+    result = index_of(kb_with_lexicon).search("wann wird das gehalt überwiesen")
+    assert result.outcome == "unknown"
+    assert result.redirect is not None
+    assert result.redirect.redirect.startswith("Fragen zum Gehalt")
+
+
+def test_a_subject_the_organisation_lacks_is_never_answered(kb_with_lexicon: Path) -> None:
+    result = index_of(kb_with_lexicon).search("pflege für meine mutter und kita")
+    assert result.outcome != "answered"
+
+
+def test_abbreviations_english_terms_and_job_titles_come_from_the_lexicon(
+    kb_with_lexicon: Path,
+) -> None:
+    index = index_of(kb_with_lexicon)
+    assert index.search("chefin in tz").best.entry.id == "fuehrung-teilzeit"  # type: ignore[union-attr]
+    assert index.search("day care for my kid").best.entry.id == "kita-plaetze"  # type: ignore[union-attr]
+    analyzer = Analyzer(index.lexicon)
+    assert "gleitzeit" in analyzer.terms("flexitime")
+
+
+def test_both_halves_of_an_unseen_compound_count(kb_with_lexicon: Path) -> None:
+    """'Kitaplatzsuche' is in no entry: Kita and Platz are, and 'Suche' is a general noun."""
+    result = index_of(kb_with_lexicon).search("Kitaplatzsuche")
+    assert result.best is not None and result.best.entry.id == "kita-plaetze"
+    assert result.outcome == "answered"
+
+
+def test_a_broken_search_file_is_refused_in_german_with_its_line(kb_with_lexicon: Path) -> None:
+    (kb_with_lexicon / "suche.yaml").write_text(
+        "themenfremd:\n  - thema: Gehalt\n    woerter: gehalt\nfuerungstitel: chef\n",
+        encoding="utf-8",
+    )
+    lexicon, problems = load_lexicon(kb_with_lexicon)
+    assert lexicon is None
+    messages = [str(p) for p in problems]
+    assert any("Zeile 2" in m and "fehlt: hinweis" in m for m in messages), messages
+    assert any("Zeile 4" in m and "meinten Sie 'fuehrungstitel'" in m for m in messages), messages
+    snapshot, _ = build_snapshot(kb_with_lexicon)
+    assert snapshot is None
+
+
+def test_an_edited_search_file_is_picked_up_by_reload(kb_with_lexicon: Path) -> None:
+    library, problems = Library.open(kb_with_lexicon)
+    assert library is not None, problems
+    question = "wie ist das mit dem urlaub"
+    assert library.current.index.search(question).redirect is None
+    search = kb_with_lexicon / "suche.yaml"
+    search.write_text(
+        search.read_text(encoding="utf-8")
+        + "  - thema: Urlaub\n    woerter: urlaub\n    hinweis: Urlaub regelt Ihre Dienststelle.\n",
+        encoding="utf-8",
+    )
+    stat = search.stat()
+    os.utime(search, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    assert library.changed()
+    swapped, problems = library.reload()
+    assert swapped, problems
+    assert library.current.index.search(question).redirect is not None
