@@ -420,11 +420,14 @@ def site(
 
     if out is None and not serve:
         raise Fehler("--out ORDNER fehlt (oder --serve für eine Vorschau ohne Zielordner).")
-    kb_ = open_library(settings_for(kb)).current.kb
+    snapshot = open_library(settings_for(kb)).current
+    kb_ = snapshot.kb
     with tempfile.TemporaryDirectory(prefix="vereinbar-portal-") as scratch:
         target = out if out is not None else Path(scratch)
         try:
-            result = portal.build_site(kb_, target, bot_username=bot_username)
+            result = portal.build_site(
+                kb_, target, analyzer=snapshot.index.analyzer, bot_username=bot_username
+            )
         except portal.SiteError as exc:
             raise Fehler(str(exc)) from exc
         click.echo(

@@ -30,7 +30,8 @@ from bot.chat.conversation import card
 from bot.chat.conversation import status_text as bot_status_text
 from bot.cli import cli
 from bot.config import DEFAULT_KB, PROJECT_ROOT
-from bot.knowledge.schema import Entry, KnowledgeBase, load_knowledge
+from bot.knowledge.model import Entry, KnowledgeBase
+from bot.knowledge.schema import load_knowledge
 from bot.report.site import (
     SiteError,
     build_site,
@@ -43,7 +44,8 @@ from bot.report.site import (
 from bot.report.site.build import MANIFEST
 from bot.report.site.pages import kind_label, status_text
 from bot.report.site.searchindex import normaliser_data, snippet
-from bot.search import textnorm
+from bot.search.index import SearchIndex
+from bot.search.library import Library, Snapshot
 
 HERNE = DEFAULT_KB.parent / "herne"
 BOT = "VereinbarTestBot"
@@ -116,10 +118,17 @@ def squash(text: str) -> str:
     return " ".join(text.split())
 
 
+def snapshot_of(kb_dir: Path) -> Snapshot:
+    """The knowledge base with the bot's search index, as the ``site`` command loads it."""
+    library, problems = Library.open(kb_dir)
+    assert library is not None, [str(p) for p in problems]
+    return library.current
+
+
 def build(kb_dir: Path, out: Path, **options: str) -> tuple[KnowledgeBase, Path]:
-    kb = load_knowledge(kb_dir)
-    build_site(kb, out, kb_date=DAY, **options)
-    return kb, out
+    snapshot = snapshot_of(kb_dir)
+    build_site(snapshot.kb, out, analyzer=snapshot.index.analyzer, kb_date=DAY, **options)
+    return snapshot.kb, out
 
 
 def pages_of(site: Path) -> Iterator[tuple[str, Document]]:
@@ -232,8 +241,8 @@ def test_the_date_defaults_to_the_newest_yaml_file(tmp_path: Path, make_kb) -> N
     stamp = 1_767_225_600  # 2026-01-01 00:00 UTC
     for number, path in enumerate(sorted(directory.glob("*.yaml"))):
         os.utime(path, (stamp + number * 86_400, stamp + number * 86_400))
-    kb = load_knowledge(directory)
-    build_site(kb, tmp_path / "out")
+    snapshot = snapshot_of(directory)
+    build_site(snapshot.kb, tmp_path / "out", analyzer=snapshot.index.analyzer)
     newest = max(p.stat().st_mtime for p in directory.glob("*.yaml"))
     expected = date.fromtimestamp(newest).strftime("%d.%m.%Y")
     assert f"vom {expected}" in Document((tmp_path / "out/index.html").read_text()).text
@@ -409,20 +418,24 @@ def test_chat_link_shape() -> None:
 # --- search index -------------------------------------------------------------------------------
 
 
-def test_search_index_is_built_with_the_projects_normalisation(
+def test_search_index_is_built_with_the_bots_analyzer(
     koeln_site: tuple[KnowledgeBase, Path],
 ) -> None:
     kb, out = koeln_site
+    analyzer = SearchIndex(kb, snapshot_of(DEFAULT_KB).index.lexicon).analyzer
     script = (out / "static/suchindex.js").read_text(encoding="utf-8")
     prefix = "window.VEREINBAR_SUCHINDEX = "
     assert script.startswith(prefix)
     index = json.loads(script.removeprefix(prefix).rstrip().rstrip(";").replace("<\\/", "</"))
-    assert index["norm"] == json.loads(json.dumps(normaliser_data()))
-    assert index["norm"]["stop"] == sorted(textnorm.STOP_WORDS)
+    assert index["norm"] == json.loads(json.dumps(normaliser_data(kb, analyzer)))
+    assert index["norm"]["stop"] == sorted(analyzer.stop_words)
+    stems = index["norm"]["stems"]
+    for word in analyzer.words(kb.entries["gleitzeit"].answer):
+        assert (stems[word] or word) == analyzer.stem(word), word
     ids = [e["id"] for e in index["entries"]]
     assert ids == list(kb.entries)
     gleitzeit = ids.index("gleitzeit")
-    for term in textnorm.terms(kb.entries["gleitzeit"].title + " Kernzeit"):
+    for term in analyzer.terms(kb.entries["gleitzeit"].title + " Kernzeit"):
         assert gleitzeit in [n for n, _ in index["terms"][term]["p"]], term
     for entry in index["entries"]:
         assert (out / entry["url"]).is_file()
@@ -452,9 +465,8 @@ def test_yaml_text_is_escaped_everywhere(tmp_path: Path, make_kb) -> None:  # ty
             zustaendig: [amt-personal]
         """
     )
-    kb = load_knowledge(directory)
     out = tmp_path / "site"
-    build_site(kb, out, kb_date=DAY, bot_username=BOT)
+    build(directory, out, bot_username=BOT)
     for path in out.rglob("*.html"):
         text = path.read_text()
         assert "<script>alert" not in text and "<b>frei" not in text, path
@@ -484,9 +496,9 @@ def test_a_rebuild_removes_pages_of_deleted_entries_only(tmp_path: Path) -> None
     (kb_dir / "massnahmen.yaml").write_text(
         text[:start] + (text[following + 1 :] if following > 0 else ""), encoding="utf-8"
     )
-    kb = load_knowledge(kb_dir)
-    assert "workshop-azubis" not in kb.entries
-    result = build_site(kb, out, kb_date=DAY)
+    snapshot = snapshot_of(kb_dir)
+    assert "workshop-azubis" not in snapshot.kb.entries
+    result = build_site(snapshot.kb, out, analyzer=snapshot.index.analyzer, kb_date=DAY)
     assert result.removed == ("eintrag/workshop-azubis.html",)
     assert not (out / "eintrag/workshop-azubis.html").exists()
     assert (out / "eigene-notiz.txt").read_text() == "bleibt"
@@ -600,5 +612,8 @@ def test_site_serve_previews_on_127_0_0_1_and_stops_on_ctrl_c(tmp_path: Path) ->
             assert response.headers["Content-Type"].startswith("text/javascript")
     finally:
         child.send_signal(signal.SIGINT)
-        assert child.wait(timeout=120) == 0
+        code = child.wait(timeout=120)
+        if child.stderr is not None:
+            child.stderr.close()
+    assert code == 0
     assert not scratch.exists(), "the temporary preview folder is removed on exit"

@@ -7,12 +7,14 @@ documented in ``bot.report.site.urls``.
 """
 
 from bot.report.site.build import SiteBuild, SiteError, build_site, knowledge_date
+from bot.report.site.searchindex import TermAnalyzer
 from bot.report.site.serve import address, make_server
 from bot.report.site.urls import chat_link, entry_path, offer_url, topic_path
 
 __all__ = [
     "SiteBuild",
     "SiteError",
+    "TermAnalyzer",
     "address",
     "build_site",
     "chat_link",

@@ -14,10 +14,10 @@ from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
 
-from bot.knowledge.schema import KnowledgeBase
+from bot.knowledge.model import KnowledgeBase
 from bot.report.site import urls
 from bot.report.site.pages import Renderer
-from bot.report.site.searchindex import build_index, index_script
+from bot.report.site.searchindex import TermAnalyzer, build_index, index_script
 
 MANIFEST = ".vereinbar-portal"
 STATIC_FILES = ("portal.css", "suche.js", "favicon.svg")
@@ -49,10 +49,16 @@ def build_site(
     kb: KnowledgeBase,
     out: Path,
     *,
+    analyzer: TermAnalyzer,
     kb_date: date | None = None,
     bot_username: str | None = None,
 ) -> SiteBuild:
-    """Render every page of ``kb`` into ``out``; ``bot_username`` adds 'Im Chat fragen' links."""
+    """Render every page of ``kb`` into ``out``.
+
+    ``analyzer`` is the bot's (``snapshot.index.analyzer``), so the search index holds the
+    bot's terms; ``bot_username`` adds the 'Im Chat fragen' links; ``kb_date`` defaults to
+    the day the newest YAML file changed.
+    """
     try:
         bot = urls.bot_username(bot_username) if bot_username else None
     except ValueError as exc:
@@ -63,13 +69,12 @@ def build_site(
     pages = list(renderer.pages())
     for page in pages:
         files[page.path] = renderer.render(page)
-    entries = list(kb.entries.values())
     from_search = posixpath.dirname(urls.SEARCH_PAGE) or "."
     index = build_index(
         kb,
-        entries,
-        {e.id: posixpath.relpath(urls.entry_path(e.id), from_search) for e in entries},
-        renderer.search_labels(),
+        analyzer,
+        urls={e: posixpath.relpath(urls.entry_path(e), from_search) for e in kb.entries},
+        labels=renderer.search_labels(),
     )
     files["static/suchindex.js"] = index_script(index)
     static = resources.files("bot.report.site").joinpath("static")

@@ -17,7 +17,7 @@ from html import escape
 from importlib import resources
 from string import Template
 
-from bot.knowledge.schema import KIND_LABELS, STATUS_LABELS, Entry, KnowledgeBase, Topic
+from bot.knowledge.model import KIND_LABELS, STATUS_LABELS, Entry, KnowledgeBase, Topic
 from bot.report.site import urls
 
 CSP = (

@@ -1,10 +1,11 @@
 /* vereinbar portal: search in the browser, without a server.
  *
- * The index (suchindex.js) was built with the project's Python normalisation
- * (bot/search/textnorm.py); this file ports its algorithm — fold, words, stem, terms — and
- * takes the word lists (stop words, expansions, phrases) from the index, so both sides fold
- * text identically (a browser test compares them on every example question). Typos are
- * forgiven by comparing query terms with the index's terms by prefix and edit distance.
+ * The index (suchindex.js) was built with the bot's analyzer (bot/search/textnorm.py); this
+ * file ports its algorithm — fold, words, stem, terms — and takes everything else from the
+ * index: stop words, expansions, phrases and the stem of every word of the knowledge base
+ * (Snowball, computed at build time). So the browser finds the bot's terms for every known
+ * word (a browser test compares both on every text of the bundled knowledge bases); unknown
+ * words and typos are compared with the index's terms by prefix and edit distance.
  *
  * Progressive enhancement: without this script the page still lists every entry A–Z.
  */
@@ -33,28 +34,31 @@
     return t.split("ae").join("a").split("oe").join("o").split("ue").join("u");
   }
 
-  // --- textnorm.words --------------------------------------------------------------------
+  // --- Analyzer.words --------------------------------------------------------------------
   var WORD = /[a-z0-9]+(?:-[a-z0-9]+)*/g;
   var EXPANSIONS = new Map(Object.entries(norm.expansions));
   var PHRASES = new Map(norm.phrases);
-  var PHRASE_RE = new RegExp(
+  var PHRASE_RE = norm.phrases.length ? new RegExp(
     "\\b(" + norm.phrases.map(function (p) {
       return p[0].replace(/[.*+?^${}()|[\]\\-]/g, "\\$&");
     }).join("|") + ")\\b",
     "g"
-  );
+  ) : null;
 
   function expanded(word) {
-    return (EXPANSIONS.has(word) ? EXPANSIONS.get(word) : word).split(/\s+/);
+    return (EXPANSIONS.has(word) ? EXPANSIONS.get(word) : word).trim().split(/\s+/);
   }
 
   function words(text) {
-    var folded = fold(text).replace(PHRASE_RE, function (m) { return PHRASES.get(m); });
+    var folded = fold(text);
+    if (PHRASE_RE) {
+      folded = folded.replace(PHRASE_RE, function (m) { return PHRASES.get(m); });
+    }
     var result = [];
     var matches = folded.match(WORD) || [];
     matches.forEach(function (word) {
       if (EXPANSIONS.has(word)) {
-        result.push.apply(result, EXPANSIONS.get(word).split(/\s+/));
+        result.push.apply(result, expanded(word));
       } else if (word.indexOf("-") >= 0) {
         var parts = word.split("-").filter(Boolean);
         parts.forEach(function (part) { result.push.apply(result, expanded(part)); });
@@ -66,34 +70,23 @@
     return result;
   }
 
-  // --- textnorm.stem ---------------------------------------------------------------------
+  // --- Analyzer.stem: looked up, since the stems were computed at build time -----------
   var FEMININE = /(?<=[a-z]{2})(?:(?<=er|or|nt|st|ef|og|af|at|ur|ol|ar|eg|zt)in$|innen$)/;
   var DIGITS = /^[0-9]+$/;
+  var STEMS = new Map(Object.entries(norm.stems));
 
   function stem(word) {
     if (word.length <= 3 || DIGITS.test(word)) {
       return word;
     }
-    var w = word.length > 6 ? word.replace(FEMININE, "") : word;
-    w = w.split("sch").join("$").split("ei").join("%").split("ie").join("&");
-    w = w.replace(/(.)\1/g, "$1*");
-    while (w.length > 3) {
-      var end2 = w.slice(-2);
-      if (w.length > 5 && (end2 === "em" || end2 === "er" || end2 === "nd")) {
-        w = w.slice(0, -2);
-        continue;
-      }
-      if ("esn".indexOf(w.slice(-1)) >= 0) {
-        w = w.slice(0, -1);
-        continue;
-      }
-      break;
+    if (STEMS.has(word)) {
+      return STEMS.get(word) || word;
     }
-    w = w.replace(/(.)\*/g, "$1$1");
-    return w.split("$").join("sch").split("%").join("ei").split("&").join("ie");
+    // an unknown word: feminine forms as the analyzer treats them, the rest by similarity
+    return word.length > 6 ? word.replace(FEMININE, "") : word;
   }
 
-  // --- textnorm.terms --------------------------------------------------------------------
+  // --- Analyzer.terms --------------------------------------------------------------------
   var REF = /(?<![\d.])(\d{1,2}\.\d{1,2}\.\d{1,2})(?![\d.])/g;
   var STOP = new Set(norm.stop);
   var LEADER_STEMS = new Set(norm.leaderStems);
