@@ -13,4 +13,5 @@ async def button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     if query is None:
         return
-    await show(query, context.conversation.press(query.data))
+    # The user id keys the in-memory follow-up context and /vergessen's confirmation.
+    await show(query, context.conversation.press(query.data, query.from_user.id))

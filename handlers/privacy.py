@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from telegram import Update
 
 from handlers.context import BotContext
@@ -16,4 +18,6 @@ async def privacy(update: Update, context: BotContext) -> None:
 async def forget(update: Update, context: BotContext) -> None:
     """/vergessen: delete the caller's questions from the log."""
     user = update.effective_user
-    await send(update, [context.conversation.forget(user.id if user else None)])
+    # The deletion waits for the log's writer thread: off the event loop, like every wait on SQLite.
+    reply = await asyncio.to_thread(context.conversation.forget, user.id if user else None)
+    await send(update, [reply])

@@ -7,144 +7,37 @@ arrive escaped, and no input – however odd – may crash a reply.
 from __future__ import annotations
 
 import random
-import re
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from html import escape
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import pytest
+from chatkit import RecordingLog, action_of, assert_telegram_html, buttons, labels
 
 from bot.chat import actions
 from bot.chat.actions import Action
+from bot.chat.cards import card
 from bot.chat.conversation import (
     MAX_MESSAGE,
     STALE,
-    Button,
     Conversation,
     Reply,
     split_message,
     status_text,
 )
-from bot.chat.smalltalk import REPLIES
+from bot.chat.smalltalk import KINDS
+from bot.chat.texts import Texts
 from bot.config import DEFAULT_KB
 from bot.knowledge.schema import KnowledgeBase
 from bot.search.library import Library
 
 # --- helpers ------------------------------------------------------------------------------------
 
-
-@dataclass
-class RecordingLog:
-    """The question log as far as the conversation sees it; remembers every call."""
-
-    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-    forgettable: int = 0
-
-    def record(
-        self,
-        *,
-        question: str,
-        outcome: str,
-        entry_id: str | None,
-        topic: str | None,
-        score: float | None,
-        kb_version: str,
-        channel: str,
-        user_id: int | None,
-    ) -> str:
-        question_id = secrets.token_urlsafe(8)  # the shape the real log uses
-        self.calls.append(
-            (
-                "record",
-                {
-                    "id": question_id,
-                    "question": question,
-                    "outcome": outcome,
-                    "entry_id": entry_id,
-                    "topic": topic,
-                    "score": score,
-                    "kb_version": kb_version,
-                    "channel": channel,
-                    "user_id": user_id,
-                },
-            )
-        )
-        return question_id
-
-    def feedback(self, question_id: str, helpful: bool) -> None:
-        self.calls.append(("feedback", {"id": question_id, "helpful": helpful}))
-
-    def choice(self, question_id: str, entry_id: str | None) -> None:
-        self.calls.append(("choice", {"id": question_id, "entry_id": entry_id}))
-
-    def forget(self, user_id: int) -> int:
-        self.calls.append(("forget", {"user_id": user_id}))
-        return self.forgettable
-
-    def records(self) -> list[dict[str, Any]]:
-        return [args for name, args in self.calls if name == "record"]
-
-
-TELEGRAM_TAGS = {
-    "b",
-    "strong",
-    "i",
-    "em",
-    "u",
-    "ins",
-    "s",
-    "strike",
-    "del",
-    "a",
-    "code",
-    "pre",
-    "tg-spoiler",
-    "blockquote",
-}
-BARE_AMPERSAND = re.compile(r"&(?!(?:amp|lt|gt|quot|#\d+|#x[0-9a-fA-F]+);)")
-
-
-class _TagCheck(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.open: list[str] = []
-        self.problems: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag not in TELEGRAM_TAGS:
-            self.problems.append(f"<{tag}>")
-        self.open.append(tag)
-
-    def handle_endtag(self, tag: str) -> None:
-        if not self.open or self.open.pop() != tag:
-            self.problems.append(f"</{tag}>")
-
-
-def assert_telegram_html(text: str) -> None:
-    """What Telegram's HTML parse mode accepts: known tags, balanced, every '&' an entity."""
-    assert BARE_AMPERSAND.search(text) is None, text
-    checker = _TagCheck()
-    checker.feed(text)
-    checker.close()
-    assert checker.problems == [] and checker.open == [], (checker.problems, checker.open, text)
-
-
-def buttons(reply: Reply) -> list[Button]:
-    return [b for row in reply.buttons for b in row]
-
-
-def labels(reply: Reply) -> list[str]:
-    return [b.label for b in buttons(reply)]
-
-
-def action_of(reply: Reply, label_start: str) -> str:
-    (button,) = [b for b in buttons(reply) if b.label.startswith(label_start)]
-    assert button.action is not None
-    return button.action
+TEXTS = Texts.load()
+REPLIES = {kind: TEXTS(f"smalltalk.{kind}") for kind in KINDS}
 
 
 @pytest.fixture
@@ -441,9 +334,9 @@ def test_a_short_message_stays_whole() -> None:
     assert split_message("Hallo\nWelt") == ["Hallo\nWelt"]
 
 
-def test_the_long_contact_list_is_split_at_line_breaks(talk: Conversation) -> None:
-    text = talk.contacts().text
-    assert len(text) > MAX_MESSAGE, "the Köln contact list needs more than one message"
+def test_a_long_message_is_split_at_line_breaks(talk: Conversation, kb: KnowledgeBase) -> None:
+    text = "\n\n".join(card(kb, e, TEXTS) for e in kb.entries.values())
+    assert len(text) > 3 * MAX_MESSAGE
     parts = split_message(text)
     assert len(parts) >= 2
     assert all(len(p) <= MAX_MESSAGE for p in parts)
@@ -518,7 +411,7 @@ def test_a_button_of_an_entry_removed_by_a_reload_is_outdated(koeln_copy: Path) 
     assert library is not None
     talk = Conversation(lambda: library.current)
     menu = talk.topic("familienservice")
-    old_button = action_of(menu, "8.1.2 ")
+    old_button = action_of(menu, "Spielekoffer")
     assert "Spielekoffer" in talk.press(old_button).text
 
     path = koeln_copy / "massnahmen.yaml"
@@ -531,7 +424,8 @@ def test_a_button_of_an_entry_removed_by_a_reload_is_outdated(koeln_copy: Path) 
     swapped, problems = library.reload()
     assert swapped, problems
     assert talk.press(old_button).text == STALE
-    assert "Spielekoffer" in talk.press(action_of(talk.topic("familienservice"), "8.1.2 ")).text
+    fresh = action_of(talk.topic("familienservice"), "Spielekoffer")
+    assert "Spielekoffer" in talk.press(fresh).text
 
 
 def test_topic_buttons_lead_to_the_topic_and_its_entries(
@@ -565,6 +459,9 @@ VERB_ARGS: dict[actions.Verb, tuple[str, ...]] = {
     "choice": ("AbC-12_x", "gleitzeit"),
     "none": ("AbC-12_x",),
     "feedback": ("AbC-12_x", "gleitzeit", "1"),
+    "contact": ("amt-personal",),
+    "related": ("gleitzeit",),
+    "forget": ("1",),
     "ignore": ("page",),
 }
 
@@ -632,13 +529,57 @@ def test_decode_never_raises_on_arbitrary_strings() -> None:
     assert accepted < len(samples)
 
 
-def test_vergessen_deletes_through_the_log(talk: Conversation, log: RecordingLog) -> None:
+def test_vergessen_asks_first_and_deletes_only_on_confirmation(
+    talk: Conversation, log: RecordingLog
+) -> None:
     log.forgettable = 3
-    assert talk.forget(4242).text == "Erledigt: 3 gespeicherte Fragen von Ihnen wurden gelöscht."
-    assert log.calls[-1] == ("forget", {"user_id": 4242})
-    log.forgettable = 0
+    question = talk.forget(4242)
+    assert question.text.startswith("Möchten Sie alle Ihre gespeicherten Fragen löschen?")
+    assert labels(question) == ["🗑 Ja, löschen", "Nein, behalten"]
+    assert log.calls == []  # nothing deleted by asking
+    kept = talk.press(action_of(question, "Nein"), user_id=4242)
+    assert kept.edit and "nichts gelöscht" in kept.text and log.calls == []
+    done = talk.press(action_of(question, "🗑"), user_id=4242)
+    assert log.calls == [("forget", {"user_id": 4242})]
+    assert done.edit and done.notice == "Gelöscht"
+    assert done.text.startswith("Erledigt: 3 gespeicherte Fragen von Ihnen wurden gelöscht")
+    assert "älter als 90 Tage" in done.text  # says honestly what is not in its power any more
+    assert_telegram_html(done.text)
+
+
+@pytest.mark.parametrize(
+    ("count", "wording"),
+    [
+        (1, "Erledigt: 1 gespeicherte Frage von Ihnen wurde gelöscht"),
+        (2, "Erledigt: 2 gespeicherte Fragen von Ihnen wurden gelöscht"),
+        (0, "Es waren keine Fragen von Ihnen gespeichert – gelöscht wurde daher nichts."),
+    ],
+)
+def test_vergessen_counts_in_words_that_agree(
+    talk: Conversation, log: RecordingLog, count: int, wording: str
+) -> None:
+    log.forgettable = count
+    done = talk.press(actions.encode("forget", "1"), user_id=4242)
+    assert done.text.startswith(wording)
+
+
+def test_vergessen_also_forgets_the_follow_up_memory_and_says_so(
+    talk: Conversation, log: RecordingLog
+) -> None:
+    ask_one(talk, "Spielekoffer")
+    assert talk.memory.recall(4242) is not None
+    done = talk.press(actions.encode("forget", "1"), user_id=4242)
+    assert talk.memory.recall(4242) is None
+    assert "Auch Ihre letzte Antwort, die ich mir für Folgefragen gemerkt hatte" in done.text
+    again = talk.press(actions.encode("forget", "1"), user_id=4242)
+    assert "Folgefragen" not in again.text  # only said when there was something to forget
+
+
+def test_vergessen_without_a_log_or_user_has_nothing_to_ask(koeln_library: Library) -> None:
+    talk = Conversation(lambda: koeln_library.current)
     assert talk.forget(4242).text == "Es sind keine Fragen von Ihnen gespeichert."
-    assert talk.forget(None).text == "Es sind keine Fragen von Ihnen gespeichert."
+    assert talk.forget(None).buttons == ()
+    assert talk.press("v|2", user_id=1).text == STALE
 
 
 def test_conversation_without_a_log_still_answers(koeln_library: Library) -> None:
@@ -662,3 +603,71 @@ def test_a_command_typed_without_slash_does_what_the_command_does(
     [reply] = talk.ask(typed, user_id=1)
     assert heading in reply.text.split("\n")[0]
     assert log.calls == []  # navigation, not a question
+
+
+# --- one knowledge base snapshot per update -----------------------------------------------------
+
+
+@dataclass
+class Reloading:
+    """A snapshot source that a hot reload swaps right after the first read of each call."""
+
+    before: Any
+    after: Any
+    reads: int = 0
+
+    def __call__(self) -> Any:
+        self.reads += 1
+        return self.before if self.reads == 1 else self.after
+
+
+@pytest.fixture
+def reloading(koeln_library: Library, make_kb: Callable[..., Path]) -> Reloading:
+    small, problems = Library.open(make_kb())  # no topic "familienservice", no "spielekoffer"
+    assert small is not None, problems
+    return Reloading(koeln_library.current, small.current)
+
+
+def test_a_reload_between_two_reads_cannot_break_a_button(reloading: Reloading) -> None:
+    talk = Conversation(reloading, RecordingLog())
+    qid = secrets.token_urlsafe(8)
+    presses = {
+        "topic": actions.encode("topic", "familienservice"),
+        "entry": actions.encode("entry", "spielekoffer"),
+        "choice": actions.encode("choice", qid, "spielekoffer"),
+        "feedback": actions.encode("feedback", qid, "spielekoffer", "0"),
+        "menu": actions.encode("menu"),
+        "contacts": actions.encode("contacts"),
+        "none": actions.encode("none", qid),
+    }
+    for verb, data in presses.items():
+        reloading.reads = 0
+        reply = talk.press(data, user_id=1)
+        assert reloading.reads == 1, verb
+        assert reply.text != STALE, verb  # answered from the snapshot of the click
+        assert_telegram_html(reply.text)
+
+
+def test_every_public_call_reads_the_snapshot_at_most_once(reloading: Reloading) -> None:
+    talk = Conversation(reloading, RecordingLog())
+    calls: dict[str, Callable[[], object]] = {
+        "start": lambda: talk.start(),
+        "start topic": lambda: talk.start("familienservice"),
+        "start question": lambda: talk.start("spielekoffer"),
+        "ask": lambda: talk.ask("Spielekoffer", 1),
+        "ask typed command": lambda: talk.ask("Themen", 1),
+        "menu": talk.menu,
+        "help": talk.help,
+        "contacts": talk.contacts,
+        "topic": lambda: talk.topic("familienservice"),
+        "failure": talk.failure,
+        "record_failure": lambda: talk.record_failure("x", 1),
+        "run_command": lambda: talk.run_command("start", "familienservice"),
+    }
+    for name, call in calls.items():
+        reloading.reads = 0
+        call()
+        assert reloading.reads <= 1, name
+    reloading.reads = 0
+    (card,) = talk.ask("Spielekoffer", 1)
+    assert "Spielekoffer" in card.text

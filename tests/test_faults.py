@@ -177,6 +177,7 @@ def test_handled_update_ids_are_written_with_the_question_row(tmp_path: Path) ->
         channel="telegram",
         user_id=USER,
     )
+    log.flush()  # the writer thread writes in the background; wait for it
     assert log.pending == 0  # row and mark went out together
     log.mark_handled(42)  # e.g. a button click: written with the next flush
     log.flush()
@@ -268,7 +269,7 @@ async def test_database_locked_by_a_long_transaction_answers_flow_rows_follow(
     try:
         answers = await ask_many(running, 5)
         assert all("Spielekoffer" in (a.text or "") for a in answers)
-        assert running.log.pending >= 5 and running.log.last_error
+        await until(lambda: running.log.pending >= 5 and running.log.last_error is not None)
     finally:
         blocker.execute("ROLLBACK")
         blocker.close()
@@ -287,6 +288,7 @@ async def test_database_read_only_or_full_answers_flow_rows_follow(
     pragma: str,
 ) -> None:
     await running.ask("Gleitzeit")
+    running.log.flush()  # written before the trouble starts (the writer thread may still hold it)
     pages = sqlite3.connect(running.database).execute("PRAGMA page_count").fetchone()[0]
     trouble = Trouble(monkeypatch)
     trouble.pragma = pragma.format(pages=pages)
@@ -297,7 +299,8 @@ async def test_database_read_only_or_full_answers_flow_rows_follow(
     for i in range(20):
         [answer] = await running.api.wait_for_messages(30_000 + i, 1, timeout=30)
         assert answer.text and not answer.text.startswith(APOLOGY)
-    assert running.log.pending and running.log.last_error  # rows wait in memory, in order
+    # rows wait in memory, in order
+    await until(lambda: running.log.pending > 0 and running.log.last_error is not None)
 
     trouble.pragma = None
     await until(lambda: running.log.pending == 0)

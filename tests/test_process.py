@@ -152,6 +152,7 @@ for i in range(1_000_000):  # bounded; the test kills it long before
                      channel="telegram", user_id=i % 7)
     if i % 3 == 0:
         log.feedback(qid, True)
+    log.flush()  # the writer thread commits; flush() waits for it
     if log.pending == 0:  # written in a committed transaction
         print(qid, flush=True)
 """

@@ -283,7 +283,7 @@ def test_ten_thousand_rows(db_path: Path) -> None:
                 "Gleitzeit", "Jobticket", "Mentoring", "Wiedereinstieg"]  # fmt: skip
     templates = ["Wie beantrage ich {}?", "Gibt es {} bei der Stadt?", "{}", "Infos zu {}"]
     clock = Clock()
-    log = QuestionLog(db_path, SECRET, today=clock, batch_size=500, flush_interval=1.0)
+    log = QuestionLog(db_path, SECRET, today=clock)
     for i in range(10_000):
         clock.day = MONDAY + timedelta(days=i % 80)
         outcome = rnd.choice(["answered", "answered", "ambiguous", "unknown", "smalltalk"])

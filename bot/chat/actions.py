@@ -14,15 +14,30 @@ MAX_BYTES = 64
 SEP = "|"
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{1,40}")  # used with fullmatch: "$" would allow "\n"
 
-Verb = Literal["menu", "topic", "entry", "choice", "none", "feedback", "contacts", "ignore"]
+Verb = Literal[
+    "menu",
+    "topic",
+    "entry",
+    "choice",
+    "none",
+    "feedback",
+    "contacts",
+    "contact",
+    "related",
+    "forget",
+    "ignore",
+]
 _CODES: dict[Verb, str] = {
     "menu": "m",
     "topic": "t",
-    "entry": "e",
+    "entry": "e",  # an entry opened while browsing a topic
     "choice": "c",
     "none": "n",
     "feedback": "f",
     "contacts": "k",
+    "contact": "p",  # one contact card from the /kontakt list
+    "related": "r",  # a "Passt auch:" offer under a card
+    "forget": "v",  # /vergessen confirmed (1) or declined (0)
     "ignore": "x",
 }
 _VERBS = {code: verb for verb, code in _CODES.items()}
@@ -34,8 +49,12 @@ _ARITY: dict[Verb, int] = {
     "none": 1,
     "feedback": 3,
     "contacts": 0,
+    "contact": 1,
+    "related": 1,
+    "forget": 1,
     "ignore": 1,
 }
+_FLAGS: dict[Verb, int] = {"feedback": 2, "forget": 0}  # argument that must be "0" or "1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +81,6 @@ def decode(data: str | None) -> Action | None:
     verb = _VERBS.get(code)
     if verb is None or len(args) != _ARITY[verb] or not all(_TOKEN.fullmatch(a) for a in args):
         return None
-    if verb == "feedback" and args[2] not in ("0", "1"):
+    if verb in _FLAGS and args[_FLAGS[verb]] not in ("0", "1"):
         return None
     return Action(verb, tuple(args))

@@ -1,8 +1,12 @@
 """What the bot says: question, command or button in; reply with text and buttons out.
 
 Telegram handlers and the terminal chat both call this module, so an answer looks the same in
-both places. Replies use Telegram's HTML subset; every text from the knowledge base or the user
-is escaped here, in one place.
+both places, follow-ups included (bot/chat/context.py). Replies use Telegram's HTML subset; the
+wording comes from the text catalogue (bot/chat/texts.de.yaml), which escapes every field filled
+in from the knowledge base or the user.
+
+Each public method reads the knowledge base snapshot exactly once and hands it down, so a hot
+reload in the middle of an update can never mix two versions (a topic that just vanished).
 """
 
 from __future__ import annotations
@@ -13,17 +17,39 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import Protocol
 
-from bot.chat import actions, smalltalk
-from bot.knowledge.schema import KIND_LABELS, Entry, KnowledgeBase, Problem
-from bot.search.index import SearchResult
-from bot.search.library import Snapshot
-from bot.search.textnorm import fold
-
-MAX_MESSAGE = 4096
-MAX_QUESTION = 4096
-STALE = (
-    "Dieses Menü ist veraltet – die Inhalte wurden inzwischen aktualisiert. Bitte wählen Sie neu:"
+from bot.chat import actions, commands, smalltalk
+from bot.chat.cards import (
+    MAX_LABEL,
+    MAX_MESSAGE,
+    card,
+    contact_details,
+    first_sentence,
+    is_note,
+    label,
+    one_note,
+    split_message,
+    status_text,
 )
+from bot.chat.commands import Command
+from bot.chat.context import ChatMemory, Followup, FollowupLexicon, Group, Turn
+from bot.chat.related import linked, related, runner_ups
+from bot.chat.texts import Html, Texts
+from bot.knowledge.schema import Entry, KnowledgeBase, Problem
+from bot.search.index import Match
+from bot.search.library import Snapshot
+
+__all__ = [
+    "MAX_MESSAGE",
+    "STALE",
+    "Button",
+    "Conversation",
+    "Reply",
+    "split_message",
+    "status_text",
+]
+MAX_QUESTION = 4096
+MAX_REST_WORDS = 2  # a follow-up may name its subject again, briefly ("für Elternzeit")
+STALE = Texts.load()("stale")  # kept for callers that compare with the outdated-menu text
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +67,9 @@ class Reply:
     buttons: tuple[tuple[Button, ...], ...] = ()
     edit: bool = False
     notice: str | None = None  # short toast for a button click
+
+
+Rows = tuple[tuple[Button, ...], ...]
 
 
 class LogSink(Protocol):
@@ -68,126 +97,74 @@ class LogSink(Protocol):
 
 @dataclass
 class Conversation:
-    """Stateless per message: everything it needs is passed in or read from the snapshot."""
+    """Stateless per message except for ``memory``: the last card per chat, for follow-ups.
+
+    Everything else is passed in or read from the snapshot.
+    """
 
     snapshot: Callable[[], Snapshot]
     log: LogSink | None = None
     channel: str = "telegram"
     retention_days: int = 90
+    texts: Texts = field(default_factory=Texts.load)
+    followups: FollowupLexicon = field(default_factory=FollowupLexicon.load)
+    memory: ChatMemory = field(default_factory=ChatMemory)
     _ids: Callable[[], str] = field(default=lambda: secrets.token_urlsafe(8))
 
     # --- commands -----------------------------------------------------------------------------
 
     def start(self, payload: str | None = None, user_id: int | None = None) -> list[Reply]:
-        kb = self.snapshot().kb
+        return self._start(self.snapshot(), payload, user_id)
+
+    def _start(self, snap: Snapshot, payload: str | None, user_id: int | None) -> list[Reply]:
+        kb = snap.kb
         if payload:
             topic = payload.strip().lower()
             if topic in kb.topics:
-                return [self.topic(topic)]
-            return self.ask(payload.replace("_", " ").replace("-", " "), user_id)
-        org = kb.organisation
-        text = (
-            f"Willkommen! Ich beantworte Ihre Fragen zur Vereinbarkeit von Beruf und Familie bei "
-            f"der <b>{escape(org.name)}</b>: Arbeitszeit, mobiles Arbeiten, Kinderbetreuung, "
-            "Pflege von Angehörigen, Beratung und mehr.\n\n"
-            "✍️ Schreiben Sie einfach Ihre Frage, z. B. „Wie geht Elternzeit?“ oder "
-            "„Meine Mutter braucht Pflege“.\n"
-            "📚 Oder wählen Sie unten ein Thema.\n\n"
-            "🔒 Ihre Fragen werden anonym ausgewertet, um das Angebot zu verbessern – ohne Namen "
-            "oder Telegram-Kennung (/datenschutz).\n"
-            f"👤 Persönlich weiter hilft: {escape(kb.counselling_contact.title)} (/kontakt)."
-        )
-        if org.greeting:
-            text += f"\n\n{escape(org.greeting)}"
-        return [Reply(text, self._topic_buttons(kb))]
+                return [self._topic(kb, topic)]
+            return self._ask(snap, payload.replace("_", " ").replace("-", " "), user_id)
+        return [self._welcome(kb)]
 
     def menu(self, *, edit: bool = False) -> Reply:
-        kb = self.snapshot().kb
-        return Reply("📚 <b>Themen</b> – wählen Sie einen Bereich:", self._topic_buttons(kb), edit)
+        return self._menu(self.snapshot().kb, edit=edit)
 
     def help(self) -> Reply:
-        kb = self.snapshot().kb
-        examples = [
-            e.examples[0] for e in kb.entries.values() if e.examples and e.kind != "contact"
-        ]
-        sample = "\n".join(f"• {escape(q)}" for q in examples[:5])
-        text = (
-            "<b>So fragen Sie mich</b>\n"
-            "Schreiben Sie Ihre Frage in eigenen Worten – Tippfehler und Umgangssprache sind kein "
-            "Problem. Zum Beispiel:\n"
-            f"{sample}\n\n"
-            "<b>Befehle</b>\n"
-            "/themen – alle Angebote nach Themen\n"
-            "/kontakt – Ansprechstellen\n"
-            "/datenschutz – was gespeichert wird\n"
-            "/vergessen – Ihre gespeicherten Fragen löschen\n\n"
-            "Unter jeder Antwort können Sie mit 👍 oder 👎 sagen, ob sie geholfen hat."
-        )
-        return Reply(text, ((self._button("📚 Themen", "menu"),),))
+        return self._help(self.snapshot().kb)
 
     def contacts(self, *, edit: bool = False) -> Reply:
+        return self._contacts(self.snapshot().kb, edit=edit)
+
+    def topic(self, topic_id: str, *, edit: bool = False) -> Reply:
         kb = self.snapshot().kb
-        first = kb.counselling_contact
-        ordered = [first, *(c for c in kb.contacts() if c.id != first.id)]
-        lines = ["<b>Ansprechstellen</b>"]
-        for contact in ordered:
-            lines.append("")
-            lines.append(f"<b>{escape(contact.title)}</b>")
-            lines.append(escape(contact.answer))
-            lines.extend(_contact_details(contact))
-        return Reply("\n".join(lines), ((self._button("📚 Themen", "menu"),),), edit)
+        return self._topic(kb, topic_id, edit=edit) if topic_id in kb.topics else self._stale(kb)
 
     def privacy(self) -> Reply:
-        days = self.retention_days
-        text = (
-            "<b>Datenschutz</b>\n"
-            "Was gespeichert wird: der Text Ihrer Frage (Telefonnummern, E-Mail-Adressen, IBAN und "
-            "lange Nummern werden vorher entfernt), das Datum ohne Uhrzeit, welches Angebot "
-            "gefunden wurde und Ihre 👍/👎-Rückmeldung.\n"
-            "Was nicht gespeichert wird: Ihr Name, Ihr Benutzername, Ihre Telegram-ID oder "
-            "Chat-ID. Damit Sie Ihre Fragen löschen können, wird nur ein mit einem geheimen "
-            "Schlüssel gebildetes Pseudonym abgelegt; Auswertungen zeigen es nie.\n"
-            f"Wie lange: Fragetexte werden nach {days} Tagen gelöscht; danach bleiben nur "
-            "anonyme Zählungen (Tag, Thema, Ergebnis). Damit keine Nachricht doppelt "
-            "beantwortet wird, merkt sich der Bot außerdem zwei bis drei Tage lang die "
-            "laufende Nummer, die Telegram jeder eingehenden Nachricht gibt.\n"
-            "Wozu: ausschließlich, um Antworten und Angebote zu verbessern. Das Projektteam sieht "
-            "nur Auswertungen, nie, wer etwas gefragt hat.\n"
-            "Wichtig: Chats mit Bots sind bei Telegram nicht Ende-zu-Ende-verschlüsselt. Schreiben "
-            "Sie bitte keine Gesundheits- oder anderen sensiblen Daten.\n"
-            "Löschen: /vergessen entfernt sofort alle Ihre gespeicherten Fragen."
-        )
-        return Reply(text)
+        minutes = round(self.memory.ttl / 60)
+        return Reply(self.texts("privacy", days=self.retention_days, minutes=minutes))
 
     def forget(self, user_id: int | None) -> Reply:
+        """/vergessen asks first; the deletion itself is the confirming button (``press``)."""
+        t = self.texts
         if self.log is None or user_id is None:
-            return Reply("Es sind keine Fragen von Ihnen gespeichert.")
-        count = self.log.forget(user_id)
-        if count == 0:
-            return Reply("Es sind keine Fragen von Ihnen gespeichert.")
-        noun = "Frage" if count == 1 else "Fragen"
-        return Reply(f"Erledigt: {count} gespeicherte {noun} von Ihnen wurden gelöscht.")
+            self.memory.forget(user_id)
+            return Reply(t("forget.nothing"))
+        rows = (
+            (self._button(t("button.forget_yes"), "forget", "1"),),
+            (self._button(t("button.forget_no"), "forget", "0"),),
+        )
+        return Reply(t("forget.confirm"), rows)
 
     def only_text(self) -> Reply:
-        return Reply(
-            "Ich kann leider nur Textnachrichten lesen. Schreiben Sie mir Ihre Frage "
-            "einfach als Text – oder stöbern Sie mit /themen."
-        )
+        return Reply(self.texts("only_text"))
 
     def group_hint(self) -> Reply:
-        return Reply(
-            "Ich beantworte Fragen nur im privaten Chat – schreiben Sie mir bitte direkt. "
-            "So bleiben Ihre Fragen unter uns."
-        )
+        return Reply(self.texts("group_hint"))
 
     def unknown_command(self) -> Reply:
-        return Reply("Diesen Befehl kenne ich nicht. /hilfe zeigt, was ich kann.")
+        return Reply(self.texts("command.unknown"))
 
     def slow_down(self) -> Reply:
-        return Reply(
-            "Das sind gerade sehr viele Nachrichten auf einmal. Bitte warten Sie einen "
-            "Moment – danach beantworte ich Ihre Fragen gern wieder."
-        )
+        return Reply(self.texts("slow_down"))
 
     def record_failure(self, text: str, user_id: int | None) -> None:
         """A question whose handling crashed still counts, as 'failed'."""
@@ -195,33 +172,50 @@ class Conversation:
 
     def failure(self) -> Reply:
         kb = self.snapshot().kb
-        return Reply(
-            "Entschuldigung, da ist bei mir etwas schiefgegangen. Bitte versuchen Sie es "
-            "gleich noch einmal – oder wenden Sie sich an "
-            f"{escape(kb.counselling_contact.title)} (/kontakt)."
-        )
+        return Reply(self.texts("failure", counselling=kb.counselling_contact.title))
+
+    def command_menu(self) -> list[tuple[str, str]]:
+        """Telegram's command menu: (name, description) for every listed command."""
+        return [(c.name, str(self.texts(f"command.{c.name}"))) for c in commands.COMMANDS if c.menu]
+
+    def run_command(
+        self, name: str, payload: str | None = None, user_id: int | None = None
+    ) -> list[Reply]:
+        """A /command as the terminal chat types it; team commands are unknown there."""
+        command = commands.by_name(name)
+        if command is None or command.team:
+            return [self.unknown_command()]
+        snap = self.snapshot()
+        if command.action == "start":
+            return self._start(snap, payload, user_id)
+        return [self._command(snap.kb, command, user_id)]
 
     # --- free text ----------------------------------------------------------------------------
 
     def ask(self, text: str, user_id: int | None = None) -> list[Reply]:
-        """Answer a question typed by an employee."""
+        """Answer a question typed by an employee (or a follow-up about the last card)."""
+        return self._ask(self.snapshot(), text, user_id)
+
+    def _ask(self, snap: Snapshot, text: str, user_id: int | None) -> list[Reply]:
+        t = self.texts
+        kb = snap.kb
         question = _clean(text)
         if not any(ch.isalnum() for ch in question):
-            return [
-                Reply(
-                    "Schreiben Sie mir Ihre Frage bitte in Worten, z. B. „Wie beantrage ich "
-                    "Elternzeit?“ – oder stöbern Sie mit /themen.",
-                    ((self._button("📚 Themen", "menu"),),),
-                )
-            ]
-        shortcut = self._shortcut(question)
+            return [Reply(t("ask.no_words"), self._topics_row())]
+        shortcut = self._shortcut(kb, question, user_id)
         if shortcut is not None:
             return [shortcut]
-        snap = self.snapshot()
         kind = smalltalk.classify(question)
         if kind is not None:
             self._record(question, "smalltalk", None, snap, user_id)
-            return [Reply(smalltalk.REPLIES[kind])]
+            return [Reply(t(f"smalltalk.{kind}"))]
+        follow = self.followups.detect(question)
+        turn = self.memory.recall(user_id)
+        last = kb.entries.get(turn.entry_id or "") if turn else None
+        if follow is not None and turn is not None and last is not None:
+            reply = self._followup(snap, question, follow, turn, last, user_id)
+            if reply is not None:
+                return [reply]
         result = snap.index.search(question, pad=False)
         best = result.best
         qid = self._record(
@@ -233,28 +227,43 @@ class Conversation:
             best.score if best else None,
         )
         if result.outcome == "answered" and best:
-            return [self._answer(snap.kb, best.entry, qid)]
+            runners = runner_ups(result)
+            self.memory.remember(user_id, Turn(best.entry.id, runners))
+            return [self._answer(kb, best.entry, qid, runners)]
         if result.outcome == "ambiguous":
-            return [self._choices(result, qid)]
-        return [self._unknown(snap.kb)]
+            choices = result.choices or result.matches[:3]
+            self.memory.remember(user_id, Turn(None, tuple(m.entry.id for m in choices)))
+            return [self._choices(choices, qid)]
+        self.memory.forget(user_id)
+        if follow is not None and not follow.rest:
+            # "Wer ist da zuständig?" with nothing to refer to (any more): say so.
+            minutes = round(self.memory.ttl / 60)
+            return [Reply(t("followup.no_context", minutes=minutes), self._topics_row())]
+        return [self._unknown(kb)]
 
-    def _shortcut(self, question: str) -> Reply | None:
+    def _shortcut(self, kb: KnowledgeBase, question: str, user_id: int | None) -> Reply | None:
         """A command typed without its slash ("hilfe", "Themen") does what the command does."""
-        word = fold(question).strip(" ?!.:/")
+        word = question.strip(" ?!.:/")
         if word.isdigit() and len(word) <= 2:
-            return Reply(
-                "Tippen Sie bitte auf einen der Knöpfe – oder schreiben Sie Ihre Frage in Worten.",
-                ((self._button("📚 Themen", "menu"),),),
-            )
-        if word in ("hilfe", "help", "was kannst du", "anleitung"):
-            return self.help()
-        if word in ("themen", "thema", "menu", "menue", "ubersicht", "start", "alle themen"):
-            return self.menu()
-        if word in ("kontakt", "kontakte", "ansprechpartner", "ansprechstellen"):
-            return self.contacts()
-        if word in ("datenschutz", "privacy"):
-            return self.privacy()
-        return None
+            return Reply(self.texts("ask.number"), self._topics_row())
+        command = commands.typed(question)
+        return None if command is None else self._command(kb, command, user_id)
+
+    def _command(self, kb: KnowledgeBase, command: Command, user_id: int | None) -> Reply:
+        match command.action:
+            case "start":
+                return self._welcome(kb)
+            case "menu":
+                return self._menu(kb)
+            case "help":
+                return self._help(kb)
+            case "contacts":
+                return self._contacts(kb)
+            case "privacy":
+                return self.privacy()
+            case "forget":
+                return self.forget(user_id)
+        return self.unknown_command()
 
     def _record(
         self,
@@ -278,216 +287,403 @@ class Conversation:
             user_id=user_id,
         )
 
-    def _answer(self, kb: KnowledgeBase, entry: Entry, qid: str, *, edit: bool = False) -> Reply:
+    # --- follow-ups -----------------------------------------------------------------------------
+
+    def _followup(
+        self,
+        snap: Snapshot,
+        question: str,
+        follow: Followup,
+        turn: Turn,
+        entry: Entry,
+        user_id: int | None,
+    ) -> Reply | None:
+        """Answer a question about the last card from its facts; None when it speaks of
+        something else (then it starts over as a question of its own).
+
+        The question log has no outcome of its own for follow-ups: they are logged as
+        'answered' (the card's facts answer it) or 'unknown' (the document does not say),
+        with the card's entry and without a score (searched questions always have one).
+        """
+        kb = snap.kb
+        if follow.kind == "difference":
+            reply, answered = self._difference(snap, entry, follow.rest, turn)
+        elif follow.rest and not self._about(snap, follow, entry):
+            return None
+        elif follow.kind == "contact":
+            reply, answered = self._who(kb, entry), True
+        elif follow.kind == "status":
+            reply, answered = self._since_when(kb, entry), True
+        elif follow.kind == "target":
+            reply, answered = self._for_whom(kb, entry, follow.groups)
+        else:
+            reply, answered = self._more(kb, entry, turn), True
+        self._record(question, "answered" if answered else "unknown", entry, snap, user_id)
+        self.memory.remember(user_id, turn)  # the ten minutes count from the last exchange
+        return reply
+
+    def _about(self, snap: Snapshot, follow: Followup, entry: Entry) -> bool:
+        """Whether the few words besides the follow-up cue name the last card's offer again.
+
+        "Wer ist für Elternzeit zuständig?" after the Elternzeit card is a follow-up; words
+        about anything else ("Wann kommt das Gehalt?") or a story of its own make it a
+        question of its own, searched as usual.
+        """
+        if not follow.cued or len(follow.rest.split()) > MAX_REST_WORDS:
+            return False
+        best = snap.index.search(follow.rest, pad=False).best
+        return best is not None and best.entry.id == entry.id
+
+    def _who(self, kb: KnowledgeBase, entry: Entry) -> Reply:
+        t = self.texts
+        if entry.kind == "contact":
+            details = contact_details(entry, t)
+            lines: list[str] = [t("followup.contact.self", title=entry.title), *details]
+            return Reply(one_note(Html("\n".join(lines)), t), self._contact_rows(kb, [entry]))
+        contacts = kb.contacts_of(entry)
+        if not contacts:
+            lines = [t("followup.contact.none", title=entry.title), "", *self._counselling(kb)]
+            return Reply(one_note(Html("\n".join(lines)), t), self._topics_row())
+        lines = [t("followup.contact.heading", title=entry.title)]
+        notes: list[str] = []
+        for contact in contacts:
+            lines.append(t("followup.contact.item", name=contact.title))
+            for detail in contact_details(contact, t):
+                (notes if is_note(detail, t) else lines).append(detail)
+        lines.extend(notes[:1])  # where to find contact data: once, below all contacts
+        return Reply("\n".join(lines), self._contact_rows(kb, contacts))
+
+    def _since_when(self, kb: KnowledgeBase, entry: Entry) -> Reply:
+        t = self.texts
+        status = status_text(kb, entry, t)
+        if status is None:
+            return Reply(t("followup.status.none", title=entry.title), self._topics_row())
+        lines = [
+            t("followup.status.heading", title=entry.title),
+            t("followup.status.line", status=status),
+        ]
+        contacts = kb.contacts_of(entry)
+        if entry.status != "verfuegbar":
+            lines.append(t("followup.status.no_date"))
+            if contacts:
+                names = ", ".join(c.title for c in contacts)
+                lines.append(t("followup.status.who_knows", names=names))
+        return Reply("\n".join(lines), self._contact_rows(kb, contacts))
+
+    def _for_whom(
+        self, kb: KnowledgeBase, entry: Entry, groups: tuple[Group, ...]
+    ) -> tuple[Reply, bool]:
+        """Answered from the entry's target group; honest where the document does not say."""
+        t = self.texts
+        contacts = kb.contacts_of(entry)
+        target = entry.target_group
+        if not target:
+            lines = [t("followup.target.none", title=entry.title), *self._counselling(kb)]
+            return Reply(one_note(Html("\n".join(lines)), t), self._topics_row()), False
+        lines = [t("followup.target.heading", title=entry.title, target=target)]
+        unsaid = 0
+        for group in groups:
+            if group.named_in(target):
+                lines.append(t("followup.target.named", group=group.name))
+            elif self.followups.says_everyone(target):
+                lines.append(t("followup.target.everyone", group=group.name, target=target))
+                unsaid += 1
+            else:
+                lines.append(t("followup.target.not_named", group=group.name))
+                unsaid += 1
+        if unsaid and contacts:
+            lines.append(t("followup.target.ask", names=", ".join(c.title for c in contacts)))
+        return Reply("\n".join(lines), self._contact_rows(kb, contacts)), unsaid == 0
+
+    def _more(self, kb: KnowledgeBase, entry: Entry, turn: Turn) -> Reply:
+        t = self.texts
+        lines = [t("followup.more.heading", title=entry.title)]
+        lines.append(t("followup.more.source", source=entry.source or kb.organisation.source))
+        if entry.note and entry.kind != "contact":
+            lines.append(t("followup.more.note", note=entry.note))
+        together = linked(kb, entry)
+        if together:
+            lines.append(t("followup.more.linked", titles=", ".join(e.title for e in together)))
+        contacts = kb.contacts_of(entry) or [kb.counselling_contact]
+        lines.append(t("followup.more.nothing_else", names=", ".join(c.title for c in contacts)))
+        offers = related(kb, entry, turn.runner_ups)
+        return Reply("\n".join(lines), (*self._related_rows(offers), *self._topics_row()))
+
+    def _difference(
+        self, snap: Snapshot, entry: Entry, rest: str, turn: Turn
+    ) -> tuple[Reply, bool]:
+        kb = snap.kb
+        t = self.texts
+        other: Entry | None = None
+        if rest:
+            result = snap.index.search(rest, pad=False)
+            if result.outcome != "unknown":
+                other = next((m.entry for m in result.matches if m.entry.id != entry.id), None)
+        else:
+            candidates = related(kb, entry, turn.runner_ups, next_best=True, limit=1)
+            other = candidates[0] if candidates else None
+        offers = related(kb, entry, turn.runner_ups)
+        if other is None:
+            reply = Reply(
+                t("followup.difference.unknown", title=entry.title),
+                (*self._related_rows(offers), *self._topics_row()),
+            )
+            return reply, False
+        lines: list[str] = [t("followup.difference.heading")]
+        for item in (entry, other):
+            lines.append("")
+            lines.extend(self._profile(kb, item))
+        rows = (*self._related_rows([other], "button.open"), *self._topics_row())
+        return Reply("\n".join(lines), rows), True
+
+    def _profile(self, kb: KnowledgeBase, entry: Entry) -> list[Html]:
+        """The facts that tell two similar offers apart: kind, gist, for whom, status, contact."""
+        t = self.texts
+        kind = t(f"kind.{entry.kind}")
+        if entry.ref:
+            kind = t("card.kind_ref", kind=kind, ref=entry.ref)
+        lines = [
+            t("followup.difference.item", title=entry.title, kind=kind),
+            t("followup.difference.gist", gist=first_sentence(entry.answer)),
+        ]
+        if entry.target_group:
+            lines.append(t("card.target", target=entry.target_group))
+        status = status_text(kb, entry, t)
+        if status:
+            lines.append(t("card.status", status=status))
+        contacts = kb.contacts_of(entry)
+        if contacts:
+            lines.append(t("card.contacts", names=", ".join(c.title for c in contacts)))
+        return lines
+
+    # --- replies ------------------------------------------------------------------------------
+
+    def _welcome(self, kb: KnowledgeBase) -> Reply:
+        t = self.texts
+        org = kb.organisation
+        text = t("start.welcome", organisation=org.name, counselling=kb.counselling_contact.title)
+        if org.greeting:
+            text = Html(f"{text}\n\n{t('start.greeting', greeting=org.greeting)}")
+        return Reply(text, self._topic_buttons(kb))
+
+    def _menu(self, kb: KnowledgeBase, *, edit: bool = False) -> Reply:
+        return Reply(self.texts("menu.heading"), self._topic_buttons(kb), edit)
+
+    def _help(self, kb: KnowledgeBase) -> Reply:
+        t = self.texts
+        examples = [
+            e.examples[0] for e in kb.entries.values() if e.examples and e.kind != "contact"
+        ]
+        listed = [c for c in commands.COMMANDS if c.menu and c.action not in ("start", "help")]
+        text = t(
+            "help.text",
+            examples=Html("\n".join(t("help.example", example=q) for q in examples[:5])),
+            commands=Html(
+                "\n".join(
+                    t("help.command", name=c.name, description=t(f"command.{c.name}"))
+                    for c in listed
+                )
+            ),
+        )
+        return Reply(text, self._topics_row())
+
+    def _contacts(self, kb: KnowledgeBase, *, edit: bool = False) -> Reply:
+        """One button per contact; each opens a short contact card."""
+        first = kb.counselling_contact
+        ordered = [first, *(c for c in kb.contacts() if c.id != first.id)]
+        rows = [(self._button(label(c, self.texts), "contact", c.id),) for c in ordered]
+        return Reply(self.texts("contacts.list"), (*rows, *self._topics_row()), edit)
+
+    def _contact_card(self, kb: KnowledgeBase, contact: Entry) -> Reply:
+        t = self.texts
+        offers = related(kb, contact)
+        rows = (
+            *self._related_rows(offers, "button.responsible_for"),
+            (self._button(t("button.all_contacts"), "contacts"),),
+            *self._topics_row(),
+        )
+        return Reply(card(kb, contact, t), rows, edit=True)
+
+    def _answer(
+        self,
+        kb: KnowledgeBase,
+        entry: Entry,
+        qid: str,
+        runners: tuple[str, ...] = (),
+        *,
+        edit: bool = False,
+    ) -> Reply:
+        t = self.texts
         buttons = (
             (
-                self._button("👍 Hat geholfen", "feedback", qid, entry.id, "1"),
-                self._button("👎 Nicht geholfen", "feedback", qid, entry.id, "0"),
+                self._button(t("button.helpful"), "feedback", qid, entry.id, "1"),
+                self._button(t("button.unhelpful"), "feedback", qid, entry.id, "0"),
             ),
-            (self._button("📚 Themen", "menu"),),
+            *self._related_rows(related(kb, entry, runners)),
+            *self._topics_row(),
         )
-        text = card(kb, entry) + "\n\n<i>Hat das geholfen?</i>"
+        text = f"{card(kb, entry, t)}\n\n{t('feedback.question')}"
         return Reply(text, buttons, edit)
 
-    def _choices(self, result: SearchResult, qid: str) -> Reply:
-        rows = [
-            (self._button(_label(m.entry), "choice", qid, m.entry.id),)
-            for m in (result.choices or result.matches[:3])
-        ]
-        rows.append((self._button("Nichts davon", "none", qid),))
-        return Reply("Meinten Sie eines dieser Angebote?", tuple(rows))
+    def _choices(self, choices: Sequence[Match], qid: str) -> Reply:
+        t = self.texts
+        rows = [(self._button(label(m.entry, t), "choice", qid, m.entry.id),) for m in choices]
+        rows.append((self._button(self.texts("button.none_of_these"), "none", qid),))
+        return Reply(self.texts("choices.question"), tuple(rows))
 
     def _unknown(self, kb: KnowledgeBase) -> Reply:
+        t = self.texts
+        lines = [t("unknown.intro"), "", *self._counselling(kb), "", t("unknown.hint")]
+        return Reply("\n".join(lines), self._topics_row())
+
+    def _counselling(self, kb: KnowledgeBase) -> list[Html]:
         contact = kb.counselling_contact
-        lines = [
-            "Dazu weiß ich leider nichts. 🤔",
-            "",
-            f"Persönlich weiter hilft Ihnen: <b>{escape(contact.title)}</b>",
-            *_contact_details(contact),
-            "",
-            "Vielleicht finden Sie Ihr Thema auch unter /themen – oder formulieren Sie die Frage "
-            "anders.",
+        return [
+            self.texts("counselling.person", name=contact.title),
+            *contact_details(contact, self.texts),
         ]
-        return Reply("\n".join(lines), ((self._button("📚 Themen", "menu"),),))
 
     # --- buttons ------------------------------------------------------------------------------
 
-    def press(self, data: str | None) -> Reply:
+    def press(self, data: str | None, user_id: int | None = None) -> Reply:
         """Handle a button click; outdated or forged data gets a fresh menu, never an error."""
-        action = actions.decode(data)
         kb = self.snapshot().kb
+        action = actions.decode(data)
         if action is None:
             return self._stale(kb)
         verb, args = action.verb, action.args
         if verb == "menu":
-            return self.menu(edit=True)
+            return self._menu(kb, edit=True)
         if verb == "contacts":
-            return self.contacts(edit=True)
+            return self._contacts(kb, edit=True)
         if verb == "topic":
-            return self.topic(args[0], edit=True) if args[0] in kb.topics else self._stale(kb)
-        entry = (
-            kb.entries.get(args[-1] if verb in ("entry", "choice") else args[1])
-            if verb in ("entry", "choice", "feedback")
-            else None
-        )
-        if verb in ("entry", "choice", "feedback") and entry is None:
-            return self._stale(kb)
-        if verb == "entry" and entry:
-            return self._browse_card(kb, entry)
-        if verb == "choice" and entry:
-            if self.log:
-                self.log.choice(args[0], entry.id)
-            return self._answer(kb, entry, args[0], edit=True)
+            return self._topic(kb, args[0], edit=True) if args[0] in kb.topics else self._stale(kb)
+        if verb == "forget":
+            return self._forget(args[0] == "1", user_id)
         if verb == "none":
             if self.log:
                 self.log.choice(args[0], None)
+            self.memory.forget(user_id)
             reply = self._unknown(kb)
             return Reply(
-                "Schade – danke, dass Sie es gesagt haben! Wir ergänzen das Angebot "
-                "anhand solcher Rückmeldungen.\n\n" + reply.text,
+                f"{self.texts('choices.none_thanks')}\n\n{reply.text}",
                 reply.buttons,
                 edit=True,
-                notice="Danke!",
+                notice=self.texts.plain("notice.thanks"),
             )
-        if verb == "feedback" and entry:
-            return self._feedback(kb, entry, args[0], args[2] == "1")
-        return self._stale(kb)
+        if verb not in ("entry", "choice", "feedback", "related", "contact"):
+            return self._stale(kb)
+        entry = kb.entries.get(args[1] if verb == "feedback" else args[-1])
+        if entry is None or (verb == "contact" and entry.kind != "contact"):
+            return self._stale(kb)
+        if verb == "feedback":
+            return self._feedback(kb, entry, args[0], args[2] == "1", user_id)
+        turn = self.memory.recall(user_id)
+        earlier = turn.runner_ups if turn else ()
+        runners = tuple(i for i in earlier if i != entry.id) if verb == "choice" else ()
+        self.memory.remember(user_id, Turn(entry.id, runners))
+        if verb == "choice":
+            if self.log:
+                self.log.choice(args[0], entry.id)
+            return self._answer(kb, entry, args[0], runners, edit=True)
+        if verb == "contact":
+            return self._contact_card(kb, entry)
+        return self._browse_card(kb, entry, edit=verb == "entry")
 
-    def topic(self, topic_id: str, *, edit: bool = False) -> Reply:
-        kb = self.snapshot().kb
+    def _forget(self, confirmed: bool, user_id: int | None) -> Reply:
+        """Delete only on the confirming button, then say honestly what went and what stays."""
+        t = self.texts
+        if not confirmed:
+            return Reply(t("forget.kept"), edit=True, notice=t.plain("notice.kept"))
+        remembered = self.memory.recall(user_id) is not None
+        self.memory.forget(user_id)
+        count = self.log.forget(user_id) if self.log is not None and user_id is not None else 0
+        lines = [t.plural("forget.done", count) if count else t("forget.none_stored")]
+        if remembered:
+            lines.append(t("forget.memory"))
+        lines.append(t("forget.remains", days=self.retention_days))
+        return Reply("\n".join(lines), edit=True, notice=t.plain("notice.deleted"))
+
+    def _topic(self, kb: KnowledgeBase, topic_id: str, *, edit: bool = False) -> Reply:
+        t = self.texts
         topic = kb.topics[topic_id]
         items = kb.in_topic(topic_id)
-        heading = f"📚 <b>{escape(topic.title)}</b>"
         if topic.number is not None:
-            heading = f"📚 <b>Handlungsfeld {topic.number}: {escape(topic.title)}</b>"
-        lines = [heading]
+            heading = t("topic.heading_numbered", number=topic.number, title=topic.title)
+        else:
+            heading = t("topic.heading", title=topic.title)
+        lines: list[str] = [heading]
         if topic.description:
-            lines.append(escape(topic.description))
+            lines.append(t("topic.description", description=topic.description))
         if not items:
             lines.append("")
-            lines.append(escape(topic.note or "Zu diesem Thema gibt es noch keine Angebote."))
-        rows = [(self._button(_label(e), "entry", e.id),) for e in items]
-        rows.append((self._button("◀ Alle Themen", "menu"),))
+            lines.append(t("topic.note", note=topic.note) if topic.note else t("topic.empty"))
+        rows = [(self._button(label(e, t), "entry", e.id),) for e in items]
+        rows.append((self._button(t("button.all_topics"), "menu"),))
         return Reply("\n".join(lines), tuple(rows), edit)
 
-    def _browse_card(self, kb: KnowledgeBase, entry: Entry) -> Reply:
-        rows = []
+    def _browse_card(self, kb: KnowledgeBase, entry: Entry, *, edit: bool) -> Reply:
+        t = self.texts
+        rows = [*self._related_rows(related(kb, entry))]
         if entry.topic and entry.topic in kb.topics:
-            rows.append((self._button("◀ zurück", "topic", entry.topic),))
-        rows.append((self._button("📚 Alle Themen", "menu"),))
-        return Reply(card(kb, entry), tuple(rows), edit=True)
+            rows.append((self._button(t("button.back"), "topic", entry.topic),))
+        rows.append((self._button(t("button.browse_all_topics"), "menu"),))
+        return Reply(card(kb, entry, t), tuple(rows), edit=edit)
 
-    def _feedback(self, kb: KnowledgeBase, entry: Entry, qid: str, helpful: bool) -> Reply:
+    def _feedback(
+        self, kb: KnowledgeBase, entry: Entry, qid: str, helpful: bool, user_id: int | None
+    ) -> Reply:
+        t = self.texts
         if self.log:
             self.log.feedback(qid, helpful)
-        base = card(kb, entry)
+        turn = self.memory.recall(user_id)
+        runners = turn.runner_ups if turn and turn.entry_id == entry.id else ()
+        base = card(kb, entry, t)
+        notice = t.plain("notice.thanks")
         if helpful:
-            return Reply(
-                base + "\n\n👍 Danke für Ihre Rückmeldung!",
-                ((self._button("📚 Themen", "menu"),),),
-                edit=True,
-                notice="Danke!",
-            )
-        contact = kb.counselling_contact
-        lines = [
-            base,
-            "",
-            "👎 Danke für Ihre Rückmeldung – wir verbessern die Antwort.",
-            f"Persönlich weiter hilft Ihnen: <b>{escape(contact.title)}</b>",
-            *_contact_details(contact),
-        ]
-        return Reply(
-            "\n".join(lines), ((self._button("📚 Themen", "menu"),),), edit=True, notice="Danke!"
-        )
+            rows = (*self._related_rows(related(kb, entry, runners)), *self._topics_row())
+            return Reply(f"{base}\n\n{t('feedback.thanks')}", rows, edit=True, notice=notice)
+        offers = related(kb, entry, runners, next_best=True)
+        lines = [base, "", t("feedback.sorry")]
+        if offers:
+            lines.append(t("feedback.next_best"))
+        lines.extend(["", *self._counselling(kb)])
+        rows = (*self._related_rows(offers, "button.next_best"), *self._topics_row())
+        return Reply(one_note(Html("\n".join(lines)), t), rows, edit=True, notice=notice)
 
     def _stale(self, kb: KnowledgeBase) -> Reply:
-        return Reply(STALE, self._topic_buttons(kb), edit=True, notice="Menü veraltet")
+        t = self.texts
+        return Reply(t("stale"), self._topic_buttons(kb), edit=True, notice=t.plain("notice.stale"))
 
-    def _topic_buttons(self, kb: KnowledgeBase) -> tuple[tuple[Button, ...], ...]:
+    def _topic_buttons(self, kb: KnowledgeBase) -> Rows:
         buttons = [self._button(t.title, "topic", t.id) for t in kb.topics.values()]
         rows = [tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2)]
-        rows.append((self._button("👤 Ansprechstellen", "contacts"),))
+        rows.append((self._button(self.texts("button.contacts"), "contacts"),))
         return tuple(rows)
 
-    @staticmethod
-    def _button(label: str, verb: actions.Verb, *args: str) -> Button:
-        return Button(label, actions.encode(verb, *args))
+    def _topics_row(self) -> Rows:
+        return ((self._button(self.texts("button.topics"), "menu"),),)
 
-
-def card(kb: KnowledgeBase, entry: Entry) -> str:
-    """The answer card: what it is, for whom, its status and whom to contact."""
-    kind = KIND_LABELS[entry.kind]
-    if entry.ref:
-        kind = f"{kind} {entry.ref}"
-    lines = [f"<b>{escape(entry.title)}</b>", f"<i>{escape(kind)}</i>", "", escape(entry.answer)]
-    if entry.kind == "contact":
-        lines.extend(_contact_details(entry))
-        return "\n".join(lines)
-    lines.append("")
-    if entry.target_group:
-        lines.append(f"👥 <b>Für wen:</b> {escape(entry.target_group)}")
-    status = status_text(kb, entry)
-    if status:
-        lines.append(f"📌 <b>Stand:</b> {escape(status)}")
-    if entry.web:
-        lines.append(f"🌐 {escape(entry.web)}")
-    contacts = kb.contacts_of(entry)
-    if contacts:
-        lines.append(f"📞 <b>Ansprechpartner:</b> {escape(', '.join(c.title for c in contacts))}")
-        details: list[str] = []
-        for contact in contacts[:3]:
-            details.extend(d for d in _contact_details(contact) if d not in details)
-        # Notes on where to find contact data tend to repeat each other: one is enough.
-        notes = [d for d in details if d.startswith("ℹ️")]
-        lines.extend(d for d in details if not d.startswith("ℹ️") or d == notes[0])
-    return "\n".join(lines)
-
-
-def status_text(kb: KnowledgeBase, entry: Entry) -> str | None:
-    label = entry.status_label
-    if label is None:
-        return None
-    text = label
-    if entry.deadline:
-        text += f", Umsetzung bis {entry.deadline}"
-    if kb.organisation.as_of and entry.status != "verfuegbar":
-        text += (
-            f" (Stand der Vereinbarung {kb.organisation.as_of} – aktuellen Stand bitte erfragen)"
+    def _related_rows(self, offers: Sequence[Entry], key: str = "button.related") -> Rows:
+        """One "Passt auch: …" button per offer, each label within Telegram's comfortable width."""
+        t = self.texts
+        room = MAX_LABEL - len(t.plain(key, title=""))
+        return tuple(
+            (self._button(t.plain(key, title=label(e, t, room)), "related", e.id),) for e in offers
         )
-    return text
 
+    def _contact_rows(self, kb: KnowledgeBase, contacts: Sequence[Entry]) -> Rows:
+        t = self.texts
+        room = MAX_LABEL - len(t.plain("button.contact", title=""))
+        rows = tuple(
+            (self._button(t.plain("button.contact", title=label(c, t, room)), "contact", c.id),)
+            for c in contacts
+        )
+        return (*rows, *self._topics_row())
 
-def reload_message(swapped: bool, problems: Sequence[Problem], version: str) -> str:
-    """What the team reads after a reload: done, or which errors keep the old version serving."""
-    if swapped:
-        return f"✅ Wissensbasis neu geladen (Version {escape(version)})."
-    errors = [str(p) for p in problems if p.severity == "fehler"]
-    shown = "\n".join(f"• {escape(e)}" for e in errors[:15])
-    more = f"\n… und {len(errors) - 15} weitere" if len(errors) > 15 else ""
-    return (
-        f"⚠️ <b>Wissensbasis fehlerhaft</b> – es antwortet weiter die letzte gültige Version "
-        f"({escape(version)}).\n{shown}{more}"
-    )
-
-
-def _contact_details(contact: Entry) -> list[str]:
-    details = []
-    for icon, value in (
-        ("🌐", contact.web),
-        ("✉️", contact.email),
-        ("☎️", contact.phone),
-        ("🏢", contact.address),
-    ):
-        if value:
-            details.append(f"{icon} {escape(value)}")
-    if contact.note and not details:
-        details.append(f"ℹ️ {escape(contact.note)}")
-    return details
-
-
-def _label(entry: Entry) -> str:
-    label = f"{entry.ref} {entry.title}" if entry.ref else entry.title
-    return label if len(label) <= 60 else label[:59] + "…"
+    @staticmethod
+    def _button(text: str, verb: actions.Verb, *args: str) -> Button:
+        return Button(str(text), actions.encode(verb, *args))
 
 
 def _clean(text: str) -> str:
@@ -496,28 +692,12 @@ def _clean(text: str) -> str:
     return " ".join(kept.split())
 
 
-def split_message(text: str, limit: int = MAX_MESSAGE) -> list[str]:
-    """Split at paragraph, then line, then word boundaries so no part exceeds ``limit``."""
-    if len(text) <= limit:
-        return [text]
-    parts: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        while len(line) > limit:
-            cut = line.rfind(" ", 0, limit)
-            cut = cut if cut > limit // 2 else limit
-            pieces = line[:cut], line[cut:].lstrip()
-            if current:
-                parts.append(current)
-                current = ""
-            parts.append(pieces[0])
-            line = pieces[1]
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > limit:
-            parts.append(current)
-            current = line
-        else:
-            current = candidate
-    if current:
-        parts.append(current)
-    return [p for p in parts if p.strip()]
+def reload_message(swapped: bool, problems: Sequence[Problem], version: str) -> str:
+    """What the team reads after a reload: done, or which errors keep the old version serving."""
+    texts = Texts.load()
+    if swapped:
+        return str(texts("reload.ok", version=version))
+    errors = [str(p) for p in problems if p.severity == "fehler"]
+    shown = "\n".join(f"• {escape(e)}" for e in errors[:15])
+    more = str(texts("reload.more", count=len(errors) - 15)) if len(errors) > 15 else ""
+    return str(texts("reload.failed", version=version)) + f"\n{shown}{more}"

@@ -27,21 +27,6 @@ _YES = re.compile(r"^(ja+|jo|jep|jap|yes|genau|stimmt|hat geholfen|ja danke|ja h
 _NO = re.compile(r"^(nein|ne|nee|no|nope|hat nicht geholfen|leider nein|nicht wirklich)$")
 _HOW_ARE_YOU = re.compile(r"^(wie gehts|wie geht es dir|wie geht es ihnen|alles gut)$")
 
-REPLIES = {
-    "greeting": "Hallo! 👋 Fragen Sie mich einfach, z. B. „Wie geht Elternzeit?“ oder "
-    "„Meine Mutter braucht Pflege“. Mit /themen können Sie auch stöbern.",
-    "thanks": "Gern geschehen! Wenn noch etwas offen ist, fragen Sie einfach weiter.",
-    "bye": "Tschüss und alles Gute! Sie können mir jederzeit wieder schreiben.",
-    "who": "Ich bin der Vereinbarkeits-Bot: Ich beantworte Fragen zu den Angeboten rund um Beruf "
-    "und Familie und nenne Ihnen die richtige Ansprechstelle. Ich bin ein Programm, kein Mensch – "
-    "mit /kontakt erreichen Sie Menschen.",
-    "howareyou": "Danke, mir geht es gut! Womit kann ich Ihnen helfen?",
-    "yes": "Schön, dass ich helfen konnte! Wenn noch etwas offen ist, fragen Sie einfach weiter.",
-    "no": "Schade. Formulieren Sie Ihre Frage gern anders oder stöbern Sie mit /themen – "
-    "persönlich weiter hilft Ihnen die Beratungsstelle (/kontakt).",
-}
-
-
 _KINDS = (
     ("greeting", _GREETING),
     ("thanks", _THANKS),
@@ -51,6 +36,7 @@ _KINDS = (
     ("yes", _YES),
     ("no", _NO),
 )
+KINDS = tuple(kind for kind, _ in _KINDS)  # each has its reply as text "smalltalk.<kind>"
 _ANY = "|".join(f"(?P<{kind}>{pattern.pattern[1:-1]})" for kind, pattern in _KINDS)
 _SEQUENCE = re.compile(rf"(?:(?:{_ANY})(?: |$))+")
 _PHRASE = re.compile(rf"(?:{_ANY})(?= |$)")

@@ -29,32 +29,20 @@ def render(reply: Reply, numbering_from: int = 1) -> tuple[str, list[Button]]:
     return "\n".join(lines), buttons
 
 
-def dispatch(conversation: Conversation, line: str, buttons: list[Button]) -> list[Reply]:
+def dispatch(
+    conversation: Conversation, line: str, buttons: list[Button], user_id: int | None = None
+) -> list[Reply]:
     """Map one typed line to the conversation: a number presses a button, /befehl runs it."""
     text = line.strip()
     if text.isdigit() and buttons:
         if not 1 <= int(text) <= len(buttons):
-            return [Reply(f"Bitte wählen Sie eine Nummer von 1 bis {len(buttons)}.")]
+            return [Reply(conversation.texts("terminal.number_range", count=len(buttons)))]
         button = buttons[int(text) - 1]
-        return [conversation.press(button.action)] if button.action else []
+        return [conversation.press(button.action, user_id)] if button.action else []
     if text.startswith("/"):
         command, _, arg = text[1:].partition(" ")
-        command = command.lower()
-        if command == "start":
-            return conversation.start(arg.strip() or None)
-        simple: dict[str, Callable[[], Reply]] = {
-            "themen": conversation.menu,
-            "hilfe": conversation.help,
-            "help": conversation.help,
-            "kontakt": conversation.contacts,
-            "datenschutz": conversation.privacy,
-            "privacy": conversation.privacy,
-            "vergessen": lambda: conversation.forget(None),
-        }
-        if command in simple:
-            return [simple[command]()]
-        return [Reply("Diesen Befehl kenne ich nicht. /hilfe zeigt, was ich kann.")]
-    return conversation.ask(text)
+        return conversation.run_command(command, arg.strip() or None, user_id)
+    return conversation.ask(text, user_id)
 
 
 def chat(
@@ -68,10 +56,11 @@ def chat(
     for reply in conversation.start():
         text, buttons = render(reply)
         write(text)
-    write("\n(Frage eingeben, Nummer für einen Knopf, /hilfe für Befehle, 'exit' zum Beenden)")
+    texts = conversation.texts
+    write(f"\n{texts('terminal.intro')}")
     while True:
         try:
-            line = next(source) if source is not None else input("\nSie: ")
+            line = next(source) if source is not None else input(f"\n{texts('terminal.prompt')}")
         except (EOFError, StopIteration, KeyboardInterrupt):
             write("")
             return
@@ -83,6 +72,6 @@ def chat(
         for reply in dispatch(conversation, line, buttons):
             text, shown = render(reply, len(new_buttons) + 1)
             new_buttons.extend(shown)
-            write(f"\nBot: {text}")
+            write(f"\n{texts('terminal.bot')}{text}")
         if new_buttons:
             buttons = new_buttons

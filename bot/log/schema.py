@@ -1,14 +1,15 @@
 """Schema and connection settings of the question log database.
 
 One place decides how the log file is opened (WAL, busy timeout, secure delete)
-and how its schema evolves, so the writer (questionlog) and the readers
+and how its schema evolves, so the writer (bot/log/writer.py) and the readers
 (report, statistics) always agree on both.
 """
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from sqlite_utils import Database
@@ -47,6 +48,20 @@ def connect(path: Path, *, busy_timeout_ms: int) -> Database:
     except BaseException:
         conn.close()
         raise
+
+
+@contextlib.contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    """``BEGIN IMMEDIATE`` takes the write lock up front (waiting at most the busy timeout);
+    rolls back on errors without letting a failing rollback hide the first error."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        conn.execute("COMMIT")
+    finally:
+        if conn.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
 
 
 def ensure_schema(db: Database) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from bot.log import files
 from bot.log import schema as logschema
 from bot.log.gaps import ProblemQuestion, Reason
 
@@ -87,6 +88,8 @@ def open_log(db_path: Path, *, create: bool = False) -> Iterator[Database | None
     if not create and not path.exists():
         yield None
         return
+    if create:
+        files.prepare(path)  # private like the writer's, whoever creates the file first
     db = logschema.connect(path, busy_timeout_ms=READ_TIMEOUT_MS)
     try:
         logschema.ensure_schema(db)

@@ -1,90 +1,89 @@
-"""Privacy-preserving log of the questions the bot receives.
+"""Privacy-preserving log of the questions the bot receives, written on its own thread.
 
-The log exists for one purpose: finding gaps in the knowledge base. It therefore
-stores the redacted question, what the bot did with it and the feedback, but no
-user id, chat id, name or time of day. A keyed pseudonym (HMAC) is stored only so
-that ``forget()`` can honour deletion requests; without the secret it cannot be
-linked to a Telegram account, and no report reads it.
+The log exists for one purpose: finding gaps in the knowledge base. What a row holds (and
+does not hold) is described in bot/log/questions.py; a keyed pseudonym (HMAC) is stored only
+so that ``forget()`` can honour deletion requests, and without the key (bot/log/secret.py) it
+cannot be linked to a Telegram account.
 
-The log is written from the bot's event loop, so no method raises on database
-problems and a write never waits longer than the busy timeout: rows that cannot
-be written stay in a bounded in-memory queue and are retried later.
+Only the log's writer thread touches SQLite. What the bot calls while it handles an update
+(``record``, ``feedback``, ``choice``, ``mark_handled``) puts the change into a bounded
+in-memory queue and returns, so the event loop never waits for a lock that a retention purge
+or a slow disk holds. The writer takes everything queued in one ``BEGIN IMMEDIATE``
+transaction (rows that arrive during a commit go into the next one). Methods that need the
+database's answer (``forget``, ``handled_updates``, ``flush``, ``purge``, ``quick_check``,
+``close``) hand their work to the writer and wait: call them from a worker thread
+(``asyncio.to_thread``) or a synchronous program. Rows that cannot be written stay queued
+and are retried with back-off; no public method raises on database problems.
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import hmac
+import functools
 import logging
-import math
-import os
-import re
 import secrets
 import sqlite3
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
 
-from sqlite_utils import Database
-
+from bot.log import files, handled, questions
+from bot.log import health as loghealth
 from bot.log import schema as logschema
-from bot.log.redact import redact
+from bot.log.health import LogHealth, Losses
+from bot.log.questions import Row
+from bot.log.secret import MIN_KEY_BYTES, load_or_create_secret, pseudonym, secret_path
+
+__all__ = ["LogHealth", "QuestionLog", "load_or_create_secret", "never_raise", "secret_path"]
 
 logger = logging.getLogger(__name__)
 
-_QUESTION_ID = re.compile(r"[A-Za-z0-9_-]{1,12}")
-_HEX_KEY = re.compile(r"[0-9a-fA-F]{64}")
-_MIN_ENV_SECRET = 32
-_MAX_FIELD = 100
 _CLOSE_TIMEOUT_MS = 2000
 _MAX_BACKOFF_S = 30.0
 
-_COLUMNS = (
-    "id", "day", "question", "outcome", "entry_id", "topic", "score", "kb_version",
-    "channel", "feedback", "chosen_entry", "gap", "pseudonym",
-)  # fmt: skip
-_INSERT = (
-    f"INSERT OR IGNORE INTO {logschema.QUESTIONS} ({', '.join(_COLUMNS)}) "
-    f"VALUES ({', '.join(':' + c for c in _COLUMNS)})"
-)
-_UPDATABLE = ("feedback", "chosen_entry", "gap")
-_ROLL_UP = f"""
-INSERT INTO {logschema.DAILY} (day, topic, entry_id, outcome, questions, helpful, unhelpful,
-                               chosen, gaps)
-SELECT day, COALESCE(topic, ''),
-       COALESCE(CASE WHEN outcome = 'answered' THEN entry_id ELSE chosen_entry END, ''),
-       outcome, COUNT(*), SUM(IFNULL(feedback = 1, 0)), SUM(IFNULL(feedback = 0, 0)),
-       SUM(chosen_entry IS NOT NULL), SUM(gap)
-FROM {logschema.QUESTIONS} WHERE day < :cutoff
-GROUP BY 1, 2, 3, 4
-ON CONFLICT (day, topic, entry_id, outcome) DO UPDATE SET
-    questions = questions + excluded.questions,
-    helpful = helpful + excluded.helpful,
-    unhelpful = unhelpful + excluded.unhelpful,
-    chosen = chosen + excluded.chosen,
-    gaps = gaps + excluded.gaps
-"""
-_MARK_HANDLED = f"INSERT OR IGNORE INTO {logschema.HANDLED} (update_id, day) VALUES (?, ?)"
-_HANDLED_DAYS = 2  # Telegram redelivers an unconfirmed update for at most 24 hours
-_ADD_DROPPED = (
-    f"INSERT INTO {logschema.META} (key, value) VALUES ('dropped_rows', ?) "
-    "ON CONFLICT (key) DO UPDATE SET value = value + excluded.value"
-)
+P = ParamSpec("P")
+R = TypeVar("R")
 
-Row = dict[str, str | int | float | None]
+
+def never_raise(what: str, fallback: Callable[[], R]) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """The log is essential but not vital: an unexpected error is logged as ``what`` and
+    ``fallback()`` returned, so neither a bug nor a broken disk takes an answer down with it.
+    (Expected database errors are handled inside: rows stay queued and are retried.)"""
+
+    def decorate(func: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(func)
+        def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
+            try:
+                return func(*args, **kwargs)
+            except Exception:
+                logger.exception("Fragenprotokoll: %s", what)
+                return fallback()
+
+        return guarded
+
+    return decorate
+
+
+@dataclass
+class _Job:
+    """Work the writer thread runs for a waiting caller."""
+
+    run: Callable[[], Any]
+    future: Future[Any] = field(default_factory=Future)
+    last: bool = False  # the writer thread ends after it (close)
 
 
 class QuestionLog:
-    """Buffered, never-raising writer for the question log.
+    """Queueing, never-raising writer for the question log, with its own writer thread.
 
-    Rows are written in one ``BEGIN IMMEDIATE`` transaction per flush. A flush happens
-    on ``record()`` when ``batch_size`` rows wait or ``flush_interval`` seconds passed
-    since the last one; with the defaults every row is written at once. Call
-    ``flush()`` periodically (e.g. every few seconds) if you raise the interval, and
-    ``close()`` on shutdown.
+    The thread starts with the log and ends with ``close()``; a log used after ``close()``
+    starts a new one. Call ``close()`` on shutdown: it writes what is queued (waiting up to
+    2 s for locks) and counts durably whatever could not be written.
     """
 
     def __init__(
@@ -96,11 +95,9 @@ class QuestionLog:
         today: Callable[[], date] = date.today,
         busy_timeout_ms: int = 100,
         max_pending: int = 10_000,
-        batch_size: int = 1,
-        flush_interval: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if len(secret) < 16:
+        if len(secret) < MIN_KEY_BYTES:
             raise ValueError("Der Schlüssel für Pseudonyme muss mindestens 16 Bytes lang sein.")
         if retention_days < 1:
             raise ValueError("retention_days muss mindestens 1 sein.")
@@ -108,35 +105,39 @@ class QuestionLog:
         self._secret = bytes(secret)
         self._retention = timedelta(days=retention_days)
         self._today = today
-        self._busy_timeout_ms = busy_timeout_ms
         self._max_pending = max_pending
-        self._batch_size = max(1, batch_size)
-        self._flush_interval = flush_interval
         self._clock = clock
-        self._lock = threading.RLock()
-        self._db: Database | None = None
+        # Shared between callers and the writer, guarded by _cond (held only for dict work).
+        self._cond = threading.Condition()
         self._rows: dict[str, Row] = {}
         self._updates: dict[str, Row] = {}
+        self._handled = handled.HandledQueue(limit=max_pending)
         self._forget: set[str] = set()
-        self._handled: dict[int, None] = {}  # Telegram update ids, oldest first
+        self._in_flight = 0  # rows and updates taken by a running flush
+        self._marks_in_flight = 0
+        self._jobs: deque[_Job] = deque()
+        self._thread: threading.Thread | None = None
+        self._verify = False
         self._dropped = 0
         self._dropped_unsaved = 0
-        self._needs_checkpoint = False
-        self._failures = 0
-        self._retry_at = 0.0
-        self._last_flush = -math.inf
-        self._last_purge: date | None = None
         self._last_error: str | None = None
-        with self._lock:
-            try:
-                self._path.parent.mkdir(parents=True, exist_ok=True)
-                self._open()
-            except (OSError, sqlite3.Error) as exc:
-                self._fail(exc)
-            else:
-                self._purge_locked()
+        self._failures = 0
+        self._recreated = 0
+        self._vanished_rows = 0
+        # The writer thread's own state.
+        self._file = files.LogFile(
+            self._path, busy_timeout_ms=busy_timeout_ms, clock=clock, on_change=self._changed
+        )
+        self._unsaved = Losses()  # vanished rows and recreations not yet in log_meta
+        self._retry_at = 0.0
+        self._last_purge: date | None = None
+        try:
+            self._call(self._start)
+        except BaseException:  # SchemaTooNewError: never write into a newer file
+            self._call(self._close_now, last=True)
+            raise
 
-    # -- public API -----------------------------------------------------------------
+    # -- public API, called while handling an update: queue and return ----------------------
 
     def record(
         self,
@@ -152,150 +153,117 @@ class QuestionLog:
     ) -> str:
         """Log one question; returns a random id for feedback buttons (11 characters)."""
         question_id = secrets.token_urlsafe(8)
-        try:
-            row = self._row(question_id, question, outcome, entry_id, topic, score,
-                            kb_version, channel, user_id)  # fmt: skip
-            with self._lock:
-                self._rows[question_id] = row
-                self._enforce_bound()
-                if self._flush_due():
-                    self._flush_locked()
-        except Exception:
-            logger.exception("Fragenprotokoll: Frage konnte nicht protokolliert werden")
+        self._queue_row(question_id, question, outcome, entry_id, topic, score,
+                        kb_version, channel, user_id)  # fmt: skip
         return question_id
 
     def feedback(self, question_id: str, helpful: bool) -> None:
         """Store 👍 (True) or 👎 (False); the last click wins."""
-        self._update(question_id, {"feedback": 1 if helpful else 0})
+        self._queue_update(question_id, {"feedback": 1 if helpful else 0})
 
     def choice(self, question_id: str, entry_id: str | None) -> None:
         """Store the entry picked under "Meinten Sie …?"; None means "Nichts davon" (a gap)."""
-        chosen = _short(entry_id)
-        self._update(question_id, {"chosen_entry": chosen, "gap": 0 if chosen else 1})
+        chosen = questions.short(entry_id)
+        self._queue_update(question_id, {"chosen_entry": chosen, "gap": 0 if chosen else 1})
 
-    def forget(self, user_id: int) -> int:
-        """Delete every question of this user (queued or stored); returns how many."""
-        try:
-            with self._lock:
-                pseudonym = self._pseudonym(user_id)
-                queued = [qid for qid, row in self._rows.items() if row["pseudonym"] == pseudonym]
-                for qid in queued:
-                    del self._rows[qid]
-                return len(queued) + self._delete_user(pseudonym)
-        except Exception:
-            logger.exception("Fragenprotokoll: Löschen der eigenen Fragen fehlgeschlagen")
-            return 0
-
+    @never_raise("Update-Kennung konnte nicht vorgemerkt werden", lambda: None)
     def mark_handled(self, update_id: int) -> None:
         """Remember a Telegram update as handled, written with the next flush.
 
-        The id is written in the same transaction as the question row of the same update (the
-        bot marks an update before answering it), so after a restart a redelivered update is
-        recognised exactly when its question was logged. Marks are best effort: the oldest are
-        dropped beyond ``max_pending``, which at worst lets a redelivery be answered again.
+        Marking does not wake the writer: the mark goes out with the question row that the
+        same update logs next (or with an earlier transaction if another row is written in
+        between), so after a restart a redelivered update is recognised once its question was
+        logged. Marks are best effort: the oldest are dropped beyond ``max_pending``, which at
+        worst lets a redelivery be answered again.
         """
-        try:
-            with self._lock:
-                self._handled[int(update_id)] = None
-                while len(self._handled) > self._max_pending:
-                    del self._handled[next(iter(self._handled))]
-        except Exception:
-            logger.exception("Fragenprotokoll: Update-Kennung konnte nicht vorgemerkt werden")
+        with self._cond:
+            self._handled.add(update_id)
 
+    def health(self) -> LogHealth:
+        """Snapshot for the heartbeat and the team; never waits. Also asks the writer to check
+        that the database file is still the one it writes to (deleted files are recreated)."""
+        with self._cond:
+            if self._thread is not None:
+                self._verify = True
+                self._cond.notify()
+            return LogHealth(
+                pending=self._pending_locked(),
+                dropped=self._dropped,
+                recreated=self._recreated,
+                vanished_rows=self._vanished_rows,
+                writable=self._failures == 0,
+                last_error=self._last_error,
+                wipe_pending=self._file.wipe_pending,
+            )
+
+    @property
+    def pending(self) -> int:
+        """Rows, feedback updates, deletions and handled update ids waiting to be written."""
+        with self._cond:
+            return self._pending_locked()
+
+    @property
+    def dropped(self) -> int:
+        """Rows lost in this run: the queue overflowed or the file stayed unwritable until close."""
+        with self._cond:
+            return self._dropped
+
+    @property
+    def last_error(self) -> str | None:
+        """Last database error while writing, None once writing works again."""
+        with self._cond:
+            return self._last_error
+
+    # -- public API that waits for the writer (not on the event loop) ------------------------
+
+    @never_raise("Löschen der eigenen Fragen fehlgeschlagen", lambda: 0)
+    def forget(self, user_id: int) -> int:
+        """Delete every question of this user (queued or stored); returns how many.
+
+        The texts are also wiped from the WAL as soon as no reader holds the old pages.
+        """
+        key = pseudonym(self._secret, user_id)
+        return self._call(lambda: self._forget_now(key))
+
+    @never_raise("erledigte Updates nicht lesbar", list[int])
     def handled_updates(self, limit: int = 10_000) -> list[int]:
         """The most recently handled update ids (stored or queued), for the start of the bot."""
-        try:
-            with self._lock:
-                conn = self._open().conn
-                stored = [
-                    int(r[0])
-                    for r in conn.execute(
-                        f"SELECT update_id FROM {logschema.HANDLED} "
-                        "ORDER BY day DESC, update_id DESC LIMIT ?",
-                        (limit,),
-                    )
-                ]
-                return stored[::-1] + list(self._handled)
-        except Exception as exc:  # at worst a redelivery is answered again
-            logger.warning("Fragenprotokoll: erledigte Updates nicht lesbar (%s)", exc)
-            with self._lock:
-                return list(self._handled)
+        return self._call(lambda: self._handled_now(limit))
 
+    @never_raise("Aufbewahrungsfrist konnte nicht angewandt werden", lambda: 0)
     def purge(self) -> int:
         """Apply the retention period; returns the number of question texts deleted.
 
         Old rows are folded into anonymous daily counts first, so statistics survive
         while texts and pseudonyms disappear. Running it twice changes nothing.
         """
-        try:
-            with self._lock:
-                self._flush_locked(auto_purge=False)
-                return self._purge_locked()
-        except Exception:
-            logger.exception("Fragenprotokoll: Aufbewahrungsfrist konnte nicht angewandt werden")
-            return 0
+        return self._call(self._purge_now)
 
+    @never_raise("Schreiben fehlgeschlagen", lambda: 0)
     def flush(self) -> int:
         """Write everything queued now (ignores the retry back-off); returns rows written."""
-        try:
-            with self._lock:
-                return self._flush_locked()
-        except Exception:
-            logger.exception("Fragenprotokoll: Schreiben fehlgeschlagen")
-            return 0
+        return self._call(self._flush_now)
 
+    @never_raise("Prüfung der Datenbank fehlgeschlagen", lambda: ["Prüfung nicht möglich"])
+    def quick_check(self) -> list[str]:
+        """``PRAGMA quick_check`` of the open file: [] when sound, else SQLite's findings."""
+        return self._call(self._quick_check_now)
+
+    @never_raise("Schließen fehlgeschlagen", lambda: None)
     def close(self) -> None:
-        """Final flush (waiting up to 2 s for locks), then release the file."""
-        try:
-            with self._lock:
-                # Shutdown is off the hot path: wait longer for a lock than record() may.
-                self._close_db()
-                normal_timeout, self._busy_timeout_ms = self._busy_timeout_ms, _CLOSE_TIMEOUT_MS
-                try:
-                    self._flush_locked()
-                finally:
-                    self._busy_timeout_ms = normal_timeout
-                lost = len(self._rows) + len(self._updates)
-                if lost:
-                    self._dropped += lost
-                    logger.error(
-                        "Fragenprotokoll: %d Einträge konnten beim Beenden nicht "
-                        "gespeichert werden und gehen verloren (%s)",
-                        lost,
-                        self._last_error,
-                    )
-                if self._forget:
-                    logger.error(
-                        "Fragenprotokoll: %d Löschaufträge konnten nicht ausgeführt werden; "
-                        "bitte /vergessen erneut ausführen lassen",
-                        len(self._forget),
-                    )
-                self._rows.clear()
-                self._updates.clear()
-                self._forget.clear()
-                self._handled.clear()
-                self._close_db()
-        except Exception:
-            logger.exception("Fragenprotokoll: Schließen fehlgeschlagen")
+        """Final flush (waiting up to 2 s for locks), then release the file and the thread."""
+        with self._cond:
+            thread = self._thread
+            if thread is None and not self._pending_locked():
+                return
+        self._call(self._close_now, last=True)
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=5)
 
-    @property
-    def pending(self) -> int:
-        """Rows, feedback updates, deletions and handled update ids waiting to be written."""
-        return len(self._rows) + len(self._updates) + len(self._forget) + len(self._handled)
+    # -- queueing (caller side) --------------------------------------------------------------
 
-    @property
-    def dropped(self) -> int:
-        """Rows lost because the queue overflowed or the file stayed unwritable until close."""
-        return self._dropped
-
-    @property
-    def last_error(self) -> str | None:
-        """Last database error while writing, None once writing works again."""
-        return self._last_error
-
-    # -- rows -----------------------------------------------------------------------
-
-    def _row(
+    @never_raise("Frage konnte nicht protokolliert werden", lambda: None)
+    def _queue_row(
         self,
         question_id: str,
         question: str,
@@ -306,52 +274,35 @@ class QuestionLog:
         kb_version: str,
         channel: str,
         user_id: int | None,
-    ) -> Row:
-        if outcome not in logschema.OUTCOMES:
-            logger.warning("Fragenprotokoll: unbekanntes Ergebnis %r als 'failed' gespeichert",
-                           outcome)  # fmt: skip
-            outcome = "failed"
-        if channel not in logschema.CHANNELS:
-            logger.warning("Fragenprotokoll: unbekannter Kanal %r", channel)
-            channel = str(channel)[:16]
-        return {
-            "id": question_id,
-            "day": self._today().isoformat(),
-            "question": redact(question or ""),
-            "outcome": outcome,
-            "entry_id": _short(entry_id),
-            "topic": _short(topic),
-            "score": _finite(score),
-            "kb_version": _short(kb_version) or "",
-            "channel": channel,
-            "feedback": None,
-            "chosen_entry": None,
-            "gap": 0,
-            "pseudonym": None if user_id is None else self._pseudonym(user_id),
-        }
+    ) -> None:
+        row = questions.build(
+            question_id, day=self._today(), question=question, outcome=outcome,
+            entry_id=entry_id, topic=topic, score=score, kb_version=kb_version, channel=channel,
+            pseudonym=None if user_id is None else pseudonym(self._secret, user_id),
+        )  # fmt: skip
+        with self._cond:
+            self._rows[question_id] = row
+            self._enforce_bound()
+            self._wake()
 
-    def _pseudonym(self, user_id: int) -> str:
-        """Keyed, so ids cannot be recovered by hashing all possible Telegram ids."""
-        return hmac.new(self._secret, str(user_id).encode(), hashlib.sha256).hexdigest()
-
-    def _update(self, question_id: str, changes: Row) -> None:
-        try:
-            if not isinstance(question_id, str) or not _QUESTION_ID.fullmatch(question_id):
+    @never_raise("Rückmeldung konnte nicht gespeichert werden", lambda: None)
+    def _queue_update(self, question_id: str, changes: Row) -> None:
+        if not questions.valid_id(question_id):
+            return
+        with self._cond:
+            queued = self._rows.get(question_id)
+            if queued is not None:
+                queued.update(changes)
                 return
-            with self._lock:
-                queued = self._rows.get(question_id)
-                if queued is not None:
-                    queued.update(changes)
-                    return
-                self._updates.setdefault(question_id, {}).update(changes)
-                self._enforce_bound()
-                if self._clock() >= self._retry_at:
-                    self._flush_locked()
-        except Exception:
-            logger.exception("Fragenprotokoll: Rückmeldung konnte nicht gespeichert werden")
+            self._updates.setdefault(question_id, {}).update(changes)
+            self._enforce_bound()
+            self._wake()
 
     def _enforce_bound(self) -> None:
-        while len(self._rows) + len(self._updates) > self._max_pending:
+        """Drop the oldest queued rows beyond ``max_pending`` (under the lock)."""
+        while len(self._rows) + len(self._updates) + self._in_flight > self._max_pending and (
+            self._rows or self._updates
+        ):
             queue = self._rows or self._updates
             del queue[next(iter(queue))]
             self._dropped += 1
@@ -363,259 +314,297 @@ class QuestionLog:
                     self._last_error,
                 )
 
-    def _flush_due(self) -> bool:
+    def _pending_locked(self) -> int:
+        return (
+            len(self._rows) + len(self._updates) + len(self._forget) + len(self._handled)
+            + self._in_flight + self._marks_in_flight
+        )  # fmt: skip
+
+    def _wake(self) -> None:
+        """Under the lock: make sure a writer runs and looks at the queue."""
+        if self._thread is None or not self._thread.is_alive():
+            self._thread = threading.Thread(
+                target=self._run, name=f"fragenprotokoll:{self._path.name}", daemon=True
+            )
+            self._thread.start()
+        self._cond.notify()
+
+    def _call(self, run: Callable[[], R], *, last: bool = False) -> R:
+        """Run ``run`` on the writer thread and wait for its result (or exception)."""
+        if threading.current_thread() is self._thread:
+            return run()
+        job = _Job(run, last=last)
+        with self._cond:
+            self._jobs.append(job)
+            self._wake()
+        result: R = job.future.result()
+        return result
+
+    # -- the writer thread -------------------------------------------------------------------
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._jobs and not self._due():
+                    self._cond.wait(self._idle_timeout())
+                job = self._jobs.popleft() if self._jobs else None
+            if job is None:
+                self._background()
+                continue
+            try:
+                job.future.set_result(job.run())
+            except BaseException as exc:  # delivered to the waiting caller
+                job.future.set_exception(exc)
+            if job.last:
+                return
+
+    def _wants_write(self) -> bool:
+        """Under the lock: something that should go out now. Marks alone wait for a row or an
+        explicit flush (see ``mark_handled``)."""
+        return bool(
+            self._rows or self._updates or self._forget or self._dropped_unsaved or self._unsaved
+        )
+
+    def _due(self) -> bool:
+        """Under the lock: background work to do now."""
         now = self._clock()
-        if now < self._retry_at:
-            return False
-        return len(self._rows) >= self._batch_size or now - self._last_flush >= self._flush_interval
+        return (
+            self._verify
+            or (self._wants_write() and now >= self._retry_at)
+            or (self._file.wipe_pending and now >= self._file.wipe_at)
+        )
 
-    # -- database -------------------------------------------------------------------
+    def _idle_timeout(self) -> float | None:
+        """Under the lock: how long to sleep when nobody wakes the writer (a retry, a wipe)."""
+        deadlines = []
+        if self._wants_write():
+            deadlines.append(self._retry_at)
+        if self._file.wipe_pending:
+            deadlines.append(self._file.wipe_at)
+        if not deadlines:
+            return None
+        return min(max(min(deadlines) - self._clock(), 0.001), 60.0)
 
-    def _open(self) -> Database:
-        if self._db is None:
-            db = logschema.connect(self._path, busy_timeout_ms=self._busy_timeout_ms)
-            try:
-                logschema.ensure_schema(db)
-            except BaseException:
-                db.close()
-                raise
-            self._db = db
-        return self._db
-
-    def _close_db(self) -> None:
-        if self._db is not None:
-            with contextlib.suppress(sqlite3.Error):
-                self._db.close()
-            self._db = None
-
-    def _flush_locked(self, *, auto_purge: bool = True) -> int:
-        if not (
-            self._rows or self._updates or self._forget or self._handled or self._dropped_unsaved
-        ):
-            if self._needs_checkpoint:
-                self._checkpoint()
-            return 0
-        rows = list(self._rows.values())
-        forget = sorted(self._forget)
-        handled = list(self._handled)
+    def _background(self) -> None:
         try:
-            conn = self._open().conn
-            _begin(conn)
-            try:
-                if forget:
-                    conn.executemany(
-                        f"DELETE FROM {logschema.QUESTIONS} WHERE pseudonym = ?",
-                        [(p,) for p in forget],
-                    )
-                if rows:
-                    conn.executemany(_INSERT, rows)
-                for question_id, changes in self._updates.items():
-                    columns = [c for c in _UPDATABLE if c in changes]
-                    assignments = ", ".join(f"{c} = :{c}" for c in columns)
-                    conn.execute(
-                        f"UPDATE {logschema.QUESTIONS} SET {assignments} WHERE id = :id",
-                        {**changes, "id": question_id},
-                    )
-                if handled:
-                    day = self._today().isoformat()
-                    conn.executemany(_MARK_HANDLED, [(u, day) for u in handled])
-                if self._dropped_unsaved:
-                    conn.execute(_ADD_DROPPED, (self._dropped_unsaved,))
-                conn.execute("COMMIT")
-            finally:
-                _rollback(conn)
+            with self._cond:
+                verify, self._verify = self._verify, False
+            if verify:
+                self._file.check()
+            with self._cond:
+                write = self._wants_write() and self._clock() >= self._retry_at
+            if write:
+                self._flush()
+            if self._file.wipe_pending and self._clock() >= self._file.wipe_at:
+                self._file.wipe()
+        except Exception as exc:  # a bug must not spin or end the writer
+            logger.exception("Fragenprotokoll: Schreibvorgang fehlgeschlagen")
+            self._fail(exc)
+
+    def _start(self) -> None:
+        try:
+            self._connection()
         except (OSError, sqlite3.Error) as exc:
             self._fail(exc)
+            return
+        with self._cond:  # the first job after the start; nobody waits for it
+            self._jobs.appendleft(_Job(self._startup_purge))
+
+    @never_raise("Aufbewahrungsfrist konnte nicht angewandt werden", lambda: None)
+    def _startup_purge(self) -> None:
+        self._purge()
+
+    def _flush_now(self) -> int:
+        self._file.check()
+        return self._flush()
+
+    def _purge_now(self) -> int:
+        self._flush(auto_purge=False)
+        return self._purge()
+
+    def _close_now(self) -> None:
+        with self._file.patient(_CLOSE_TIMEOUT_MS):
+            self._flush()
+        with self._cond:
+            lost = len(self._rows) + len(self._updates)
+            self._dropped += lost
+            unsaved = Losses(dropped_rows=self._dropped_unsaved + lost) + self._unsaved
+            forgets = len(self._forget)
+            self._rows.clear()
+            self._updates.clear()
+            self._forget.clear()
+            self._handled.clear()
+            self._dropped_unsaved = 0
+        self._unsaved = Losses()
+        if unsaved:
+            loghealth.keep_beside(self._path, unsaved)
+        if lost:
+            logger.error(
+                "Fragenprotokoll: %d Einträge konnten beim Beenden nicht "
+                "gespeichert werden und gehen verloren (%s)",
+                lost,
+                self._last_error,
+            )
+        if forgets:
+            logger.error(
+                "Fragenprotokoll: %d Löschaufträge konnten nicht ausgeführt werden; "
+                "bitte /vergessen erneut ausführen lassen",
+                forgets,
+            )
+        self._file.close()
+        self._file.wipe_pending = False
+        with self._cond:
+            self._thread = None  # a later call starts a new writer
+            if self._jobs:
+                self._wake()
+
+    def _forget_now(self, key: str) -> int:
+        with self._cond:
+            queued = [qid for qid, row in self._rows.items() if row["pseudonym"] == key]
+            for qid in queued:
+                del self._rows[qid]
+                self._updates.pop(qid, None)
+        try:
+            conn = self._connection()
+            with logschema.transaction(conn):
+                deleted = questions.delete_person(conn, key)
+        except (OSError, sqlite3.Error) as exc:
+            with self._cond:
+                self._forget.add(key)
+            self._fail(exc)
+            return len(queued) + self._count_stored(key)
+        self._file.wipe_soon()
+        self._file.wipe()
+        return len(queued) + deleted
+
+    def _handled_now(self, limit: int) -> list[int]:
+        try:
+            stored = handled.stored(self._connection(), limit)
+        except (OSError, sqlite3.Error) as exc:  # at worst a redelivery is answered again
+            logger.warning("Fragenprotokoll: erledigte Updates nicht lesbar (%s)", exc)
+            stored = []
+        with self._cond:
+            return stored + self._handled.queued()
+
+    def _quick_check_now(self) -> list[str]:
+        try:
+            return loghealth.check(self._connection())
+        except (OSError, sqlite3.Error) as exc:
+            return [str(exc)]
+
+    def _flush(self, *, auto_purge: bool = True) -> int:
+        with self._cond:
+            rows, self._rows = self._rows, {}
+            updates, self._updates = self._updates, {}
+            marks = self._handled.take()
+            dropped, self._dropped_unsaved = self._dropped_unsaved, 0
+            forget = sorted(self._forget)
+            self._in_flight = len(rows) + len(updates)
+            self._marks_in_flight = len(marks)
+        losses = Losses(dropped_rows=dropped) + self._unsaved
+        if not (rows or updates or marks or forget or losses):
             return 0
-        self._rows.clear()
-        self._updates.clear()
-        self._forget.clear()
-        self._handled.clear()
-        self._dropped_unsaved = 0
+        if losses:
+            losses = losses + Losses(lost_at=int(time.time()))
+        try:
+            conn = self._connection()
+            with logschema.transaction(conn):
+                questions.write(conn, forget=forget, rows=list(rows.values()), updates=updates)
+                handled.write(conn, marks, self._today())
+                if losses:
+                    loghealth.add_losses(conn, losses)
+        except (OSError, sqlite3.Error) as exc:
+            with self._cond:
+                self._rows = {**rows, **self._rows}  # the older rows first, as they came
+                for question_id, changes in self._updates.items():
+                    updates.setdefault(question_id, {}).update(changes)
+                self._updates = updates
+                self._handled.put_back(marks)
+                self._dropped_unsaved += dropped
+                self._in_flight = self._marks_in_flight = 0
+                self._enforce_bound()
+            self._fail(exc)
+            return 0
+        with self._cond:
+            self._in_flight = self._marks_in_flight = 0
+            self._forget.difference_update(forget)
+        self._unsaved = Losses()
         self._recovered()
         if forget:
-            self._needs_checkpoint = True
+            self._file.wipe_soon()
         if auto_purge and self._last_purge != self._today():
-            self._purge_locked()  # retention holds even if nobody schedules purge()
-        if self._needs_checkpoint:
-            self._checkpoint()
+            self._purge()  # retention holds even if nobody schedules purge()
+        if self._file.wipe_pending:
+            self._file.wipe()
         return len(rows)
 
-    def _purge_locked(self) -> int:
+    def _purge(self) -> int:
         today = self._today()
-        cutoff = (today - self._retention).isoformat()
-        old = [qid for qid, row in self._rows.items() if str(row["day"]) < cutoff]
-        for qid in old:
-            del self._rows[qid]
+        cutoff = today - self._retention
+        with self._cond:
+            old = [qid for qid, row in self._rows.items() if str(row["day"]) < cutoff.isoformat()]
+            for qid in old:
+                del self._rows[qid]
         try:
-            conn = self._open().conn
-            _begin(conn)
-            try:
-                conn.execute(_ROLL_UP, {"cutoff": cutoff})
-                deleted = conn.execute(
-                    f"DELETE FROM {logschema.QUESTIONS} WHERE day < ?", (cutoff,)
-                ).rowcount
-                conn.execute(
-                    f"DELETE FROM {logschema.HANDLED} WHERE day < ?",
-                    ((today - timedelta(days=_HANDLED_DAYS)).isoformat(),),
-                )
-                conn.execute("COMMIT")
-            finally:
-                _rollback(conn)
+            conn = self._connection()
+            with logschema.transaction(conn):
+                deleted = questions.expire(conn, cutoff)
+                handled.expire(conn, today)
         except (OSError, sqlite3.Error) as exc:
             self._fail(exc)
             return len(old)
         self._last_purge = today
         if deleted:
-            self._needs_checkpoint = True
-            self._checkpoint()
+            self._file.wipe_soon()
+            self._file.wipe()
         return len(old) + deleted
 
-    def _delete_user(self, pseudonym: str) -> int:
-        try:
-            conn = self._open().conn
-            _begin(conn)
-            try:
-                deleted = conn.execute(
-                    f"DELETE FROM {logschema.QUESTIONS} WHERE pseudonym = ?", (pseudonym,)
-                ).rowcount
-                conn.execute("COMMIT")
-            finally:
-                _rollback(conn)
-        except (OSError, sqlite3.Error) as exc:
-            self._forget.add(pseudonym)
-            self._fail(exc)
-            return self._count_stored(pseudonym)
-        self._needs_checkpoint = True
-        self._checkpoint()
-        return deleted
-
-    def _count_stored(self, pseudonym: str) -> int:
+    def _count_stored(self, key: str) -> int:
         """Best effort while writing fails; the deletion itself is retried later."""
         try:
-            conn = self._open().conn
-            row = conn.execute(
-                f"SELECT COUNT(*) FROM {logschema.QUESTIONS} WHERE pseudonym = ?", (pseudonym,)
-            ).fetchone()
-            return int(row[0])
+            return questions.count_person(self._connection(), key)
         except (OSError, sqlite3.Error):
             return 0
         finally:
-            self._close_db()  # this connection may be the read-only one; retry with a new one
+            self._file.close()  # this connection may be the read-only one; retry with a new one
 
-    def _checkpoint(self) -> None:
-        """Truncate the WAL so deleted texts do not linger in old page copies."""
-        try:
-            conn = self._open().conn
-            busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
-            self._needs_checkpoint = bool(busy)
-        except (OSError, sqlite3.Error):
-            self._needs_checkpoint = True
+    # -- the file ----------------------------------------------------------------------------
+
+    def _connection(self) -> sqlite3.Connection:
+        """The writer's connection, opened (private files, current schema) when needed."""
+        if threading.current_thread() is not self._thread:
+            raise RuntimeError("Fragenprotokoll: SQLite nur im Schreib-Thread")
+        return self._file.connect()
+
+    def _changed(self, change: files.Change) -> None:
+        """The file was deleted or replaced: count it, durably with the next write."""
+        self._unsaved = self._unsaved + Losses(vanished_rows=change.lost, recreated=1)
+        with self._cond:
+            self._recreated += 1
+            self._vanished_rows += change.lost
+            self._cond.notify()
 
     def _fail(self, exc: BaseException) -> None:
-        self._failures += 1
-        self._last_error = str(exc)
-        self._retry_at = self._clock() + min(0.25 * 2 ** min(self._failures, 10), _MAX_BACKOFF_S)
+        with self._cond:
+            self._failures += 1
+            self._last_error = str(exc)
+            failures = self._failures
+            pending = self._pending_locked()
+        self._retry_at = self._clock() + min(0.25 * 2 ** min(failures, 10), _MAX_BACKOFF_S)
         # Reopen next time: a file that was read-only stays read-only for this connection.
-        self._close_db()
-        if self._failures == 1:
+        self._file.close()
+        if failures == 1:
             logger.warning(
                 "Fragenprotokoll %s nicht beschreibbar (%s); %d Einträge warten im Speicher",
                 self._path,
                 exc,
-                self.pending,
+                pending,
             )
 
     def _recovered(self) -> None:
-        if self._failures:
+        with self._cond:
+            failures, self._failures = self._failures, 0
+            self._last_error = None
+        if failures:
             logger.warning("Fragenprotokoll %s wieder beschreibbar", self._path)
-        self._failures = 0
         self._retry_at = 0.0
-        self._last_error = None
-        self._last_flush = self._clock()
-
-
-def secret_path(db_path: Path) -> Path:
-    """Where the pseudonym key lives when none is configured: beside the database."""
-    return db_path.with_name(db_path.name + ".key")
-
-
-def load_or_create_secret(db_path: Path, env_secret: str | None) -> bytes:
-    """Return the pseudonym key: the configured value, else a key file created once.
-
-    A configured value of 64 hex digits is used as raw bytes (so a key file can be moved
-    into the environment unchanged); other values must have at least 32 characters.
-    Changing the key makes earlier pseudonyms unmatchable for ``forget()``.
-    """
-    if env_secret and env_secret.strip():
-        value = env_secret.strip()
-        if _HEX_KEY.fullmatch(value):
-            return bytes.fromhex(value)
-        if len(value) < _MIN_ENV_SECRET:
-            raise ValueError(
-                f"Der konfigurierte Schlüssel für Pseudonyme ist zu kurz (mindestens "
-                f"{_MIN_ENV_SECRET} Zeichen). Erzeugen mit: "
-                'python -c "import secrets; print(secrets.token_hex(32))"'
-            )
-        return value.encode()
-    path = secret_path(Path(db_path))
-    if not path.exists():
-        _create_key_file(path)
-    return _read_key_file(path)
-
-
-def _create_key_file(path: Path) -> None:
-    """Write the key to a private temp file and link it into place, so two processes
-    starting at once agree on one key and nobody reads a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="ascii") as handle:
-            handle.write(secrets.token_hex(32) + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        with contextlib.suppress(FileExistsError):
-            os.link(temp, path)
-    finally:
-        temp.unlink(missing_ok=True)
-
-
-def _read_key_file(path: Path) -> bytes:
-    mode = path.stat().st_mode & 0o777
-    if mode & 0o077:
-        logger.warning("Schlüsseldatei %s war für andere lesbar; Rechte auf 0600 gesetzt", path)
-        path.chmod(0o600)
-    value = path.read_text(encoding="ascii").strip()
-    if not _HEX_KEY.fullmatch(value):
-        raise ValueError(f"Die Schlüsseldatei {path} ist beschädigt (erwartet: 64 Hex-Zeichen).")
-    return bytes.fromhex(value)
-
-
-def _begin(conn: sqlite3.Connection) -> None:
-    """Take the write lock up front; waits at most the busy timeout."""
-    conn.execute("BEGIN IMMEDIATE")
-
-
-def _rollback(conn: sqlite3.Connection) -> None:
-    """Undo an unfinished transaction; a failing rollback must not hide the first error."""
-    if conn.in_transaction:
-        with contextlib.suppress(sqlite3.Error):
-            conn.execute("ROLLBACK")
-
-
-def _short(value: str | None) -> str | None:
-    if value is None:
-        return None
-    text = str(value).strip()[:_MAX_FIELD]
-    return text or None
-
-
-def _finite(value: float | None) -> float | None:
-    if value is None:
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None

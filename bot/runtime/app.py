@@ -27,6 +27,7 @@ from telegram.ext import (
 )
 
 from bot.chat import actions
+from bot.chat.commands import COMMANDS
 from bot.chat.conversation import Conversation
 from bot.chat.services import SeenUpdates, Services, UserRateLimit
 from bot.config import Settings
@@ -42,14 +43,6 @@ from handlers.context import SERVICES_KEY, BotContext
 
 logger = logging.getLogger("vereinbar")
 
-COMMANDS = [
-    BotCommand("start", "Begrüßung und Themen"),
-    BotCommand("themen", "Angebote nach Themen durchstöbern"),
-    BotCommand("kontakt", "Ansprechstellen"),
-    BotCommand("hilfe", "So fragen Sie mich"),
-    BotCommand("datenschutz", "Was gespeichert wird"),
-    BotCommand("vergessen", "Meine gespeicherten Fragen löschen"),
-]
 ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
 
 
@@ -169,25 +162,21 @@ def register_handlers(
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
     team = filters.User(user_id=team_ids)
     application.add_handler(TypeHandler(Update, other.gatekeeper), group=-1)
-    commands = {
+    callbacks = {
         "start": start.start,
-        "themen": start.topics,
-        "hilfe": start.help_command,
+        "menu": start.topics,
         "help": start.help_command,
-        "kontakt": start.contacts,
-        "datenschutz": privacy.privacy,
+        "contacts": start.contacts,
         "privacy": privacy.privacy,
-        "vergessen": privacy.forget,
+        "forget": privacy.forget,
+        "statistics": team_handlers.statistics,
+        "gaps": team_handlers.gaps,
+        "reload": team_handlers.reload,
     }
-    team_commands = {
-        "statistik": team_handlers.statistics,
-        "luecken": team_handlers.gaps,
-        "neuladen": team_handlers.reload,
-    }
-    for name, callback in commands.items():
-        application.add_handler(CommandHandler(name, callback, filters=private))
-    for name, callback in team_commands.items():
-        application.add_handler(CommandHandler(name, callback, filters=private & team))
+    for command in COMMANDS:  # the one command table of bot/chat/commands.py
+        gate = private & team if command.team else private
+        for name in command.names:
+            application.add_handler(CommandHandler(name, callbacks[command.action], filters=gate))
     # Everything else that looks like a command, team commands from non-members included.
     application.add_handler(MessageHandler(private & filters.COMMAND, start.unknown_command))
     application.add_handler(MessageHandler(private & filters.TEXT, questions.question))
@@ -211,7 +200,8 @@ def _services(application: Application[Any, Any, Any, Any, Any, Any]) -> Service
 
 async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     try:
-        await application.bot.set_my_commands(COMMANDS)
+        menu = _services(application).conversation.command_menu()
+        await application.bot.set_my_commands([BotCommand(n, d) for n, d in menu])
     except TelegramError as exc:
         logger.warning("Befehlsmenü nicht gesetzt: %s", type(exc).__name__)
     services = _services(application)

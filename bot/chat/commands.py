@@ -1,0 +1,64 @@
+"""The one table of chat commands: Telegram's registration and menu, the terminal chat and the
+commands typed without their slash ("hilfe", "Themen") all read it.
+
+Descriptions live in the text catalogue under ``command.<name>``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from bot.search.textnorm import fold
+
+CommandAction = Literal[
+    "start", "menu", "help", "contacts", "privacy", "forget", "statistics", "gaps", "reload"
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    name: str
+    action: CommandAction
+    aliases: tuple[str, ...] = ()  # further slash names, e.g. /help next to /hilfe
+    typed: tuple[str, ...] = ()  # the same command typed as a whole message, without slash
+    menu: bool = True  # listed in Telegram's command menu and in /hilfe
+    team: bool = False  # project team only; everyone else gets the unknown-command reply
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.name, *self.aliases)
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command("start", "start"),
+    Command(
+        "themen",
+        "menu",
+        typed=("themen", "thema", "menü", "übersicht", "start", "alle themen"),
+    ),
+    Command(
+        "kontakt", "contacts", typed=("kontakt", "kontakte", "ansprechpartner", "ansprechstellen")
+    ),
+    Command(
+        "hilfe", "help", aliases=("help",), typed=("hilfe", "help", "was kannst du", "anleitung")
+    ),
+    Command("datenschutz", "privacy", aliases=("privacy",), typed=("datenschutz", "privacy")),
+    Command("vergessen", "forget"),
+    Command("statistik", "statistics", menu=False, team=True),
+    Command("luecken", "gaps", menu=False, team=True),
+    Command("neuladen", "reload", menu=False, team=True),
+)
+
+_BY_NAME = {name: command for command in COMMANDS for name in command.names}
+_BY_TYPED = {fold(word): command for command in COMMANDS for word in command.typed}
+
+
+def by_name(name: str) -> Command | None:
+    """The command behind ``/name`` (case-insensitive), or None."""
+    return _BY_NAME.get(name.lower())
+
+
+def typed(text: str) -> Command | None:
+    """The command a whole message names without its slash ("Hilfe?", "themen"), or None."""
+    return _BY_TYPED.get(fold(text).strip(" ?!.:/"))

@@ -1,0 +1,237 @@
+"""Follow-up questions about the last answer: what a chat remembers, and how a follow-up is told
+from a new question.
+
+The memory holds, per chat, only which card was shown last and the search's runner-ups — in
+this process's memory, for a few minutes, never written anywhere; a restart forgets everything.
+The language knowledge (which words mean "who is responsible", "since when", …) is data, read
+from ``followups.<lang>.yaml``.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from bot.search.textnorm import fold
+
+HERE = Path(__file__).parent
+TTL_SECONDS = 600.0  # ten minutes after the last card or follow-up
+MAX_CHATS = 10_000
+MAX_WORDS = 64  # a follow-up is short; a 4096-character message is judged by its start
+
+FollowupKind = Literal["difference", "target", "contact", "status", "more"]
+_KINDS: dict[str, FollowupKind] = {
+    "unterschied": "difference",
+    "zielgruppe": "target",
+    "kontakt": "contact",
+    "status": "status",
+    "mehr": "more",
+}
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+# --- memory ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """What a follow-up can refer to: the card shown last and the search's runner-ups."""
+
+    entry_id: str | None  # None after "Meinten Sie …?" until a choice is made
+    runner_ups: tuple[str, ...] = ()
+
+
+class ChatMemory:
+    """The last card per chat, in memory only, forgotten after ``ttl`` seconds.
+
+    Bounded to ``max_chats`` (the longest-idle chat goes first). Not locked: the bot calls the
+    conversation from its event loop only. ``clock`` is injectable so tests can let time pass
+    without waiting.
+    """
+
+    def __init__(
+        self,
+        *,
+        ttl: float = TTL_SECONDS,
+        max_chats: int = MAX_CHATS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.ttl = ttl
+        self._max_chats = max_chats
+        self._clock = clock
+        self._turns: OrderedDict[int | None, tuple[float, Turn]] = OrderedDict()
+
+    def remember(self, chat: int | None, turn: Turn) -> None:
+        self._turns.pop(chat, None)
+        self._turns[chat] = (self._clock(), turn)
+        while len(self._turns) > self._max_chats:
+            self._turns.popitem(last=False)
+
+    def recall(self, chat: int | None) -> Turn | None:
+        """The last turn of the chat, or None when there is none or it has expired."""
+        found = self._turns.get(chat)
+        if found is None:
+            return None
+        at, turn = found
+        if self._clock() - at > self.ttl:
+            del self._turns[chat]
+            return None
+        return turn
+
+    def forget(self, chat: int | None) -> None:
+        self._turns.pop(chat, None)
+
+    def __len__(self) -> int:
+        return len(self._turns)
+
+
+# --- language knowledge -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Pattern:
+    """A folded word, or a word start when ``prefix``."""
+
+    word: str
+    prefix: bool = False
+
+    def matches(self, word: str) -> bool:
+        return word.startswith(self.word) if self.prefix else word == self.word
+
+
+Cue = tuple[Pattern, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """A group of people a target-group follow-up may ask about ("Beamte")."""
+
+    id: str
+    name: str
+    patterns: tuple[Pattern, ...]
+
+    def named_in(self, text: str) -> bool:
+        return any(p.matches(w) for w in words(text) for p in self.patterns)
+
+
+@dataclass(frozen=True, slots=True)
+class Followup:
+    """A question about the last card: what it asks, about whom, and what else it names."""
+
+    kind: FollowupKind
+    groups: tuple[Group, ...] = ()
+    rest: str = ""  # words that are neither cue, group nor filler: maybe another subject
+    cued: bool = True  # False when only a named group ("und für Beamte?") made it one
+
+
+@dataclass(frozen=True)
+class FollowupLexicon:
+    """The follow-up words of one language, loaded once and handed to the conversation."""
+
+    cues: Mapping[FollowupKind, tuple[Cue, ...]]
+    references: frozenset[str]
+    fillers: frozenset[str]
+    groups: tuple[Group, ...]
+    everyone: frozenset[str]
+
+    @classmethod
+    def load(cls, language: str = "de", directory: Path = HERE) -> FollowupLexicon:
+        path = directory / f"followups.{language}.yaml"
+        raw: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return cls(
+            cues={
+                _KINDS[name]: tuple(_cue(text) for text in cues)
+                for name, cues in raw["arten"].items()
+            },
+            references=frozenset(fold(w) for w in raw["bezug"]),
+            fillers=frozenset(fold(w) for w in raw["fuellwörter"]),
+            groups=tuple(
+                Group(gid, g["name"], tuple(_pattern(w) for w in g["wörter"]))
+                for gid, g in raw["gruppen"].items()
+            ),
+            everyone=frozenset(fold(w) for w in raw["alle"]),
+        )
+
+    def detect(self, question: str) -> Followup | None:
+        """The follow-up a question asks, or None when it reads as a question of its own."""
+        found = words(question)[:MAX_WORDS]
+        used = [False] * len(found)
+        kinds = [kind for kind, cues in self.cues.items() if _mark(found, used, cues)]
+        groups: list[Group] = []
+        for i, word in enumerate(found):
+            group = next((g for g in self.groups if any(p.matches(word) for p in g.patterns)), None)
+            if group is not None and not used[i]:
+                used[i] = True
+                if group not in groups:
+                    groups.append(group)
+        refers = any(w in self.references for w in found)
+        kind = _choose(kinds, bool(groups), refers)
+        if kind is None:
+            return None
+        rest = " ".join(
+            w for w, u in zip(found, used, strict=True) if not u and w not in self.fillers
+        )
+        return Followup(kind, tuple(groups), rest, cued=bool(kinds))
+
+    def says_everyone(self, target_group: str) -> bool:
+        """Whether a target group speaks of everyone ("alle Beschäftigten") without names."""
+        return any(w in self.everyone for w in words(target_group))
+
+
+def _choose(kinds: list[FollowupKind], groups: bool, refers: bool) -> FollowupKind | None:
+    """Which follow-up a question asks when several cues occur in it.
+
+    A named group makes it a target-group question unless it asks for a difference or a
+    contact; a group alone counts only with a word that points back ("und für Beamte?").
+    "Seit wann gilt das?" asks for the status, "Gilt das für mich?" for the target group.
+    """
+    if "difference" in kinds:
+        return "difference"
+    if groups and "contact" not in kinds and (kinds or refers):
+        return "target"
+    if "target" in kinds and "status" not in kinds:
+        return "target"
+    others = [k for k in kinds if k != "target"]
+    return others[0] if others else None
+
+
+def words(text: str) -> list[str]:
+    """Folded words, as cues and groups are compared."""
+    return _WORD.findall(fold(text))
+
+
+def _pattern(text: str) -> Pattern:
+    word = str(text).strip()
+    prefix = word.endswith("*")
+    folded = words(word.rstrip("*"))
+    return Pattern("".join(folded), prefix)
+
+
+def _cue(text: str) -> Cue:
+    parts = str(text).split()
+    return tuple(_pattern(p) for p in parts)
+
+
+def _mark(found: list[str], used: list[bool], cues: Iterable[Cue]) -> bool:
+    """Mark every occurrence of the cues in ``found``; True when at least one occurred."""
+    hit = False
+    for cue in cues:
+        first, size = cue[0], len(cue)
+        for start in range(len(found) - size + 1):
+            if not first.matches(found[start]):
+                continue
+            if size > 1 and not all(
+                p.matches(w) for p, w in zip(cue[1:], found[start + 1 : start + size], strict=True)
+            ):
+                continue
+            hit = True
+            for i in range(start, start + size):
+                used[i] = True
+    return hit
