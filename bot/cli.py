@@ -416,6 +416,7 @@ def site(
     """
     import tempfile
 
+    from bot.chat.cards import status_text
     from bot.report import site as portal
 
     if out is None and not serve:
@@ -426,7 +427,11 @@ def site(
         target = out if out is not None else Path(scratch)
         try:
             result = portal.build_site(
-                kb_, target, analyzer=snapshot.index.analyzer, bot_username=bot_username
+                kb_,
+                target,
+                analyzer=snapshot.index.analyzer,
+                status_text=status_text,  # the bot card's words, so both say the same
+                bot_username=bot_username,
             )
         except portal.SiteError as exc:
             raise Fehler(str(exc)) from exc

@@ -26,8 +26,9 @@ from typing import IO
 import pytest
 from click.testing import CliRunner, Result
 
-from bot.chat.conversation import card
-from bot.chat.conversation import status_text as bot_status_text
+from bot.chat.cards import card
+from bot.chat.cards import status_text as bot_status_text
+from bot.chat.texts import Texts
 from bot.cli import cli
 from bot.config import DEFAULT_KB, PROJECT_ROOT
 from bot.knowledge.model import Entry, KnowledgeBase
@@ -42,7 +43,7 @@ from bot.report.site import (
     topic_path,
 )
 from bot.report.site.build import MANIFEST
-from bot.report.site.pages import kind_label, status_text
+from bot.report.site.pages import kind_label
 from bot.report.site.searchindex import normaliser_data, snippet
 from bot.search.index import SearchIndex
 from bot.search.library import Library, Snapshot
@@ -127,7 +128,14 @@ def snapshot_of(kb_dir: Path) -> Snapshot:
 
 def build(kb_dir: Path, out: Path, **options: str) -> tuple[KnowledgeBase, Path]:
     snapshot = snapshot_of(kb_dir)
-    build_site(snapshot.kb, out, analyzer=snapshot.index.analyzer, kb_date=DAY, **options)
+    build_site(
+        snapshot.kb,
+        out,
+        analyzer=snapshot.index.analyzer,
+        status_text=bot_status_text,
+        kb_date=DAY,
+        **options,
+    )
     return snapshot.kb, out
 
 
@@ -253,7 +261,7 @@ def test_the_date_defaults_to_the_newest_yaml_file(tmp_path: Path, make_kb) -> N
 
 def _card_facts(kb: KnowledgeBase, entry: Entry) -> list[str]:
     """Each fact of the bot's answer card as plain text, the contacts line split into names."""
-    plain = unescape(re.sub(r"<[^>]+>", "", card(kb, entry)))
+    plain = unescape(re.sub(r"<[^>]+>", "", card(kb, entry, Texts.load())))
     facts = []
     for raw in plain.splitlines():
         line = re.sub(r"^(👥|📌|📞|🌐|✉️|☎️|🏢|ℹ️)\s*", "", raw.strip())
@@ -282,10 +290,16 @@ def test_every_entry_page_shows_the_facts_of_the_bot_card(
         assert squash(entry.source or kb.organisation.source) in page, entry.id
 
 
-def test_status_is_worded_exactly_like_the_bot(site: tuple[KnowledgeBase, Path]) -> None:
-    kb, _ = site
+def test_the_site_command_words_the_status_like_the_bot(tmp_path: Path) -> None:
+    result = run("site", "--out", tmp_path / "portal")
+    assert result.exit_code == 0, result.output
+    kb = load_knowledge(DEFAULT_KB)
     for entry in kb.entries.values():
-        assert status_text(kb, entry) == bot_status_text(kb, entry), entry.id
+        wording = bot_status_text(kb, entry)
+        if wording is None:
+            continue
+        page = Document((tmp_path / "portal" / entry_path(entry.id)).read_text()).main_text
+        assert f"Stand {squash(wording)}" in page, entry.id
 
 
 def test_koeln_shows_measure_and_field_numbers(koeln_site: tuple[KnowledgeBase, Path]) -> None:

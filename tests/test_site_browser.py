@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from bot.chat.cards import status_text
 from bot.config import DEFAULT_KB, PROJECT_ROOT
 from bot.knowledge.model import KnowledgeBase
 from bot.report.site import address, build_site, chat_link, entry_path, make_server, topic_path
@@ -97,6 +98,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
             snapshot.kb,
             root / name,
             analyzer=snapshot.index.analyzer,
+            status_text=status_text,
             kb_date=date(2026, 3, 2),
             bot_username=BOT,
         )

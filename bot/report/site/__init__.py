@@ -7,6 +7,7 @@ documented in ``bot.report.site.urls``.
 """
 
 from bot.report.site.build import SiteBuild, SiteError, build_site, knowledge_date
+from bot.report.site.pages import StatusText, plain_status
 from bot.report.site.searchindex import TermAnalyzer
 from bot.report.site.serve import address, make_server
 from bot.report.site.urls import chat_link, entry_path, offer_url, topic_path
@@ -14,6 +15,7 @@ from bot.report.site.urls import chat_link, entry_path, offer_url, topic_path
 __all__ = [
     "SiteBuild",
     "SiteError",
+    "StatusText",
     "TermAnalyzer",
     "address",
     "build_site",
@@ -22,5 +24,6 @@ __all__ = [
     "knowledge_date",
     "make_server",
     "offer_url",
+    "plain_status",
     "topic_path",
 ]

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from bot.knowledge.model import KnowledgeBase
 from bot.report.site import urls
-from bot.report.site.pages import Renderer
+from bot.report.site.pages import Renderer, StatusText, plain_status
 from bot.report.site.searchindex import TermAnalyzer, build_index, index_script
 
 MANIFEST = ".vereinbar-portal"
@@ -50,20 +50,22 @@ def build_site(
     out: Path,
     *,
     analyzer: TermAnalyzer,
+    status_text: StatusText = plain_status,
     kb_date: date | None = None,
     bot_username: str | None = None,
 ) -> SiteBuild:
     """Render every page of ``kb`` into ``out``.
 
     ``analyzer`` is the bot's (``snapshot.index.analyzer``), so the search index holds the
-    bot's terms; ``bot_username`` adds the 'Im Chat fragen' links; ``kb_date`` defaults to
-    the day the newest YAML file changed.
+    bot's terms; ``status_text`` words the status (the bot card's ``bot.chat.cards.status_text``
+    in the ``site`` command); ``bot_username`` adds the 'Im Chat fragen' links; ``kb_date``
+    defaults to the day the newest YAML file changed.
     """
     try:
         bot = urls.bot_username(bot_username) if bot_username else None
     except ValueError as exc:
         raise SiteError(str(exc)) from exc
-    renderer = Renderer(kb, kb_date or knowledge_date(kb), bot)
+    renderer = Renderer(kb, kb_date or knowledge_date(kb), bot, status_text)
     previous = _previous_build(out)
     files: dict[str, str] = {}
     pages = list(renderer.pages())

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from html import escape
@@ -68,19 +68,17 @@ def kind_label(entry: Entry) -> str:
     return f"{kind} {entry.ref}" if entry.ref else kind
 
 
-def status_text(kb: KnowledgeBase, entry: Entry) -> str | None:
-    """The status in plain words, worded exactly like the bot's card ('📌 Stand: …')."""
+StatusText = Callable[[KnowledgeBase, Entry], str | None]
+"""How an entry's status is said; the ``site`` command passes the bot card's wording
+(``bot.chat.cards.status_text``), which the report room cannot import itself."""
+
+
+def plain_status(kb: KnowledgeBase, entry: Entry) -> str | None:
+    """The status label and target date, for callers without the bot's card wording."""
     label = entry.status_label
     if label is None:
         return None
-    text = label
-    if entry.deadline:
-        text += f", Umsetzung bis {entry.deadline}"
-    if kb.organisation.as_of and entry.status != "verfuegbar":
-        text += (
-            f" (Stand der Vereinbarung {kb.organisation.as_of} – aktuellen Stand bitte erfragen)"
-        )
-    return text
+    return f"{label}, Umsetzung bis {entry.deadline}" if entry.deadline else label
 
 
 def _deadline_key(deadline: str) -> tuple[int, str]:
@@ -104,6 +102,7 @@ class Renderer:
     kb: KnowledgeBase
     kb_date: date
     bot: str | None = None
+    status_text: StatusText = plain_status
     _layout: Template = field(init=False)
 
     def __post_init__(self) -> None:
@@ -205,10 +204,13 @@ class Renderer:
         return f'<a href="{_e(href)}">{_e(text)}</a>'
 
     def _status_html(self, entry: Entry) -> str:
-        text = status_text(self.kb, entry)
+        """The status in the given wording; its leading status word also as a badge."""
+        text = self.status_text(self.kb, entry)
         if text is None:
             return ""
         label = entry.status_label or ""
+        if not label or not text.startswith(label):
+            return _e(text)
         rest = text[len(label) :]
         return f'<span class="stand stand-{_e(entry.status or "")}">{_e(label)}</span>{_e(rest)}'
 
