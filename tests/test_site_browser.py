@@ -410,7 +410,7 @@ def test_browser_normalises_text_exactly_like_the_bot(
 
 def test_browser_search_quality_on_the_evaluation_questions(page: Page, base_url: str) -> None:
     """An acceptable entry among the first three results for at least 95 % of the in-scope
-    questions of tests/data (measured: Köln 98 % and held-out 99 %, Herne 96 %)."""
+    questions of tests/data (measured: Köln 98 %, its held-out set 99 %, Herne 96 %)."""
     sets = {
         "koeln": ["questions_koeln.yaml", "holdout_koeln.yaml"],
         "herne": ["questions_herne.yaml"],
