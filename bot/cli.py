@@ -377,6 +377,87 @@ def export(kb: Path | None) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
+@cli.command()
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Zielordner des Portals (leer oder ein früher erzeugtes Portal).",
+)
+@kb_option
+@click.option(
+    "--bot-username",
+    "bot_username",
+    metavar="NAME",
+    default=None,
+    help="Telegram-Name des Bots für die Links „Im Chat fragen“ (t.me/NAME?start=<id>).",
+)
+@click.option("--serve", is_flag=True, help="Vorschau auf http://127.0.0.1 anbieten.")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8000,
+    show_default=True,
+    help="Port der Vorschau (0 = freier Port).",
+)
+def site(
+    out: Path | None, kb: Path | None, bot_username: str | None, serve: bool, port: int
+) -> None:
+    """Intranet-Portal aus der Wissensbasis erzeugen (statische HTML-Seiten mit Suche).
+
+    Der Ordner enthält alles (HTML, CSS, Suchindex) und lädt nichts von anderen Servern; er
+    kann auf jeden Webserver oder ein Netzlaufwerk kopiert werden.
+
+    \b
+    Beispiele:
+        python -m bot site --out portal --bot-username VereinbarBot
+        python -m bot site --kb knowledge/herne --out portal-herne
+        python -m bot site --serve --port 8080
+    """
+    import tempfile
+
+    from bot.chat.cards import status_text
+    from bot.report import site as portal
+
+    if out is None and not serve:
+        raise Fehler("--out ORDNER fehlt (oder --serve für eine Vorschau ohne Zielordner).")
+    snapshot = open_library(settings_for(kb)).current
+    kb_ = snapshot.kb
+    with tempfile.TemporaryDirectory(prefix="vereinbar-portal-") as scratch:
+        target = out if out is not None else Path(scratch)
+        try:
+            result = portal.build_site(
+                kb_,
+                target,
+                analyzer=snapshot.index.analyzer,
+                status_text=status_text,  # the bot card's words, so both say the same
+                bot_username=bot_username,
+            )
+        except portal.SiteError as exc:
+            raise Fehler(str(exc)) from exc
+        click.echo(
+            f"Portal geschrieben: {target} – {result.pages} Seiten, {kb_.organisation.name}, "
+            f"Version {kb_.version}"
+            + (f", {len(result.removed)} veraltete Dateien entfernt" if result.removed else ""),
+            err=True,
+        )
+        if not bot_username:
+            click.echo("Hinweis: ohne --bot-username keine Links „Im Chat fragen“.", err=True)
+        if not serve:
+            return
+        try:
+            server = portal.make_server(target, port)
+        except OSError as exc:
+            raise Fehler(f"Vorschau auf Port {port} nicht möglich: {exc.strerror}") from exc
+        click.echo(f"Vorschau: {portal.address(server)} – beenden mit Strg+C", err=True)
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.server_close()
+
+
 def main() -> None:
     cli(prog_name="python -m bot")
 

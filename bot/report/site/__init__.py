@@ -1,0 +1,29 @@
+"""The intranet portal (measure 4.1.1): static pages generated from the knowledge base.
+
+The bot and the portal read the same YAML, so they cannot disagree. ``build_site`` writes the
+folder, ``offer_url`` gives the address of an entry's page for the bot's answer cards
+(``BOT_PORTAL_URL``), ``make_server`` previews a build on 127.0.0.1. The URL scheme is
+documented in ``bot.report.site.urls``.
+"""
+
+from bot.report.site.build import SiteBuild, SiteError, build_site, knowledge_date
+from bot.report.site.pages import StatusText, plain_status
+from bot.report.site.searchindex import TermAnalyzer
+from bot.report.site.serve import address, make_server
+from bot.report.site.urls import chat_link, entry_path, offer_url, topic_path
+
+__all__ = [
+    "SiteBuild",
+    "SiteError",
+    "StatusText",
+    "TermAnalyzer",
+    "address",
+    "build_site",
+    "chat_link",
+    "entry_path",
+    "knowledge_date",
+    "make_server",
+    "offer_url",
+    "plain_status",
+    "topic_path",
+]
