@@ -671,3 +671,17 @@ def test_every_public_call_reads_the_snapshot_at_most_once(reloading: Reloading)
     reloading.reads = 0
     (card,) = talk.ask("Spielekoffer", 1)
     assert "Spielekoffer" in card.text
+
+
+@pytest.mark.parametrize("directory", [DEFAULT_KB, DEFAULT_KB.parent / "herne"])
+def test_a_deep_link_with_an_entry_id_opens_exactly_that_entry(directory: Path) -> None:
+    """The portal's "Im Chat fragen" links are t.me/<bot>?start=<entry id>: every id opens its
+    own card (or contact card), never a search that may land elsewhere."""
+    library, _ = Library.open(directory)
+    assert library is not None
+    talk = Conversation(lambda: library.current)
+    for entry in library.current.kb.entries.values():
+        if entry.id in library.current.kb.topics:
+            continue  # a topic of the same id wins: /start familienservice opens topic 8
+        [reply] = talk.start(entry.id, 4711)
+        assert escape(entry.title) in reply.text, entry.id

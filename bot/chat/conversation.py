@@ -119,9 +119,15 @@ class Conversation:
     def _start(self, snap: Snapshot, payload: str | None, user_id: int | None) -> list[Reply]:
         kb = snap.kb
         if payload:
-            topic = payload.strip().lower()
-            if topic in kb.topics:
-                return [self._topic(kb, topic)]
+            key = payload.strip().lower()
+            if key in kb.topics:
+                return [self._topic(kb, key)]
+            entry = kb.entries.get(key)
+            if entry is not None:  # the portal's "Im Chat fragen" links name an entry id
+                self.memory.remember(user_id, Turn(entry.id, ()))
+                if entry.kind == "contact":
+                    return [self._contact_card(kb, entry)]
+                return [self._browse_card(kb, entry, edit=False)]
             return self._ask(snap, payload.replace("_", " ").replace("-", " "), user_id)
         return [self._welcome(kb)]
 
