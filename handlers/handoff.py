@@ -142,6 +142,14 @@ async def private_text(update: Update, context: BotContext) -> None:
     await send(update, [reply])
 
 
+async def interrupt(update: Update, context: BotContext) -> None:
+    """After any command in a private chat, the next text is no message to the counselling
+    office (runs after the command's own handler)."""
+    desk = _desk(context)
+    if desk is not None and update.effective_user is not None:
+        desk.interrupt(update.effective_user.id)
+
+
 async def group_reply(update: Update, context: BotContext) -> None:
     """A reply in the counselling group to one of the bot's messages: relayed to the employee.
 

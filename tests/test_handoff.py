@@ -428,6 +428,29 @@ async def test_a_message_the_group_does_not_get_is_kept_for_a_retry(
     assert relayed.message["reply_to_message"]["message_id"] == request.message_id
 
 
+async def test_after_antworten_another_command_or_button_ends_the_wait(
+    desk_bot: LiveBot, fake_api: FakeBotApi
+) -> None:
+    _, request = await send_request(desk_bot)
+    before_user = len(fake_api.messages(USER))
+    counsel(fake_api, request, "Wie können wir helfen?")
+    answer = await desk_bot.message_after(USER, before_user, "Wie können wir helfen")
+    before_group = len(group(fake_api))
+
+    await desk_bot.click(answer, button(answer, "↩️"))
+    menu = await desk_bot.ask("/themen")
+    card = await desk_bot.ask("Sabbatical")  # a question for the bot, not for the office
+    assert (card.text or "").startswith("Langzeitkonten und Auszeit")
+
+    await desk_bot.click(answer, button(answer, "↩️"))
+    await desk_bot.click(menu, buttons(menu)[0][1])  # a topic button
+    card = await desk_bot.ask("Sabbatical")
+    assert (card.text or "").startswith("Langzeitkonten und Auszeit")
+    await desk_bot.barrier()
+    assert len(group(fake_api)) == before_group
+    assert [r["question"] for r in desk_bot.rows()][-2:] == ["Sabbatical", "Sabbatical"]
+
+
 # --- the group's side ------------------------------------------------------------------------
 
 

@@ -192,6 +192,8 @@ class Conversation:
         self, name: str, payload: str | None = None, user_id: int | None = None
     ) -> list[Reply]:
         """A /command as the terminal chat types it; team commands are unknown there."""
+        if self.handoff is not None:
+            self.handoff.interrupt(user_id)
         command = commands.by_name(name)
         if command is None or command.team:
             return [self.unknown_command()]
@@ -571,6 +573,8 @@ class Conversation:
         if action is None:
             return self._stale(kb)
         verb, args = action.verb, action.args
+        if self.handoff is not None and verb not in actions.HANDOFF:
+            self.handoff.interrupt(user_id)
         if verb == "menu":
             return self._menu(kb, edit=True)
         if verb == "contacts":

@@ -32,7 +32,18 @@ from bot.chat.texts import Html, Texts
 from bot.knowledge.schema import Entry, KnowledgeBase
 from bot.log.tickets import TicketError, TicketStore
 
-__all__ = ["NONE", "TTL_SECONDS", "Draft", "Handoff", "Reason", "Sender", "Undelivered"]
+__all__ = [
+    "CLOSE_COMMAND",
+    "NONE",
+    "TTL_SECONDS",
+    "Draft",
+    "Handoff",
+    "Reason",
+    "Sender",
+    "Undelivered",
+]
+
+CLOSE_COMMAND = "erledigt"  # counsellors close a request: /erledigt as a reply in the group
 
 TTL_SECONDS = 1800.0  # drafts and the questions a button may send: half an hour in memory
 MAX_ITEMS = 10_000  # per memory; the longest-idle go first
@@ -168,6 +179,11 @@ class Handoff:
         self._drafts.put(token, draft)
         return self._preview(token, draft, edit=False)
 
+    def interrupt(self, user: int | None) -> None:
+        """Any other command or button: the next text is not for the counselling office any
+        more (the drafts stay, their buttons still work)."""
+        self._waiting.pop(user)
+
     def awaits_message(self, user: int | None) -> bool:
         """Whether the employee tapped "Antworten" and the next text goes to a ticket."""
         draft = self._own(self._waiting.get(user), user)
@@ -270,15 +286,16 @@ class Handoff:
         (``thread``). None when it is neither: then it is a question for the bot."""
         if self.store is None or not text.strip():
             return None
-        if thread is None:
-            token = self._waiting.get(user)
-            draft = self._own(token, user)
-            if token is None or draft is None or draft.ticket is None:
-                return None
+        token = self._waiting.get(user)
+        waiting = self._own(token, user)
+        if thread is not None:  # a reply names its request, whatever the bot waited for
             self._waiting.pop(user)
-            draft = replace(draft, text=text)
-        else:
             token, draft = self._tokens(), Draft(user, text, ticket=thread)
+        elif token is not None and waiting is not None and waiting.ticket is not None:
+            self._waiting.pop(user)
+            draft = replace(waiting, text=text)
+        else:
+            return None
         self._drafts.put(token, draft)
         return await self._forward(self.store, token, draft, send)
 

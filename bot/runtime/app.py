@@ -223,6 +223,10 @@ def register_handlers(
             MessageHandler(counselling & filters.REPLY & ~filters.COMMAND, handoff.group_reply)
         )
         application.add_handler(MessageHandler(counselling & group_mention, handoff.group_help))
+        # A second pass for commands: after /themen & co., text is no message to a request.
+        application.add_handler(
+            MessageHandler(private & filters.COMMAND, handoff.interrupt), group=1
+        )
     application.add_handler(
         MessageHandler(
             filters.ChatType.GROUPS & filters.UpdateType.MESSAGE & group_mention, other.group_hint
