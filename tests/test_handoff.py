@@ -246,6 +246,17 @@ async def test_consent_declined_sends_nothing(desk_bot: LiveBot, fake_api: FakeB
     assert (await asyncio.to_thread(read_ticket_counts, desk_bot.database)).opened == 0
 
 
+async def test_a_double_tap_on_senden_sends_once(desk_bot: LiveBot, fake_api: FakeBotApi) -> None:
+    _, preview = await preview_of(desk_bot)
+    data = button(preview, "✅ Senden")
+    fake_api.send_callback(USER, data, preview.message_id)  # both taps before the first edit
+    fake_api.send_callback(USER, data, preview.message_id)
+    await desk_bot.barrier()
+    assert [number_of(m) for m in group(fake_api)] == [1]
+    edits = [m for m in fake_api.messages(USER) if m.message_id == preview.message_id]
+    assert "Gesendet als Anfrage #1." in (edits[-1].text or "")
+
+
 async def test_the_first_name_goes_only_when_the_employee_adds_it(
     desk_bot: LiveBot, fake_api: FakeBotApi
 ) -> None:

@@ -151,6 +151,9 @@ class Handoff:
         self._questions: _Expiring[str, tuple[int | None, str]] = _Expiring(ttl, max_items, clock)
         self._drafts: _Expiring[str, Draft] = _Expiring(ttl, max_items, clock)
         self._waiting: _Expiring[int | None, str] = _Expiring(ttl, max_items, clock)
+        # What "Senden" answered, per draft: a second tap (before the first edit arrived) gets
+        # the same answer instead of sending twice or overwriting the confirmation.
+        self._sent: _Expiring[str, tuple[int | None, Reply]] = _Expiring(ttl, max_items, clock)
 
     @property
     def online(self) -> bool:
@@ -248,6 +251,7 @@ class Handoff:
         line that says so (None when there were none). Blocks for the store."""
         self._questions.drop(lambda _, value: value[0] == user)
         self._drafts.drop(lambda _, draft: draft.user == user)
+        self._sent.drop(lambda _, sent: sent[0] == user)
         self._waiting.pop(user)
         if self.store is None or user is None:
             return None
@@ -302,6 +306,9 @@ class Handoff:
     async def _consent(self, store: TicketStore, token: str, user: int, send: Sender) -> Reply:
         t = self.texts
         draft = self._own(token, user)
+        sent = self._sent.get(token)
+        if draft is None and sent is not None and sent[0] == user:
+            return sent[1]
         if draft is None:
             return self._expired()
         if draft.text is None:
@@ -328,8 +335,11 @@ class Handoff:
                 await asyncio.to_thread(store.discard, number)
             return self._not_sent(token, draft)
         self._drop(token)
-        sent = t("handoff.sent", number=number)
-        return Reply(f"{self._request(draft, number)}\n\n{sent}", edit=True)
+        done = Reply(
+            f"{self._request(draft, number)}\n\n{t('handoff.sent', number=number)}", edit=True
+        )
+        self._sent.put(token, (user, done))
+        return done
 
     async def _forward(self, store: TicketStore, token: str, draft: Draft, send: Sender) -> Reply:
         """Relay an employee's message to the group, as a reply to their request."""
@@ -354,7 +364,9 @@ class Handoff:
         with contextlib.suppress(TicketError):  # delivered; at worst a reply to it is unknown
             await asyncio.to_thread(store.relayed, ticket.number, to="group", message_id=message_id)
         self._drop(token)
-        return Reply(t("handoff.forwarded", number=ticket.number))
+        done = Reply(t("handoff.forwarded", number=ticket.number), edit=True)
+        self._sent.put(token, (draft.user, done))
+        return done
 
     async def _respond(self, store: TicketStore, number: int, user: int) -> Reply:
         """ "Antworten": the next text goes to the ticket."""
