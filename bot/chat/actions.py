@@ -26,6 +26,13 @@ Verb = Literal[
     "related",
     "forget",
     "ignore",
+    "handoff",
+    "consent",
+    "name",
+    "rewrite",
+    "decline",
+    "respond",
+    "resolve",
 ]
 _CODES: dict[Verb, str] = {
     "menu": "m",
@@ -39,6 +46,14 @@ _CODES: dict[Verb, str] = {
     "related": "r",  # a "Passt auch:" offer under a card
     "forget": "v",  # /vergessen confirmed (1) or declined (0)
     "ignore": "x",
+    # The handoff to the counselling office (bot/chat/handoff.py).
+    "handoff": "h",  # "Frage an die Beratungsstelle": question id and card, "_" for none
+    "consent": "s",  # send the draft shown
+    "name": "g",  # add (1) or remove (0) the first name
+    "rewrite": "w",  # word the question anew
+    "decline": "d",  # send nothing
+    "respond": "a",  # "Antworten" under an answer of the counselling office: ticket number
+    "resolve": "z",  # "Erledigt" under such an answer: ticket number
 }
 _VERBS = {code: verb for verb, code in _CODES.items()}
 _ARITY: dict[Verb, int] = {
@@ -53,8 +68,19 @@ _ARITY: dict[Verb, int] = {
     "related": 1,
     "forget": 1,
     "ignore": 1,
+    "handoff": 2,
+    "consent": 1,
+    "name": 2,
+    "rewrite": 1,
+    "decline": 1,
+    "respond": 1,
+    "resolve": 1,
 }
-_FLAGS: dict[Verb, int] = {"feedback": 2, "forget": 0}  # argument that must be "0" or "1"
+_FLAGS: dict[Verb, int] = {"feedback": 2, "forget": 0, "name": 1}  # must be "0" or "1"
+# Buttons of the handoff: the Telegram side handles them in handlers/handoff.py.
+HANDOFF: frozenset[Verb] = frozenset(
+    {"handoff", "consent", "name", "rewrite", "decline", "respond", "resolve"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,4 +109,6 @@ def decode(data: str | None) -> Action | None:
         return None
     if verb in _FLAGS and args[_FLAGS[verb]] not in ("0", "1"):
         return None
+    if verb in ("respond", "resolve") and not args[0].isdigit():
+        return None  # a ticket number
     return Action(verb, tuple(args))

@@ -15,7 +15,7 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from html import escape
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from bot.chat import actions, commands, smalltalk
 from bot.chat.cards import (
@@ -37,6 +37,9 @@ from bot.chat.texts import Html, Texts
 from bot.knowledge.schema import Entry, KnowledgeBase, Problem
 from bot.search.index import Match
 from bot.search.library import Snapshot
+
+if TYPE_CHECKING:  # bot.chat.handoff builds on Reply and Button from here
+    from bot.chat.handoff import Handoff
 
 __all__ = [
     "MAX_MESSAGE",
@@ -109,6 +112,7 @@ class Conversation:
     texts: Texts = field(default_factory=Texts.load)
     followups: FollowupLexicon = field(default_factory=FollowupLexicon.load)
     memory: ChatMemory = field(default_factory=ChatMemory)
+    handoff: Handoff | None = None  # "Frage an die Beratungsstelle" (BOT_HANDOFF_CHAT_ID)
     _ids: Callable[[], str] = field(default=lambda: secrets.token_urlsafe(8))
 
     # --- commands -----------------------------------------------------------------------------
@@ -146,19 +150,25 @@ class Conversation:
 
     def privacy(self) -> Reply:
         minutes = round(self.memory.ttl / 60)
-        return Reply(self.texts("privacy", days=self.retention_days, minutes=minutes))
+        text = self.texts("privacy", days=self.retention_days, minutes=minutes)
+        if self.handoff is not None:
+            text = Html(f"{text}\n{self.handoff.privacy()}")
+        return Reply(text)
 
     def forget(self, user_id: int | None) -> Reply:
         """/vergessen asks first; the deletion itself is the confirming button (``press``)."""
         t = self.texts
-        if self.log is None or user_id is None:
+        if (self.log is None and self.handoff is None) or user_id is None:
             self.memory.forget(user_id)
             return Reply(t("forget.nothing"))
         rows = (
             (self._button(t("button.forget_yes"), "forget", "1"),),
             (self._button(t("button.forget_no"), "forget", "0"),),
         )
-        return Reply(t("forget.confirm"), rows)
+        text = t("forget.confirm")
+        if self.handoff is not None:
+            text = Html(f"{text}\n{self.handoff.forget_note()}")
+        return Reply(text, rows)
 
     def only_text(self) -> Reply:
         return Reply(self.texts("only_text"))
@@ -188,6 +198,8 @@ class Conversation:
         self, name: str, payload: str | None = None, user_id: int | None = None
     ) -> list[Reply]:
         """A /command as the terminal chat types it; team commands are unknown there."""
+        if self.handoff is not None:
+            self.handoff.interrupt(user_id)
         command = commands.by_name(name)
         if command is None or command.team:
             return [self.unknown_command()]
@@ -218,6 +230,10 @@ class Conversation:
         question = _clean(text)
         if not any(ch.isalnum() for ch in question):
             return [Reply(t("ask.no_words"), self._topics_row())]
+        if self.handoff is not None:  # the text of a request to the counselling office
+            preview = self.handoff.typed(user_id, question)
+            if preview is not None:
+                return [preview]
         shortcut = self._shortcut(kb, question, user_id)
         if shortcut is not None:
             return [shortcut]
@@ -242,6 +258,8 @@ class Conversation:
             user_id,
             best.score if best else None,
         )
+        if self.handoff is not None:  # what its button would send, in memory only
+            self.handoff.note(qid, user_id, question)
         if result.outcome == "answered" and best:
             runners = runner_ups(result)
             self.memory.remember(user_id, Turn(best.entry.id, runners))
@@ -255,7 +273,7 @@ class Conversation:
             # "Wer ist da zuständig?" with nothing to refer to (any more): say so.
             minutes = round(self.memory.ttl / 60)
             return [Reply(t("followup.no_context", minutes=minutes), self._topics_row())]
-        return [self._unknown(kb)]
+        return [self._unknown(kb, qid)]
 
     def _shortcut(self, kb: KnowledgeBase, question: str, user_id: int | None) -> Reply | None:
         """A command typed without its slash ("hilfe", "Themen") does what the command does."""
@@ -508,13 +526,15 @@ class Conversation:
         first = kb.counselling_contact
         ordered = [first, *(c for c in kb.contacts() if c.id != first.id)]
         rows = [(self._button(label(c, self.texts), "contact", c.id),) for c in ordered]
-        return Reply(self.texts("contacts.list"), (*rows, *self._topics_row()), edit)
+        rows_after = (*self._handoff_row(), *self._topics_row())
+        return Reply(self.texts("contacts.list"), (*rows, *rows_after), edit)
 
     def _contact_card(self, kb: KnowledgeBase, contact: Entry) -> Reply:
         t = self.texts
         offers = related(kb, contact)
         rows = (
             *self._related_rows(offers, "button.responsible_for"),
+            *self._handoff_row(None, contact.id),
             (self._button(t("button.all_contacts"), "contacts"),),
             *self._topics_row(),
         )
@@ -536,6 +556,7 @@ class Conversation:
                 self._button(t("button.unhelpful"), "feedback", qid, entry.id, "0"),
             ),
             *self._related_rows(related(kb, entry, runners)),
+            *self._handoff_row(qid, entry.id),
             *self._topics_row(),
         )
         text = f"{card(kb, entry, t)}\n\n{t('feedback.question')}"
@@ -547,10 +568,10 @@ class Conversation:
         rows.append((self._button(self.texts("button.none_of_these"), "none", qid),))
         return Reply(self.texts("choices.question"), tuple(rows))
 
-    def _unknown(self, kb: KnowledgeBase) -> Reply:
+    def _unknown(self, kb: KnowledgeBase, qid: str | None = None) -> Reply:
         t = self.texts
         lines = [t("unknown.intro"), "", *self._counselling(kb), "", t("unknown.hint")]
-        return Reply("\n".join(lines), self._topics_row())
+        return Reply("\n".join(lines), (*self._handoff_row(qid), *self._topics_row()))
 
     def _counselling(self, kb: KnowledgeBase) -> list[Html]:
         contact = kb.counselling_contact
@@ -568,6 +589,8 @@ class Conversation:
         if action is None:
             return self._stale(kb)
         verb, args = action.verb, action.args
+        if self.handoff is not None and verb not in actions.HANDOFF:
+            self.handoff.interrupt(user_id)
         if verb == "menu":
             return self._menu(kb, edit=True)
         if verb == "contacts":
@@ -576,11 +599,15 @@ class Conversation:
             return self._topic(kb, args[0], edit=True) if args[0] in kb.topics else self._stale(kb)
         if verb == "forget":
             return self._forget(args[0] == "1", user_id)
+        if verb in actions.HANDOFF:  # Telegram sends most of these to handlers/handoff.py
+            if self.handoff is None:
+                return self._stale(kb)
+            return self.handoff.press(kb, action, user_id)
         if verb == "none":
             if self.log:
                 self.log.choice(args[0], None)
             self.memory.forget(user_id)
-            reply = self._unknown(kb)
+            reply = self._unknown(kb, args[0])
             return Reply(
                 f"{self.texts('choices.none_thanks')}\n\n{reply.text}",
                 reply.buttons,
@@ -615,6 +642,9 @@ class Conversation:
         self.memory.forget(user_id)
         count = self.log.forget(user_id) if self.log is not None and user_id is not None else 0
         lines = [t.plural("forget.done", count) if count else t("forget.none_stored")]
+        tickets = self.handoff.forget(user_id) if self.handoff is not None else None
+        if tickets is not None:
+            lines.append(tickets)
         if remembered:
             lines.append(t("forget.memory"))
         lines.append(t("forget.remains", days=self.retention_days))
@@ -640,7 +670,7 @@ class Conversation:
 
     def _browse_card(self, kb: KnowledgeBase, entry: Entry, *, edit: bool) -> Reply:
         t = self.texts
-        rows = [*self._related_rows(related(kb, entry))]
+        rows = [*self._related_rows(related(kb, entry)), *self._handoff_row(None, entry.id)]
         if entry.topic and entry.topic in kb.topics:
             rows.append((self._button(t("button.back"), "topic", entry.topic),))
         rows.append((self._button(t("button.browse_all_topics"), "menu"),))
@@ -664,7 +694,11 @@ class Conversation:
         if offers:
             lines.append(t("feedback.next_best"))
         lines.extend(["", *self._counselling(kb)])
-        rows = (*self._related_rows(offers, "button.next_best"), *self._topics_row())
+        rows = (
+            *self._related_rows(offers, "button.next_best"),
+            *self._handoff_row(qid, entry.id),
+            *self._topics_row(),
+        )
         return Reply(one_note(Html("\n".join(lines)), t), rows, edit=True, notice=notice)
 
     def _stale(self, kb: KnowledgeBase) -> Reply:
@@ -679,6 +713,10 @@ class Conversation:
 
     def _topics_row(self) -> Rows:
         return ((self._button(self.texts("button.topics"), "menu"),),)
+
+    def _handoff_row(self, qid: str | None = None, entry_id: str | None = None) -> Rows:
+        """The way to a person, where the bot's answer ends: only with a counselling group."""
+        return self.handoff.row(qid, entry_id) if self.handoff is not None else ()
 
     def _related_rows(self, offers: Sequence[Entry], key: str = "button.related") -> Rows:
         """One "Passt auch: …" button per offer, each label within Telegram's comfortable width."""

@@ -14,13 +14,16 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 QUESTIONS = "questions"
 DAILY = "daily_counts"
 IGNORED = "ignored_groups"
 META = "log_meta"
 HANDLED = "handled_updates"
+TICKETS = "tickets"
+TICKET_MESSAGES = "ticket_messages"
+TICKET_COUNTS = "ticket_counts"
 
 OUTCOMES = ("answered", "ambiguous", "unknown", "smalltalk", "failed")
 CHANNELS = ("telegram", "terminal")
@@ -169,4 +172,49 @@ def _migrate_v2(db: Database) -> None:
     db[HANDLED].create_index(["day"], if_not_exists=True)  # type: ignore[union-attr]
 
 
-_MIGRATIONS: tuple[Callable[[Database], None], ...] = (_migrate_v1, _migrate_v2)
+def _migrate_v3(db: Database) -> None:
+    """Tickets of the handoff to the counselling office (bot/log/tickets.py).
+
+    A ticket row lives only while the exchange does: it holds the pseudonym (for /vergessen),
+    the employee's chat id sealed with the log key (never in clear), the counselling group and
+    the day it expires. ``ticket_messages`` maps the bot's messages in that group to their
+    ticket, so a counsellor's reply finds its way back; it goes with its ticket (cascade).
+    ``ticket_counts`` keeps only anonymous counts per day and event, for the report.
+    """
+    conn = db.conn
+    conn.execute(
+        f"""CREATE TABLE IF NOT EXISTS {TICKETS} (
+            number INTEGER PRIMARY KEY AUTOINCREMENT,
+            pseudonym TEXT NOT NULL,
+            chat TEXT NOT NULL,
+            group_chat INTEGER NOT NULL,
+            thread INTEGER,
+            opened TEXT NOT NULL,
+            expires TEXT NOT NULL,
+            answered INTEGER NOT NULL DEFAULT 0
+        )"""
+    )
+    conn.execute(f"CREATE INDEX IF NOT EXISTS {TICKETS}_pseudonym ON {TICKETS} (pseudonym)")
+    conn.execute(f"CREATE INDEX IF NOT EXISTS {TICKETS}_expires ON {TICKETS} (expires)")
+    conn.execute(
+        f"""CREATE TABLE IF NOT EXISTS {TICKET_MESSAGES} (
+            group_chat INTEGER NOT NULL,
+            message_id INTEGER NOT NULL,
+            ticket INTEGER NOT NULL REFERENCES {TICKETS} (number) ON DELETE CASCADE,
+            PRIMARY KEY (group_chat, message_id)
+        )"""
+    )
+    conn.execute(
+        f"CREATE INDEX IF NOT EXISTS {TICKET_MESSAGES}_ticket ON {TICKET_MESSAGES} (ticket)"
+    )
+    conn.execute(
+        f"""CREATE TABLE IF NOT EXISTS {TICKET_COUNTS} (
+            day TEXT NOT NULL,
+            event TEXT NOT NULL,
+            n INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (day, event)
+        )"""
+    )
+
+
+_MIGRATIONS: tuple[Callable[[Database], None], ...] = (_migrate_v1, _migrate_v2, _migrate_v3)

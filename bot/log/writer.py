@@ -32,7 +32,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
-from bot.log import files, handled, questions
+from bot.log import files, handled, questions, tickets
 from bot.log import health as loghealth
 from bot.log import schema as logschema
 from bot.log.health import LogHealth, Losses
@@ -248,6 +248,16 @@ class QuestionLog:
     def quick_check(self) -> list[str]:
         """``PRAGMA quick_check`` of the open file: [] when sound, else SQLite's findings."""
         return self._call(self._quick_check_now)
+
+    def transact(self, work: Callable[[tickets.Keyed], R]) -> R:
+        """Run ``work`` on the writer thread in one transaction, with the pseudonym key and
+        today's date: the tickets of the handoff (bot/log/tickets.py) live in this file.
+
+        Unlike the rest of the log this raises ``sqlite3.Error``/``OSError``: a ticket that
+        could not be stored must be reported to the person, not dropped. After deletions the
+        WAL is wiped, as for /vergessen.
+        """
+        return self._call(lambda: self._transact_now(work))
 
     @never_raise("Schließen fehlgeschlagen", lambda: None)
     def close(self) -> None:
@@ -477,6 +487,20 @@ class QuestionLog:
         self._file.wipe()
         return len(queued) + deleted
 
+    def _transact_now(self, work: Callable[[tickets.Keyed], R]) -> R:
+        try:
+            conn = self._connection()
+            with logschema.transaction(conn):
+                keyed = tickets.Keyed(conn, self._secret, self._today())
+                result = work(keyed)
+        except (OSError, sqlite3.Error) as exc:
+            self._fail(exc)
+            raise
+        if keyed.deleted:
+            self._file.wipe_soon()
+            self._file.wipe()
+        return result
+
     def _handled_now(self, limit: int) -> list[int]:
         try:
             stored = handled.stored(self._connection(), limit)
@@ -550,11 +574,12 @@ class QuestionLog:
             with logschema.transaction(conn):
                 deleted = questions.expire(conn, cutoff)
                 handled.expire(conn, today)
+                expired = tickets.expire(tickets.Keyed(conn, self._secret, today))
         except (OSError, sqlite3.Error) as exc:
             self._fail(exc)
             return len(old)
         self._last_purge = today
-        if deleted:
+        if deleted or expired:
             self._file.wipe_soon()
             self._file.wipe()
         return len(old) + deleted

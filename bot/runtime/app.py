@@ -29,15 +29,17 @@ from telegram.ext import (
 from bot.chat import actions
 from bot.chat.commands import COMMANDS
 from bot.chat.conversation import Conversation
+from bot.chat.handoff import CLOSE_COMMAND, Handoff
 from bot.chat.services import SeenUpdates, Services, UserRateLimit
 from bot.config import Settings
+from bot.log.tickets import MemoryRunner, TicketStore
 from bot.log.writer import QuestionLog, load_or_create_secret
 from bot.runtime.delivery import ChatOrderedProcessor, DeliveryRetry, SafeFormatter
 from bot.runtime.maintenance import maintain
 from bot.runtime.ops import AlreadyRunning, InstanceLock, lock_path
 from bot.runtime.transport import AiohttpRequest
 from bot.search.library import Library
-from handlers import buttons, errors, other, privacy, questions, start
+from handlers import buttons, errors, handoff, other, privacy, questions, start
 from handlers import team as team_handlers
 from handlers.context import SERVICES_KEY, BotContext
 
@@ -76,7 +78,11 @@ def build_application(
     if not settings.token:
         raise ValueError("token required")
     conversation = Conversation(
-        lambda: library.current, log, channel="telegram", retention_days=settings.retention_days
+        lambda: library.current,
+        log,
+        channel="telegram",
+        retention_days=settings.retention_days,
+        handoff=open_handoff(settings, log),
     )
     seen = SeenUpdates(handled=log.handled_updates() if log is not None else ())
     services = Services(
@@ -117,8 +123,23 @@ def build_application(
     application = builder.build()
     application.bot_data[SERVICES_KEY] = services
     application.bot_data["requests"] = requests
-    register_handlers(application, team_ids=settings.team_ids)
+    register_handlers(
+        application, team_ids=settings.team_ids, handoff_chat=settings.handoff_chat_id
+    )
     return application
+
+
+def open_handoff(settings: Settings, log: QuestionLog | None) -> Handoff | None:
+    """The way to the counselling group, if one is configured. Its tickets live in the question
+    log's file; without a log, in memory only (a restart forgets them)."""
+    if settings.handoff_chat_id is None:
+        return None
+    store = TicketStore(
+        log if log is not None else MemoryRunner(),
+        group_chat=settings.handoff_chat_id,
+        keep_days=settings.handoff_days,
+    )
+    return Handoff(store=store)
 
 
 class TeamCallbackQueryHandler(CallbackQueryHandler[BotContext, None]):
@@ -145,18 +166,21 @@ class TeamCallbackQueryHandler(CallbackQueryHandler[BotContext, None]):
         return super().check_update(update)
 
 
-def is_action(verb: actions.Verb) -> Callable[[object], bool]:
-    """A callback-data pattern that accepts exactly the well-formed buttons of one kind."""
+def is_action(*verbs: actions.Verb) -> Callable[[object], bool]:
+    """A callback-data pattern that accepts exactly the well-formed buttons of these kinds."""
 
     def matches(data: object) -> bool:
         action = actions.decode(data) if isinstance(data, str) else None
-        return action is not None and action.verb == verb
+        return action is not None and action.verb in verbs
 
     return matches
 
 
 def register_handlers(
-    application: Application[Any, Any, Any, Any, Any, Any], *, team_ids: Collection[int]
+    application: Application[Any, Any, Any, Any, Any, Any],
+    *,
+    team_ids: Collection[int],
+    handoff_chat: int | None = None,
 ) -> None:
     """All handlers in one place; the first matching handler of a group wins."""
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
@@ -179,13 +203,30 @@ def register_handlers(
             application.add_handler(CommandHandler(name, callbacks[command.action], filters=gate))
     # Everything else that looks like a command, team commands from non-members included.
     application.add_handler(MessageHandler(private & filters.COMMAND, start.unknown_command))
-    application.add_handler(MessageHandler(private & filters.TEXT, questions.question))
+    # With a counselling group, text may continue a request (handlers.handoff hands the rest on).
+    text = questions.question if handoff_chat is None else handoff.private_text
+    application.add_handler(MessageHandler(private & filters.TEXT, text))
     application.add_handler(MessageHandler(private & ~filters.TEXT, other.non_text))
     application.add_handler(
         TeamCallbackQueryHandler(team_handlers.ignore_group, pattern=is_action("ignore"), team=team)
     )
+    if handoff_chat is not None:
+        application.add_handler(
+            CallbackQueryHandler(handoff.button, pattern=is_action(*actions.HANDOFF))
+        )
     application.add_handler(CallbackQueryHandler(buttons.button))
     group_mention = filters.COMMAND | filters.Entity(MessageEntity.MENTION)
+    if handoff_chat is not None:  # the counselling group: replies are relayed, not pointed away
+        counselling = filters.Chat(chat_id=handoff_chat) & filters.UpdateType.MESSAGE
+        application.add_handler(CommandHandler(CLOSE_COMMAND, handoff.close, filters=counselling))
+        application.add_handler(
+            MessageHandler(counselling & filters.REPLY & ~filters.COMMAND, handoff.group_reply)
+        )
+        application.add_handler(MessageHandler(counselling & group_mention, handoff.group_help))
+        # A second pass for commands: after /themen & co., text is no message to a request.
+        application.add_handler(
+            MessageHandler(private & filters.COMMAND, handoff.interrupt), group=1
+        )
     application.add_handler(
         MessageHandler(
             filters.ChatType.GROUPS & filters.UpdateType.MESSAGE & group_mention, other.group_hint
