@@ -38,7 +38,7 @@ async def test_question_gets_answer_card_and_feedback_is_logged(running: LiveBot
 
 
 async def test_unknown_question_names_counselling_office(running: LiveBot) -> None:
-    reply = await running.ask("Reisepass beantragen")
+    reply = await running.ask("Wie hoch ist der Kölner Dom")
     assert "weiß ich leider nichts" in (reply.text or "")
     assert "Beratungsstelle" in (reply.text or "")
 

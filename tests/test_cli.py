@@ -93,7 +93,7 @@ def test_ask_prints_the_answer_card_as_plain_text(koeln: KnowledgeBase) -> None:
 
 
 def test_ask_unknown_names_the_counselling_office(koeln: KnowledgeBase) -> None:
-    result = run("ask", "Reisepass beantragen")
+    result = run("ask", "Wie hoch ist der Kölner Dom")
     assert result.exit_code == 0
     assert result.stdout.startswith("Dazu weiß ich leider nichts.")
     assert f"Persönlich weiter hilft Ihnen: {koeln.counselling_contact.title}" in result.stdout
@@ -165,7 +165,7 @@ def test_ask_from_a_real_pipe_ignores_windows_line_endings(tmp_path: Path) -> No
 
 
 def test_ask_from_stdin_as_text_prints_one_reply_per_question(koeln: KnowledgeBase) -> None:
-    result = run("ask", input="Spielekoffer\nReisepass beantragen\n")
+    result = run("ask", input="Spielekoffer\nWie hoch ist der Kölner Dom\n")
     assert result.stdout.startswith(koeln.entries["spielekoffer"].title)
     assert "Dazu weiß ich leider nichts." in result.stdout
 

@@ -187,7 +187,7 @@ def test_nothing_of_these_is_recorded_and_names_the_counselling_office(
 def test_unknown_question_names_the_counselling_contact(
     talk: Conversation, log: RecordingLog, kb: KnowledgeBase
 ) -> None:
-    reply = ask_one(talk, "Reisepass beantragen")
+    reply = ask_one(talk, "Wie hoch ist der Kölner Dom")
     contact = kb.counselling_contact
     assert reply.text.startswith("Dazu weiß ich leider nichts.")
     assert f"<b>{escape(contact.title)}</b>" in reply.text
@@ -685,3 +685,29 @@ def test_a_deep_link_with_an_entry_id_opens_exactly_that_entry(directory: Path) 
             continue  # a topic of the same id wins: /start familienservice opens topic 8
         [reply] = talk.start(entry.id, 4711)
         assert escape(entry.title) in reply.text, entry.id
+
+
+def test_an_off_topic_subject_gets_the_redirect_of_suche_yaml(
+    talk: Conversation, log: RecordingLog
+) -> None:
+    """Urlaub, Gehalt, Reisepass: the organisation's suche.yaml says who is responsible."""
+    reply = ask_one(talk, "wie viele urlaubstage habe ich noch")
+    assert reply.text.startswith("Dazu gibt es hier kein Angebot zur Vereinbarkeit.")
+    assert "Personalsachbearbeitung" in reply.text
+    assert log.records()[0]["outcome"] == "unknown"
+
+
+def test_entries_near_the_floor_are_offered_as_maybe_choices(kb: KnowledgeBase) -> None:
+    """When nothing is sure enough even for choices, near misses still get buttons."""
+    from bot.knowledge.lexicon import load_lexicon
+    from bot.search.config import SearchConfig
+    from bot.search.index import SearchIndex
+    from bot.search.library import Snapshot
+
+    lexicon, _ = load_lexicon(DEFAULT_KB)
+    timid = SearchConfig(answer_probability=1.1, choice_floor=1.1, suggest_floor=0.0)
+    snapshot = Snapshot(kb, SearchIndex(kb, lexicon, config=timid))
+    reply = ask_one(Conversation(lambda: snapshot), "Spielekoffer")
+    assert reply.text.startswith("Da bin ich mir nicht sicher. Vielleicht meinten Sie")
+    assert labels(reply)[-1] == "Nichts davon"
+    assert any("Spielekoffer" in label for label in labels(reply))

@@ -273,6 +273,12 @@ class Conversation:
             # "Wer ist da zuständig?" with nothing to refer to (any more): say so.
             minutes = round(self.memory.ttl / 60)
             return [Reply(t("followup.no_context", minutes=minutes), self._topics_row())]
+        if result.redirect is not None:
+            # Urlaub, Gehalt, VPN …: no offer here, but someone else is responsible.
+            return [self._redirect(kb, result.redirect.redirect, qid)]
+        if result.suggestions:
+            # Near the floor: offering a few guesses beats a bare "I don't know".
+            return [self._choices(result.suggestions, qid, question_key="choices.maybe")]
         return [self._unknown(kb, qid)]
 
     def _shortcut(self, kb: KnowledgeBase, question: str, user_id: int | None) -> Reply | None:
@@ -562,11 +568,18 @@ class Conversation:
         text = f"{card(kb, entry, t)}\n\n{t('feedback.question')}"
         return Reply(text, buttons, edit)
 
-    def _choices(self, choices: Sequence[Match], qid: str) -> Reply:
+    def _choices(
+        self, choices: Sequence[Match], qid: str, *, question_key: str = "choices.question"
+    ) -> Reply:
         t = self.texts
         rows = [(self._button(label(m.entry, t), "choice", qid, m.entry.id),) for m in choices]
         rows.append((self._button(self.texts("button.none_of_these"), "none", qid),))
-        return Reply(self.texts("choices.question"), tuple(rows))
+        return Reply(self.texts(question_key), tuple(rows))
+
+    def _redirect(self, kb: KnowledgeBase, redirect: str, qid: str | None) -> Reply:
+        t = self.texts
+        lines = [t("unknown.redirect", redirect=redirect), "", *self._counselling(kb)]
+        return Reply("\n".join(lines), (*self._handoff_row(qid), *self._topics_row()))
 
     def _unknown(self, kb: KnowledgeBase, qid: str | None = None) -> Reply:
         t = self.texts
