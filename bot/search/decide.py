@@ -56,8 +56,8 @@ DEFAULT_WEIGHTS: tuple[float, ...] = (
 
 SEMANTIC_FEATURES = ("semantic", "semantic_margin", "lexical")
 DEFAULT_SEMANTIC_WEIGHTS: tuple[float, ...] = (
-    -0.404, 0.478, 0.293, 0.185, 0.718, 0.227, -0.141, -0.849, -1.528, -0.613, -0.333,
-    0.442, 0.232, 0.804,
+    0.243, 0.405, -0.481, 0.887, 0.553, 0.304, -0.112, -0.692, -1.645, -0.559, -0.378,
+    0.32, 0.129, 0.792,
 )  # fmt: skip
 """The same model plus SEMANTIC_FEATURES for fused rankings (``--fit`` with the extra)."""
 

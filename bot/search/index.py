@@ -316,9 +316,16 @@ class SearchIndex:
         cosines = self.semantic.scores(question)
         w = self.config.semantic_weight
         lexical = {self._pos[m.entry.id]: m.score for m in ranking.matches}
+        # Cosines of one question lie close together (0.8–0.9): scaled to [0, 1] per question
+        # they rank as sharply as the lexical score does. The raw top cosine stays a feature.
+        low, high = min(cosines.values(), default=0.0), max(cosines.values(), default=1.0)
+        span = (high - low) or 1.0
         fused = sorted(
             (
-                ((1 - w) * lexical.get(self._pos[eid], 0.0) + w * max(cos, 0.0), self._pos[eid])
+                (
+                    (1 - w) * lexical.get(self._pos[eid], 0.0) + w * (cos - low) / span,
+                    self._pos[eid],
+                )
                 for eid, cos in cosines.items()
                 if eid in self._pos
             ),
