@@ -104,7 +104,8 @@ def decide(
         if len(weights) != len(x):
             return "ambiguous", 0.0  # not fitted: never answer outright on an unfitted model
     p = probability(x, weights)
-    if p >= config.answer_probability and not rivals:
+    answer = config.answer_probability if features.semantic is None else config.semantic_answer
+    if p >= answer and not rivals:
         # Two genuinely different offers within close_ratio of each other: the employee
         # chooses, however confident the model is that one of them is right.
         return "answered", p
