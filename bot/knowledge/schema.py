@@ -407,7 +407,8 @@ def _check_fields(name: str, what: str, item: LineDict, schema: Schema, col: _Co
             ok = False
     for key in item:
         german = key.removesuffix(ENGLISH_SUFFIX)
-        if key != german and key in schema and german not in item:
+        required = german in schema and schema[german][1]  # a missing one is reported above
+        if key != german and key in schema and german not in item and not required:
             col.error(
                 name,
                 item.key_lines[key],
