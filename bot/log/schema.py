@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 QUESTIONS = "questions"
 DAILY = "daily_counts"
@@ -24,6 +24,7 @@ HANDLED = "handled_updates"
 
 OUTCOMES = ("answered", "ambiguous", "unknown", "smalltalk", "failed")
 CHANNELS = ("telegram", "terminal")
+LANGUAGES = ("de", "en")
 
 
 class SchemaTooNewError(RuntimeError):
@@ -169,4 +170,14 @@ def _migrate_v2(db: Database) -> None:
     db[HANDLED].create_index(["day"], if_not_exists=True)  # type: ignore[union-attr]
 
 
-_MIGRATIONS: tuple[Callable[[Database], None], ...] = (_migrate_v1, _migrate_v2)
+def _migrate_v3(db: Database) -> None:
+    """The language each question was answered in, and the daily count of English ones.
+
+    Rows from before were all answered in German. The language is a preference of the chat,
+    stored like the channel: with the question, never with a person.
+    """
+    db[QUESTIONS].add_column("language", str, not_null_default="de")  # type: ignore[union-attr]
+    db[DAILY].add_column("english", int, not_null_default=0)  # type: ignore[union-attr]
+
+
+_MIGRATIONS: tuple[Callable[[Database], None], ...] = (_migrate_v1, _migrate_v2, _migrate_v3)
