@@ -20,7 +20,7 @@ from harness import USER, LiveBot, button, read_rows
 
 from bot import report
 from bot.chat import actions, commands
-from bot.chat.cards import MAX_LABEL
+from bot.chat.cards import MAX_LABEL, is_note
 from bot.chat.context import HERE as CHAT
 from bot.chat.context import FollowupLexicon
 from bot.chat.conversation import Conversation
@@ -354,6 +354,7 @@ def test_an_entry_without_english_shows_the_german_card_with_one_english_line(
     card = talk.press(actions.encode("choice", qid, "gleitzeit")).text
     assert card.startswith("<b>Gleitzeit ohne Kernzeit</b>\n<i>Measure 1.1.1</i>")
     assert card.count(str(ENGLISH("card.untranslated"))) == 1
+    assert not is_note(ENGLISH("card.untranslated"), ENGLISH), "one_note would drop a real note"
     assert "Sie können Beginn und Ende Ihres Arbeitstags frei wählen." in card
     assert "👥 <b>For whom:</b> alle Beschäftigten" in card
     german = Conversation(lambda: library.current).press(actions.encode("choice", qid, "gleitzeit"))

@@ -120,7 +120,7 @@ class Conversation:
     memory: ChatMemory = field(default_factory=ChatMemory)
     languages: LanguageChoice = field(default_factory=LanguageChoice)
     _ids: Callable[[], str] = field(default=lambda: secrets.token_urlsafe(8))
-    _speakers: dict[str, Conversation] = field(default_factory=dict, repr=False)
+    _speakers: dict[str, Conversation] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self._speakers.setdefault(self.texts.language, self)
