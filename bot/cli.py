@@ -78,18 +78,31 @@ def cli(ctx: click.Context, kb: Path | None, db: Path | None) -> None:
         ctx.invoke(run if settings.token else chat, kb=kb, db=db)
 
 
+lang_option = click.option(
+    "--lang",
+    "lang",
+    type=click.Choice(["de", "en"]),
+    default="de",
+    show_default=True,
+    help="Sprache der Antworten: de (Deutsch) oder en (Englisch).",
+)
+
+
 @cli.command()
 @kb_option
 @db_option
-def chat(kb: Path | None, db: Path | None) -> None:
+@lang_option
+def chat(kb: Path | None, db: Path | None, lang: str) -> None:
     """Chat im Terminal, mit denselben Antworten wie in Telegram.
 
     \b
-    Beispiel:
+    Beispiele:
         python -m bot chat --kb knowledge/herne
+        python -m bot chat --lang en
     """
     from bot.chat.conversation import Conversation
     from bot.chat.handoff import Handoff
+    from bot.chat.language import LanguageChoice
     from bot.chat.terminal import chat as run_chat
     from bot.log.writer import QuestionLog, load_or_create_secret
 
@@ -111,6 +124,7 @@ def chat(kb: Path | None, db: Path | None) -> None:
         channel="terminal",
         retention_days=settings.retention_days,
         handoff=handoff,
+        languages=LanguageChoice(default=lang),
     )
     try:
         run_chat(conversation)
@@ -264,7 +278,8 @@ def backup(target: Path, db: Path | None) -> None:
 @click.argument("question", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Ergebnis als JSON ausgeben.")
 @kb_option
-def ask(question: str | None, as_json: bool, kb: Path | None) -> None:
+@lang_option
+def ask(question: str | None, as_json: bool, kb: Path | None, lang: str) -> None:
     """Eine Frage stellen und die Antwort ausgeben.
 
     Ohne FRAGE wird je Zeile der Standardeingabe eine Frage gelesen.
@@ -273,14 +288,18 @@ def ask(question: str | None, as_json: bool, kb: Path | None) -> None:
     Beispiele:
         python -m bot ask "Wie geht Elternzeit?"
         python -m bot ask --json "homeoffice regeln"
+        python -m bot ask --lang en "my mother needs care, who can help me?"
         printf 'kita\\nsabbatical\\n' | python -m bot ask --json
     """
     from bot.chat.conversation import Conversation
+    from bot.chat.language import LanguageChoice
     from bot.chat.terminal import render
 
     snapshot = open_library(settings_for(kb)).current
     questions = [question] if question is not None else (line.rstrip("\r\n") for line in sys.stdin)
-    conversation = Conversation(lambda: snapshot, None, channel="terminal")
+    conversation = Conversation(
+        lambda: snapshot, None, channel="terminal", languages=LanguageChoice(default=lang)
+    )
     for q in questions:
         if as_json:
             click.echo(json.dumps(result_json(snapshot, q), ensure_ascii=False))
@@ -323,7 +342,8 @@ def check(kb: Path | None, skip_selftest: bool) -> None:
 
     Meldet Syntaxfehler, unbekannte oder fehlende Felder, doppelte ids und refs, Verweise auf
     unbekannte Kontakte oder Themen, unsicheres YAML – und prüft im Selbsttest, ob jede
-    Beispielfrage ihren eigenen Eintrag zuerst findet.
+    Beispielfrage ihren eigenen Eintrag zuerst findet. Fehlende englische Übersetzungen
+    (titel_en, antwort_en, …) sind Warnungen.
     """
     from bot.search.selftest import self_test
 
@@ -336,6 +356,8 @@ def check(kb: Path | None, skip_selftest: bool) -> None:
         click.echo(f"{errors} Fehler – die Wissensbasis wurde nicht übernommen.", err=True)
         sys.exit(1)
     kb_ = library.current.kb
+    for problem in kb_.untranslated:  # English readers see German there; nothing stops
+        click.echo(str(problem))
     click.echo(
         f"{kb_.organisation.name}: {len(kb_.entries)} Einträge, {len(kb_.topics)} Themen, "
         f"Version {kb_.version}."

@@ -30,7 +30,8 @@ async def on_error(update: object, context: BotContext) -> None:
     # A question that failed is logged as 'failed' by handlers.questions, which knows whether
     # it was logged already.
     try:
-        await send(update, [context.services.conversation.failure()])
+        user = update.effective_user
+        await send(update, [context.services.conversation.failure(user.id if user else None)])
     except Exception as exc:  # the apology itself failed (e.g. network): nothing more to do
         logger.warning("Entschuldigung nicht zustellbar: %s", type(exc).__name__)
 

@@ -13,12 +13,14 @@ from handlers.keyboards import send
 
 async def non_text(update: Update, context: BotContext) -> None:
     """Stickers, photos, voice, locations, documents: explain that only text works."""
-    await send(update, [context.conversation.only_text()])
+    user = update.effective_user
+    await send(update, [context.conversation.only_text(user.id if user else None)])
 
 
 async def group_hint(update: Update, context: BotContext) -> None:
     """In groups the bot only points to the private chat and logs nothing."""
-    await send(update, [context.conversation.group_hint()])
+    user = update.effective_user
+    await send(update, [context.conversation.group_hint(user.id if user else None)])
 
 
 async def gatekeeper(update: Update, context: BotContext) -> None:
@@ -31,10 +33,12 @@ async def gatekeeper(update: Update, context: BotContext) -> None:
     services.updates_handled += 1
     services.last_update_at = time.time()
     user = update.effective_user
+    if user is not None:  # the language of the user's app, for replies in English
+        context.conversation.hear_language(user.id, user.language_code)
     if update.message is None or user is None:
         return
     verdict = services.rate.check(user.id)
     if verdict == "warn":
-        await send(update, [context.conversation.slow_down()])
+        await send(update, [context.conversation.slow_down(user.id)])
     if verdict != "ok":
         raise ApplicationHandlerStop

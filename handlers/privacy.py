@@ -12,7 +12,8 @@ from handlers.keyboards import send
 
 async def privacy(update: Update, context: BotContext) -> None:
     """/datenschutz and /privacy (Telegram's bot terms require the latter)."""
-    await send(update, [context.conversation.privacy()])
+    user = update.effective_user
+    await send(update, [context.conversation.privacy(user.id if user else None)])
 
 
 async def forget(update: Update, context: BotContext) -> None:

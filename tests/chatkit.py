@@ -29,6 +29,7 @@ class RecordingLog:
         kb_version: str,
         channel: str,
         user_id: int | None,
+        language: str = "de",
     ) -> str:
         question_id = secrets.token_urlsafe(8)  # the shape the real log uses
         self.calls.append(
@@ -44,6 +45,7 @@ class RecordingLog:
                     "kb_version": kb_version,
                     "channel": channel,
                     "user_id": user_id,
+                    "language": language,
                 },
             )
         )

@@ -75,9 +75,10 @@ async def test_telegram_registers_every_name_of_the_table(running: RunningBot) -
         for name in handler.commands
     }
     assert registered == {n for c in COMMANDS for n in c.names}
-    [call] = running.api.calls("setMyCommands")
-    sent = call.params["commands"]
-    sent = sent if isinstance(sent, list) else json.loads(sent)
-    assert [(c["command"], c["description"]) for c in sent] == Conversation(
-        lambda: running.application.bot_data["services"].library.current
-    ).command_menu()
+    german, english = running.api.calls("setMyCommands")  # the English one for English apps
+    talk = Conversation(lambda: running.application.bot_data["services"].library.current)
+    for call, language in ((german, None), (english, "en")):
+        assert call.params.get("language_code") == language
+        sent = call.params["commands"]
+        sent = sent if isinstance(sent, list) else json.loads(sent)
+        assert [(c["command"], c["description"]) for c in sent] == talk.command_menu(language)

@@ -679,7 +679,7 @@ def test_file_cut_off_inside_a_quoted_answer(koeln_copy: Path) -> None:
     # with the reason.
     assert (
         "beratungsangebote.yaml",
-        16,
+        19,
         "Eintrag 'beratung-ploetzlich-pflege': unbekannte Maßnahme '4.2.1' in 'massnahmen' – "
         "steht vielleicht in massnahmen.yaml; die Datei wird wegen des Fehlers dort nicht gelesen",
     ) in problems

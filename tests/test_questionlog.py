@@ -125,9 +125,10 @@ def test_stores_minimal_row_with_keyed_pseudonym(make_log, db_path: Path) -> Non
     assert (row["feedback"], row["chosen_entry"], row["gap"]) == (None, None, 0)
     assert re.fullmatch(r"[0-9a-f]{64}", row["pseudonym"])
     assert row["pseudonym"] != hashlib.sha256(str(USER).encode()).hexdigest()
+    assert row["language"] == "de"
     assert set(row) == {
         "id", "day", "question", "outcome", "entry_id", "topic", "score", "kb_version",
-        "channel", "feedback", "chosen_entry", "gap", "pseudonym",
+        "channel", "feedback", "chosen_entry", "gap", "pseudonym", "language",
     }  # fmt: skip
 
 

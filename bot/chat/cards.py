@@ -31,6 +31,7 @@ def card(kb: KnowledgeBase, entry: Entry, texts: Texts) -> Html:
         texts("card.title", title=entry.title),
         texts("card.kind", kind=kind),
         "",
+        *([] if entry.speaks(texts.language) else [texts("card.untranslated")]),
         texts("card.answer", answer=entry.answer),
     ]
     if entry.kind == "contact":

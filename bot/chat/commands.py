@@ -12,7 +12,16 @@ from typing import Literal
 from bot.search.textnorm import fold
 
 CommandAction = Literal[
-    "start", "menu", "help", "contacts", "privacy", "forget", "statistics", "gaps", "reload"
+    "start",
+    "menu",
+    "help",
+    "contacts",
+    "privacy",
+    "forget",
+    "language",
+    "statistics",
+    "gaps",
+    "reload",
 ]
 
 
@@ -20,14 +29,21 @@ CommandAction = Literal[
 class Command:
     name: str
     action: CommandAction
-    aliases: tuple[str, ...] = ()  # further slash names, e.g. /help next to /hilfe
+    aliases: tuple[str, ...] = ()  # further slash names, e.g. /englisch next to /english
     typed: tuple[str, ...] = ()  # the same command typed as a whole message, without slash
     menu: bool = True  # listed in Telegram's command menu and in /hilfe
     team: bool = False  # project team only; everyone else gets the unknown-command reply
+    english: str | None = None  # the name English chats see in menus and /help (also works)
+    language: str | None = None  # the reply language a "language" command switches to
 
     @property
     def names(self) -> tuple[str, ...]:
-        return (self.name, *self.aliases)
+        english = (self.english,) if self.english and self.english != self.name else ()
+        return (self.name, *self.aliases, *english)
+
+    def shown(self, language: str) -> str:
+        """The name to show a chat in ``language``: /topics to English chats, /themen else."""
+        return self.english if language == "en" and self.english else self.name
 
 
 COMMANDS: tuple[Command, ...] = (
@@ -35,16 +51,37 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "themen",
         "menu",
-        typed=("themen", "thema", "menü", "übersicht", "start", "alle themen"),
+        typed=("themen", "thema", "menü", "übersicht", "start", "alle themen", "topics"),
+        english="topics",
     ),
     Command(
-        "kontakt", "contacts", typed=("kontakt", "kontakte", "ansprechpartner", "ansprechstellen")
+        "kontakt",
+        "contacts",
+        typed=("kontakt", "kontakte", "ansprechpartner", "ansprechstellen", "contact", "contacts"),
+        english="contact",
     ),
     Command(
-        "hilfe", "help", aliases=("help",), typed=("hilfe", "help", "was kannst du", "anleitung")
+        "hilfe",
+        "help",
+        typed=("hilfe", "help", "was kannst du", "anleitung", "what can you do"),
+        english="help",
     ),
-    Command("datenschutz", "privacy", aliases=("privacy",), typed=("datenschutz", "privacy")),
-    Command("vergessen", "forget"),
+    Command("datenschutz", "privacy", typed=("datenschutz", "privacy"), english="privacy"),
+    Command("vergessen", "forget", english="forget"),
+    Command(
+        "english",
+        "language",
+        aliases=("englisch",),
+        typed=("english", "englisch", "in english", "english please"),
+        language="en",
+    ),
+    Command(
+        "deutsch",
+        "language",
+        aliases=("german",),
+        typed=("deutsch", "german", "auf deutsch", "in german"),
+        language="de",
+    ),
     Command("statistik", "statistics", menu=False, team=True),
     Command("luecken", "gaps", menu=False, team=True),
     Command("neuladen", "reload", menu=False, team=True),

@@ -2,8 +2,13 @@
 
 Telegram handlers and the terminal chat both call this module, so an answer looks the same in
 both places, follow-ups included (bot/chat/context.py). Replies use Telegram's HTML subset; the
-wording comes from the text catalogue (bot/chat/texts.de.yaml), which escapes every field filled
-in from the knowledge base or the user.
+wording comes from the text catalogue (bot/chat/texts.<lang>.yaml), which escapes every field
+filled in from the knowledge base or the user.
+
+Each chat is answered in its language (bot/chat/language.py): a public method hands the work to
+the conversation that speaks it, which shares memory, log and language choices with this one and
+shows the knowledge base in that language (the search stays the same and finds German and
+English wording alike).
 
 Each public method reads the knowledge base snapshot exactly once and hands it down, so a hot
 reload in the middle of an update can never mix two versions (a topic that just vanished).
@@ -13,7 +18,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from html import escape
 from typing import TYPE_CHECKING, Protocol
 
@@ -32,6 +37,7 @@ from bot.chat.cards import (
 )
 from bot.chat.commands import Command
 from bot.chat.context import ChatMemory, Followup, FollowupLexicon, Group, Turn
+from bot.chat.language import GERMAN, LanguageChoice
 from bot.chat.related import linked, related, runner_ups
 from bot.chat.texts import Html, Texts
 from bot.knowledge.schema import Entry, KnowledgeBase, Problem
@@ -89,6 +95,7 @@ class LogSink(Protocol):
         kb_version: str,
         channel: str,
         user_id: int | None,
+        language: str,
     ) -> str: ...
 
     def feedback(self, question_id: str, helpful: bool) -> None: ...
@@ -100,9 +107,11 @@ class LogSink(Protocol):
 
 @dataclass
 class Conversation:
-    """Stateless per message except for ``memory``: the last card per chat, for follow-ups.
+    """Stateless per message except for ``memory`` (the last card per chat, for follow-ups)
+    and ``languages`` (which language each chat is answered in).
 
-    Everything else is passed in or read from the snapshot.
+    Everything else is passed in or read from the snapshot. ``texts`` and ``followups`` are
+    this conversation's language; ``speaking`` gives the same conversation in another one.
     """
 
     snapshot: Callable[[], Snapshot]
@@ -113,12 +122,49 @@ class Conversation:
     followups: FollowupLexicon = field(default_factory=FollowupLexicon.load)
     memory: ChatMemory = field(default_factory=ChatMemory)
     handoff: Handoff | None = None  # "Frage an die Beratungsstelle" (BOT_HANDOFF_CHAT_ID)
+    languages: LanguageChoice = field(default_factory=LanguageChoice)
     _ids: Callable[[], str] = field(default=lambda: secrets.token_urlsafe(8))
+    _speakers: dict[str, Conversation] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._speakers.setdefault(self.texts.language, self)
+
+    # --- languages ------------------------------------------------------------------------------
+
+    def speaking(self, language: str) -> Conversation:
+        """This conversation in ``language``: its own texts, everything else shared."""
+        speaker = self._speakers.get(language)
+        if speaker is None:
+            speaker = replace(
+                self,
+                texts=Texts.load(language),
+                followups=FollowupLexicon.load(language),
+                _speakers=self._speakers,
+            )
+        return speaker
+
+    def for_chat(self, user_id: int | None) -> Conversation:
+        """The conversation that speaks the chat's language."""
+        return self.speaking(self.languages.of(user_id))
+
+    def hear_language(self, user_id: int | None, language_code: str | None) -> None:
+        """Telegram's ``language_code`` of the user's app, noted with every update."""
+        self.languages.hear(user_id, language_code)
+
+    def texts_for(self, user_id: int | None) -> Texts:
+        return self.for_chat(user_id).texts
+
+    def _snap(self) -> Snapshot:
+        """The snapshot with the knowledge base in this conversation's language."""
+        snap = self.snapshot()
+        kb = snap.kb.in_language(self.texts.language)
+        return snap if kb is snap.kb else Snapshot(kb, snap.index)
 
     # --- commands -----------------------------------------------------------------------------
 
     def start(self, payload: str | None = None, user_id: int | None = None) -> list[Reply]:
-        return self._start(self.snapshot(), payload, user_id)
+        c = self.for_chat(user_id)
+        return c._start(c._snap(), payload, user_id)
 
     def _start(self, snap: Snapshot, payload: str | None, user_id: int | None) -> list[Reply]:
         kb = snap.kb
@@ -135,29 +181,34 @@ class Conversation:
             return self._ask(snap, payload.replace("_", " ").replace("-", " "), user_id)
         return [self._welcome(kb)]
 
-    def menu(self, *, edit: bool = False) -> Reply:
-        return self._menu(self.snapshot().kb, edit=edit)
+    def menu(self, *, edit: bool = False, user_id: int | None = None) -> Reply:
+        c = self.for_chat(user_id)
+        return c._menu(c._snap().kb, edit=edit)
 
-    def help(self) -> Reply:
-        return self._help(self.snapshot().kb)
+    def help(self, user_id: int | None = None) -> Reply:
+        c = self.for_chat(user_id)
+        return c._help(c._snap().kb)
 
-    def contacts(self, *, edit: bool = False) -> Reply:
-        return self._contacts(self.snapshot().kb, edit=edit)
+    def contacts(self, *, edit: bool = False, user_id: int | None = None) -> Reply:
+        c = self.for_chat(user_id)
+        return c._contacts(c._snap().kb, edit=edit)
 
-    def topic(self, topic_id: str, *, edit: bool = False) -> Reply:
-        kb = self.snapshot().kb
-        return self._topic(kb, topic_id, edit=edit) if topic_id in kb.topics else self._stale(kb)
+    def topic(self, topic_id: str, *, edit: bool = False, user_id: int | None = None) -> Reply:
+        c = self.for_chat(user_id)
+        kb = c._snap().kb
+        return c._topic(kb, topic_id, edit=edit) if topic_id in kb.topics else c._stale(kb)
 
-    def privacy(self) -> Reply:
-        minutes = round(self.memory.ttl / 60)
-        text = self.texts("privacy", days=self.retention_days, minutes=minutes)
+    def privacy(self, user_id: int | None = None) -> Reply:
+        c = self.for_chat(user_id)
+        minutes = round(c.memory.ttl / 60)
+        text = c.texts("privacy", days=c.retention_days, minutes=minutes)
         if self.handoff is not None:
             text = Html(f"{text}\n{self.handoff.privacy()}")
         return Reply(text)
 
     def forget(self, user_id: int | None) -> Reply:
         """/vergessen asks first; the deletion itself is the confirming button (``press``)."""
-        t = self.texts
+        t = self.texts_for(user_id)
         if (self.log is None and self.handoff is None) or user_id is None:
             self.memory.forget(user_id)
             return Reply(t("forget.nothing"))
@@ -170,29 +221,35 @@ class Conversation:
             text = Html(f"{text}\n{self.handoff.forget_note()}")
         return Reply(text, rows)
 
-    def only_text(self) -> Reply:
-        return Reply(self.texts("only_text"))
+    def only_text(self, user_id: int | None = None) -> Reply:
+        return Reply(self.texts_for(user_id)("only_text"))
 
-    def group_hint(self) -> Reply:
-        return Reply(self.texts("group_hint"))
+    def group_hint(self, user_id: int | None = None) -> Reply:
+        return Reply(self.texts_for(user_id)("group_hint"))
 
-    def unknown_command(self) -> Reply:
-        return Reply(self.texts("command.unknown"))
+    def unknown_command(self, user_id: int | None = None) -> Reply:
+        return Reply(self.texts_for(user_id)("command.unknown"))
 
-    def slow_down(self) -> Reply:
-        return Reply(self.texts("slow_down"))
+    def slow_down(self, user_id: int | None = None) -> Reply:
+        return Reply(self.texts_for(user_id)("slow_down"))
 
     def record_failure(self, text: str, user_id: int | None) -> None:
         """A question whose handling crashed still counts, as 'failed'."""
-        self._record(_clean(text), "failed", None, self.snapshot(), user_id)
+        c = self.for_chat(user_id)
+        c._record(_clean(text), "failed", None, c._snap(), user_id)
 
-    def failure(self) -> Reply:
-        kb = self.snapshot().kb
-        return Reply(self.texts("failure", counselling=kb.counselling_contact.title))
+    def failure(self, user_id: int | None = None) -> Reply:
+        c = self.for_chat(user_id)
+        kb = c._snap().kb
+        return Reply(c.texts("failure", counselling=kb.counselling_contact.title))
 
-    def command_menu(self) -> list[tuple[str, str]]:
-        """Telegram's command menu: (name, description) for every listed command."""
-        return [(c.name, str(self.texts(f"command.{c.name}"))) for c in commands.COMMANDS if c.menu]
+    def command_menu(self, language: str | None = None) -> list[tuple[str, str]]:
+        """Telegram's command menu: (name, description) for every listed command, in
+        ``language`` (this conversation's by default) with the names that language shows."""
+        t = self.speaking(language).texts if language else self.texts
+        return [
+            (c.shown(t.language), str(t(f"command.{c.name}"))) for c in commands.COMMANDS if c.menu
+        ]
 
     def run_command(
         self, name: str, payload: str | None = None, user_id: int | None = None
@@ -200,13 +257,14 @@ class Conversation:
         """A /command as the terminal chat types it; team commands are unknown there."""
         if self.handoff is not None:
             self.handoff.interrupt(user_id)
+        c = self.for_chat(user_id)
         command = commands.by_name(name)
         if command is None or command.team:
-            return [self.unknown_command()]
-        snap = self.snapshot()
+            return [c.unknown_command(user_id)]
+        snap = c._snap()
         if command.action == "start":
-            return self._start(snap, payload, user_id)
-        return [self._command(snap.kb, command, user_id)]
+            return c._start(snap, payload, user_id)
+        return [c._command(snap.kb, command, user_id)]
 
     # --- free text ----------------------------------------------------------------------------
 
@@ -222,7 +280,8 @@ class Conversation:
 
     def ask(self, text: str, user_id: int | None = None) -> list[Reply]:
         """Answer a question typed by an employee (or a follow-up about the last card)."""
-        return self._ask(self.snapshot(), text, user_id)
+        c = self.for_chat(user_id)
+        return c._ask(c._snap(), text, user_id)
 
     def _ask(self, snap: Snapshot, text: str, user_id: int | None) -> list[Reply]:
         t = self.texts
@@ -263,11 +322,11 @@ class Conversation:
         if result.outcome == "answered" and best:
             runners = runner_ups(result)
             self.memory.remember(user_id, Turn(best.entry.id, runners))
-            return [self._answer(kb, best.entry, qid, runners)]
+            return [self._answer(kb, kb.entries[best.entry.id], qid, runners)]
         if result.outcome == "ambiguous":
             choices = result.choices or result.matches[:3]
             self.memory.remember(user_id, Turn(None, tuple(m.entry.id for m in choices)))
-            return [self._choices(choices, qid)]
+            return [self._choices([Match(kb.entries[m.entry.id], m.score) for m in choices], qid)]
         self.memory.forget(user_id)
         if follow is not None and not follow.rest:
             # "Wer ist da zuständig?" with nothing to refer to (any more): say so.
@@ -278,7 +337,8 @@ class Conversation:
             return [self._redirect(kb, result.redirect.redirect, qid)]
         if result.suggestions:
             # Near the floor: offering a few guesses beats a bare "I don't know".
-            return [self._choices(result.suggestions, qid, question_key="choices.maybe")]
+            maybe = [Match(kb.entries[m.entry.id], m.score) for m in result.suggestions]
+            return [self._choices(maybe, qid, question_key="choices.maybe")]
         return [self._unknown(kb, qid)]
 
     def _shortcut(self, kb: KnowledgeBase, question: str, user_id: int | None) -> Reply | None:
@@ -300,10 +360,14 @@ class Conversation:
             case "contacts":
                 return self._contacts(kb)
             case "privacy":
-                return self.privacy()
+                return self.privacy(user_id)
             case "forget":
                 return self.forget(user_id)
-        return self.unknown_command()
+            case "language" if command.language:
+                self.languages.choose(user_id, command.language)
+                speaker = self.speaking(command.language)
+                return speaker._switched(speaker._snap().kb)
+        return self.unknown_command(user_id)
 
     def _record(
         self,
@@ -325,6 +389,7 @@ class Conversation:
             kb_version=snap.kb.version,
             channel=self.channel,
             user_id=user_id,
+            language=self.texts.language,
         )
 
     # --- follow-ups -----------------------------------------------------------------------------
@@ -458,7 +523,8 @@ class Conversation:
         if rest:
             result = snap.index.search(rest, pad=False)
             if result.outcome != "unknown":
-                other = next((m.entry for m in result.matches if m.entry.id != entry.id), None)
+                found = (m.entry.id for m in result.matches if m.entry.id != entry.id)
+                other = kb.entries.get(next(found, ""))
         else:
             candidates = related(kb, entry, turn.runner_ups, next_best=True, limit=1)
             other = candidates[0] if candidates else None
@@ -509,10 +575,17 @@ class Conversation:
     def _menu(self, kb: KnowledgeBase, *, edit: bool = False) -> Reply:
         return Reply(self.texts("menu.heading"), self._topic_buttons(kb), edit)
 
+    def _switched(self, kb: KnowledgeBase) -> Reply:
+        """After /english or /deutsch: said in the new language, with its topic menu."""
+        return Reply(self.texts("language.switched"), self._topic_buttons(kb))
+
     def _help(self, kb: KnowledgeBase) -> Reply:
         t = self.texts
+        # Example questions are German search data; in English the offers' titles stand in.
         examples = [
-            e.examples[0] for e in kb.entries.values() if e.examples and e.kind != "contact"
+            e.examples[0] if t.language == GERMAN else e.title
+            for e in kb.entries.values()
+            if e.examples and e.kind != "contact"
         ]
         listed = [c for c in commands.COMMANDS if c.menu and c.action not in ("start", "help")]
         text = t(
@@ -520,7 +593,7 @@ class Conversation:
             examples=Html("\n".join(t("help.example", example=q) for q in examples[:5])),
             commands=Html(
                 "\n".join(
-                    t("help.command", name=c.name, description=t(f"command.{c.name}"))
+                    t("help.command", name=c.shown(t.language), description=t(f"command.{c.name}"))
                     for c in listed
                 )
             ),
@@ -597,7 +670,10 @@ class Conversation:
 
     def press(self, data: str | None, user_id: int | None = None) -> Reply:
         """Handle a button click; outdated or forged data gets a fresh menu, never an error."""
-        kb = self.snapshot().kb
+        c = self.for_chat(user_id)
+        return c._press(c._snap().kb, data, user_id)
+
+    def _press(self, kb: KnowledgeBase, data: str | None, user_id: int | None) -> Reply:
         action = actions.decode(data)
         if action is None:
             return self._stale(kb)

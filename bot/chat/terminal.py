@@ -1,6 +1,8 @@
 """A terminal conversation through the same conversation logic the Telegram bot uses.
 
-Buttons become numbered choices; typing the number presses the button.
+Buttons become numbered choices; typing the number presses the button. The chat starts in the
+language the conversation's ``languages`` default to (``python -m bot chat --lang en``);
+/english and /deutsch switch as in Telegram.
 """
 
 from __future__ import annotations
@@ -36,7 +38,8 @@ def dispatch(
     text = line.strip()
     if text.isdigit() and buttons:
         if not 1 <= int(text) <= len(buttons):
-            return [Reply(conversation.texts("terminal.number_range", count=len(buttons)))]
+            texts = conversation.texts_for(user_id)
+            return [Reply(texts("terminal.number_range", count=len(buttons)))]
         button = buttons[int(text) - 1]
         return [conversation.press(button.action, user_id)] if button.action else []
     if text.startswith("/"):
@@ -56,9 +59,9 @@ def chat(
     for reply in conversation.start():
         text, buttons = render(reply)
         write(text)
-    texts = conversation.texts
-    write(f"\n{texts('terminal.intro')}")
+    write(f"\n{conversation.texts_for(None)('terminal.intro')}")
     while True:
+        texts = conversation.texts_for(None)  # /english and /deutsch switch it
         try:
             line = next(source) if source is not None else input(f"\n{texts('terminal.prompt')}")
         except (EOFError, StopIteration, KeyboardInterrupt):

@@ -6,7 +6,7 @@ types only, never on how the YAML files were read or checked.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -19,6 +19,8 @@ STATUS_LABELS = {
     "verfuegbar": "verfügbar",
 }
 KIND_LABELS = {"measure": "Maßnahme", "counselling": "Beratungsangebot", "contact": "Kontakt"}
+LANGUAGES = ("de", "en")
+"""Content languages: German is the source; English fields (``*_en``) translate it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +45,18 @@ class Topic:
     number: int | None = None
     description: str | None = None
     note: str | None = None
+    title_en: str | None = None
+    description_en: str | None = None
+    note_en: str | None = None
+
+    def in_english(self) -> Topic:
+        """The topic as an English reader sees it: English fields where there are any."""
+        return replace(
+            self,
+            title=self.title_en or self.title,
+            description=self.description_en or self.description,
+            note=self.note_en or self.note,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +66,13 @@ class Organisation:
     source: str
     as_of: str | None = None
     greeting: str | None = None
+    name_en: str | None = None
+    greeting_en: str | None = None
+
+    def in_english(self) -> Organisation:
+        return replace(
+            self, name=self.name_en or self.name, greeting=self.greeting_en or self.greeting
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,10 +104,30 @@ class Entry:
     source: str | None = None
     file: str = ""
     line: int = 0
+    # English wording (knowledge/README.md, "Englisch"); None where nobody translated it yet.
+    title_en: str | None = None
+    answer_en: str | None = None
+    target_group_en: str | None = None
+    note_en: str | None = None
 
     @property
     def status_label(self) -> str | None:
         return STATUS_LABELS.get(self.status or "")
+
+    def speaks(self, language: str) -> bool:
+        """Whether the card can be shown in ``language``: German always, English once the
+        answer is translated (a card with a German answer says so in English)."""
+        return language != "en" or self.answer_en is not None
+
+    def in_english(self) -> Entry:
+        """The entry as an English reader sees it: English fields where there are any."""
+        return replace(
+            self,
+            title=self.title_en or self.title,
+            answer=self.answer_en or self.answer,
+            target_group=self.target_group_en or self.target_group,
+            note=self.note_en or self.note,
+        )
 
     def to_json(self) -> dict[str, Any]:
         """The export shape used by ``python -m bot export --json``."""
@@ -122,6 +163,31 @@ class KnowledgeBase:
     version: str
     warnings: tuple[Problem, ...] = ()
     by_ref: dict[str, Entry] = field(default_factory=dict)
+    untranslated: tuple[Problem, ...] = ()
+    """Warnings about missing English fields; shown by ``check``, never blocking a load."""
+    _views: dict[str, KnowledgeBase] = field(default_factory=dict, compare=False, repr=False)
+
+    def in_language(self, language: str) -> KnowledgeBase:
+        """The same knowledge base as a reader of ``language`` sees it, built once per version.
+
+        Ids, refs, contacts and topics stay the same, so search results (always built on the
+        German knowledge base) map onto it by id; only the wording changes.
+        """
+        if language != "en":
+            return self
+        view = self._views.get(language)
+        if view is None:
+            entries = {eid: e.in_english() for eid, e in self.entries.items()}
+            view = replace(
+                self,
+                organisation=self.organisation.in_english(),
+                topics={tid: t.in_english() for tid, t in self.topics.items()},
+                entries=entries,
+                by_ref={ref: entries[e.id] for ref, e in self.by_ref.items()},
+                _views={},
+            )
+            self._views[language] = view  # a race builds the same view twice: harmless
+        return view
 
     @property
     def counselling_contact(self) -> Entry:

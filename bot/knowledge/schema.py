@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -151,6 +151,8 @@ ORGANISATION: Schema = {
     "quelle": (_text, True),
     "stand": (_text, False),
     "begruessung": (_text, False),
+    "name_en": (_text, False),
+    "begruessung_en": (_text, False),
 }
 TOPIC: Schema = {
     "id": (_text, True),
@@ -158,6 +160,9 @@ TOPIC: Schema = {
     "nummer": (_int, False),
     "beschreibung": (_text, False),
     "hinweis": (_text, False),
+    "titel_en": (_text, False),
+    "beschreibung_en": (_text, False),
+    "hinweis_en": (_text, False),
 }
 _SEARCHABLE: Schema = {
     "stichworte": (_text_list, False),
@@ -174,6 +179,9 @@ CONTACT: Schema = {
     "hinweis": (_text, False),
     "thema": (_text, False),
     **_SEARCHABLE,
+    "name_en": (_text, False),
+    "antwort_en": (_text, False),
+    "hinweis_en": (_text, False),
 }
 MEASURE: Schema = {
     "id": (_text, True),
@@ -188,12 +196,18 @@ MEASURE: Schema = {
     "quelle": (_text, False),
     "hinweis": (_text, False),
     **_SEARCHABLE,
+    "titel_en": (_text, False),
+    "antwort_en": (_text, False),
+    "zielgruppe_en": (_text, False),
+    "hinweis_en": (_text, False),
 }
 COUNSELLING: Schema = {
     **{k: v for k, v in MEASURE.items() if k != "ref"},
     "massnahmen": (_text_list, False),
     "web": (_text, False),
 }
+ENGLISH_SUFFIX = "_en"
+"""English fields are the German field's name plus ``_en`` (knowledge/README.md, "Englisch")."""
 SECTIONS: dict[str, tuple[Schema, Kind | None]] = {
     "organisation": (ORGANISATION, None),
     "themen": (TOPIC, None),
@@ -391,6 +405,17 @@ def _check_fields(name: str, what: str, item: LineDict, schema: Schema, col: _Co
         if required and key not in item:
             col.error(name, item.line, f"{what}: Pflichtfeld '{key}' fehlt")
             ok = False
+    for key in item:
+        german = key.removesuffix(ENGLISH_SUFFIX)
+        required = german in schema and schema[german][1]  # a missing one is reported above
+        if key != german and key in schema and german not in item and not required:
+            col.error(
+                name,
+                item.key_lines[key],
+                f"{what}: Feld '{key}' ohne '{german}'. Lösung: zuerst den deutschen Text in"
+                f" '{german}' eintragen – '{key}' ist seine englische Übersetzung.",
+            )
+            ok = False
     return ok
 
 
@@ -471,7 +496,60 @@ def _assemble(directory: Path, col: _Collector, version: str) -> KnowledgeBase |
     if not entries:
         col.error(_display(directory), None, "die Wissensbasis enthält keine Einträge")
     warnings = tuple(p for p in col.problems if p.severity == "warnung")
-    return KnowledgeBase(directory, organisation, topics, entries, version, warnings, by_ref)
+    untranslated = tuple(_untranslated(col))
+    return KnowledgeBase(
+        directory, organisation, topics, entries, version, warnings, by_ref, untranslated
+    )
+
+
+_ITEM_SCHEMAS: dict[Kind, Schema] = {
+    "contact": CONTACT,
+    "measure": MEASURE,
+    "counselling": COUNSELLING,
+}
+
+
+def _untranslated(col: _Collector) -> Iterator[Problem]:
+    """One warning per item with German text but no English twin, and for answers copied
+    unchanged into ``antwort_en``. Kept apart from the load's problems: ``check`` shows them."""
+    items = [
+        (name, "Abschnitt 'organisation'", ORGANISATION, raw) for name, raw in col.organisations
+    ]
+    items += [(name, f"Thema '{raw['id']}'", TOPIC, raw) for name, raw in col.topics]
+    items += [
+        (name, f"Eintrag '{raw['id']}'", _ITEM_SCHEMAS[kind], raw) for name, kind, raw in col.items
+    ]
+    for name, what, schema, raw in items:
+        twins = [key for key in schema if key + ENGLISH_SUFFIX in schema]  # titel, antwort, …
+        missing = [
+            key + ENGLISH_SUFFIX for key in twins if key in raw and key + ENGLISH_SUFFIX not in raw
+        ]
+        if missing:
+            fields = ", ".join(f"'{key}'" for key in missing)
+            yield Problem(
+                name,
+                raw.line,
+                f"{what}: englische Übersetzung fehlt ({fields}) – wer auf Englisch fragt, sieht"
+                " hier den deutschen Text",
+                "warnung",
+            )
+        for key in twins:
+            english = raw.get(key + ENGLISH_SUFFIX)
+            german = raw.get(key)
+            # Names ("Amt 50", "Eltern-Kind-Tag") may rightly read the same; sentences may not.
+            if (
+                isinstance(english, str)
+                and isinstance(german, str)
+                and english.strip() == german.strip()
+                and len(german.split()) > 3
+            ):
+                yield Problem(
+                    name,
+                    raw.key_lines[key + ENGLISH_SUFFIX],
+                    f"{what}: Feld '{key}{ENGLISH_SUFFIX}' ist wortgleich mit '{key}' – noch"
+                    " nicht übersetzt?",
+                    "warnung",
+                )
 
 
 def _check_single_organisation(directory: Path, col: _Collector) -> None:
@@ -530,12 +608,23 @@ def _build_topics(col: _Collector) -> dict[str, Topic]:
                 f"Thema '{tid}': Titel zu lang "
                 f"({len(raw['titel'])} Zeichen, höchstens {MAX_TOPIC_TITLE})",
             )
+        title_en = _stripped(raw.get("titel_en"))
+        if title_en is not None and len(title_en) > MAX_TOPIC_TITLE:
+            col.error(
+                name,
+                raw.key_lines["titel_en"],
+                f"Thema '{tid}': englischer Titel zu lang "
+                f"({len(title_en)} Zeichen, höchstens {MAX_TOPIC_TITLE})",
+            )
         topics[tid] = Topic(
             tid,
             raw["titel"].strip(),
             raw.get("nummer"),
             raw.get("beschreibung"),
             raw.get("hinweis"),
+            title_en,
+            _stripped(raw.get("beschreibung_en")),
+            _stripped(raw.get("hinweis_en")),
         )
         places[tid] = place
     return topics
@@ -692,7 +781,13 @@ def _build_organisation(col: _Collector, entries: dict[str, Entry]) -> Organisat
         org["quelle"].strip(),
         org.get("stand"),
         org.get("begruessung"),
+        _stripped(org.get("name_en")),
+        _stripped(org.get("begruessung_en")),
     )
+
+
+def _stripped(value: Any) -> str | None:
+    return value.strip() if isinstance(value, str) else None
 
 
 def _entry(name: str, kind: Kind, raw: LineDict) -> Entry:
@@ -726,6 +821,10 @@ def _entry(name: str, kind: Kind, raw: LineDict) -> Entry:
         source=text("quelle"),
         file=name,
         line=raw.line,
+        title_en=text("name_en" if kind == "contact" else "titel_en"),
+        answer_en=text("antwort_en"),
+        target_group_en=text("zielgruppe_en"),
+        note_en=text("hinweis_en"),
     )
 
 

@@ -24,7 +24,7 @@ _ID = re.compile(r"[A-Za-z0-9_-]{1,12}")
 _MAX_FIELD = 100
 _COLUMNS = (
     "id", "day", "question", "outcome", "entry_id", "topic", "score", "kb_version",
-    "channel", "feedback", "chosen_entry", "gap", "pseudonym",
+    "channel", "feedback", "chosen_entry", "gap", "pseudonym", "language",
 )  # fmt: skip
 _INSERT = (
     f"INSERT OR IGNORE INTO {logschema.QUESTIONS} ({', '.join(_COLUMNS)}) "
@@ -33,11 +33,11 @@ _INSERT = (
 _UPDATABLE = ("feedback", "chosen_entry", "gap")
 _ROLL_UP = f"""
 INSERT INTO {logschema.DAILY} (day, topic, entry_id, outcome, questions, helpful, unhelpful,
-                               chosen, gaps)
+                               chosen, gaps, english)
 SELECT day, COALESCE(topic, ''),
        COALESCE(CASE WHEN outcome = 'answered' THEN entry_id ELSE chosen_entry END, ''),
        outcome, COUNT(*), SUM(IFNULL(feedback = 1, 0)), SUM(IFNULL(feedback = 0, 0)),
-       SUM(chosen_entry IS NOT NULL), SUM(gap)
+       SUM(chosen_entry IS NOT NULL), SUM(gap), SUM(language = 'en')
 FROM {logschema.QUESTIONS} WHERE day < :cutoff
 GROUP BY 1, 2, 3, 4
 ON CONFLICT (day, topic, entry_id, outcome) DO UPDATE SET
@@ -45,7 +45,8 @@ ON CONFLICT (day, topic, entry_id, outcome) DO UPDATE SET
     helpful = helpful + excluded.helpful,
     unhelpful = unhelpful + excluded.unhelpful,
     chosen = chosen + excluded.chosen,
-    gaps = gaps + excluded.gaps
+    gaps = gaps + excluded.gaps,
+    english = english + excluded.english
 """
 _DELETE_PERSON = f"DELETE FROM {logschema.QUESTIONS} WHERE pseudonym = ?"
 
@@ -62,8 +63,9 @@ def build(
     kb_version: str,
     channel: str,
     pseudonym: str | None,
+    language: str = "de",
 ) -> Row:
-    """A row as stored: redacted text, known outcome and channel, bounded fields."""
+    """A row as stored: redacted text, known outcome, channel and language, bounded fields."""
     if outcome not in logschema.OUTCOMES:
         logger.warning("Fragenprotokoll: unbekanntes Ergebnis %r als 'failed' gespeichert",
                        outcome)  # fmt: skip
@@ -85,6 +87,7 @@ def build(
         "chosen_entry": None,
         "gap": 0,
         "pseudonym": pseudonym,
+        "language": language if language in logschema.LANGUAGES else "de",
     }
 
 

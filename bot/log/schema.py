@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 QUESTIONS = "questions"
 DAILY = "daily_counts"
@@ -27,6 +27,7 @@ TICKET_COUNTS = "ticket_counts"
 
 OUTCOMES = ("answered", "ambiguous", "unknown", "smalltalk", "failed")
 CHANNELS = ("telegram", "terminal")
+LANGUAGES = ("de", "en")
 
 
 class SchemaTooNewError(RuntimeError):
@@ -217,4 +218,19 @@ def _migrate_v3(db: Database) -> None:
     )
 
 
-_MIGRATIONS: tuple[Callable[[Database], None], ...] = (_migrate_v1, _migrate_v2, _migrate_v3)
+def _migrate_v4(db: Database) -> None:
+    """The language each question was answered in, and the daily count of English ones.
+
+    Rows from before were all answered in German. The language is a preference of the chat,
+    stored like the channel: with the question, never with a person.
+    """
+    db[QUESTIONS].add_column("language", str, not_null_default="de")  # type: ignore[union-attr]
+    db[DAILY].add_column("english", int, not_null_default=0)  # type: ignore[union-attr]
+
+
+_MIGRATIONS: tuple[Callable[[Database], None], ...] = (
+    _migrate_v1,
+    _migrate_v2,
+    _migrate_v3,
+    _migrate_v4,
+)

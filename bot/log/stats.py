@@ -27,12 +27,13 @@ READ_TIMEOUT_MS = 5000
 _FACTS = f"""
 WITH facts AS (
     SELECT day, outcome, NULLIF(topic, '') AS topic, NULLIF(entry_id, '') AS entry,
-           questions AS n, helpful, unhelpful, chosen, gaps
+           questions AS n, helpful, unhelpful, chosen, gaps, english
     FROM {logschema.DAILY} WHERE day BETWEEN :since AND :until
     UNION ALL
     SELECT day, outcome, topic,
            CASE WHEN outcome = 'answered' THEN entry_id ELSE chosen_entry END,
-           1, IFNULL(feedback = 1, 0), IFNULL(feedback = 0, 0), chosen_entry IS NOT NULL, gap
+           1, IFNULL(feedback = 1, 0), IFNULL(feedback = 0, 0), chosen_entry IS NOT NULL, gap,
+           language = 'en'
     FROM {logschema.QUESTIONS} WHERE day BETWEEN :since AND :until
 )
 """
@@ -61,6 +62,7 @@ class LogStats:
     entries: tuple[EntryStats, ...] = ()
     problems: tuple[ProblemQuestion, ...] = ()
     dropped_rows: int = 0
+    english: int = 0  # questions answered in English
 
     @property
     def totals(self) -> dict[str, int]:
@@ -211,18 +213,20 @@ def _read(
 ) -> LogStats:
     daily: dict[date, dict[str, int]] = {}
     daily_chosen: dict[date, int] = {}
-    gaps = helpful = unhelpful = 0
-    for day_text, outcome, n, chosen, day_gaps, day_helpful, day_unhelpful in conn.execute(
+    gaps = helpful = unhelpful = english = 0
+    facts = conn.execute(
         _FACTS + "SELECT day, outcome, SUM(n), SUM(chosen), SUM(gaps), SUM(helpful), "
-        "SUM(unhelpful) FROM facts GROUP BY day, outcome",
+        "SUM(unhelpful), SUM(english) FROM facts GROUP BY day, outcome",
         params,
-    ):
+    )
+    for day_text, outcome, n, chosen, day_gaps, day_helpful, day_unhelpful, day_english in facts:
         day = date.fromisoformat(day_text)
         daily.setdefault(day, {})[outcome] = int(n)
         daily_chosen[day] = daily_chosen.get(day, 0) + int(chosen)
         gaps += int(day_gaps)
         helpful += int(day_helpful)
         unhelpful += int(day_unhelpful)
+        english += int(day_english)
     topics = tuple(
         (str(topic), int(n))
         for topic, n in conn.execute(
@@ -263,6 +267,7 @@ def _read(
         entries=entries,
         problems=problems,
         dropped_rows=int(dropped[0]) if dropped else 0,
+        english=english,
     )
 
 

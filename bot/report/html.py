@@ -65,6 +65,7 @@ def _body(model: ReportModel) -> Iterator[str]:
         ("„Nichts davon“", f.count(stats.gaps)),
         ("👍", f.count(stats.helpful)),
         ("👎", f.count(stats.unhelpful)),
+        ("auf Englisch", f.rate(stats.english, stats.questions)),
     ):  # fmt: skip
         yield f"<div><b>{_e(value)}</b>{_e(label)}</div>"
     yield "</div>"

@@ -47,6 +47,7 @@ def render_summary(model: ReportModel, days: int) -> str:
         f"Antwortquote: {_answer_rate(model)}",
         f"Unbeantwortet: {f.count(totals['unknown'])} · „Nichts davon“: {f.count(stats.gaps)}",
         f"Bewertungen: 👍 {f.count(stats.helpful)} · 👎 {f.count(stats.unhelpful)}",
+        f"Auf Englisch: {_english(model)}",
     ]
     if stats.topics:
         top = ", ".join(f"{_label(model, topic)} ({f.count(n)})" for topic, n in stats.topics[:3])
@@ -93,6 +94,7 @@ def _text_lines(model: ReportModel) -> Iterator[str]:
     yield f"  Eintrag gewählt:  {f.count(stats.chosen)} (nach Rückfrage)"
     yield f"  Antwortquote:     {_answer_rate(model)}"
     yield f"  Bewertungen:      👍 {f.count(stats.helpful)} · 👎 {f.count(stats.unhelpful)}"
+    yield f"  Auf Englisch:     {_english(model)}"
     if stats.dropped_rows:
         yield f"  Wegen Schreibfehlern verlorene Einträge: {f.number(stats.dropped_rows)}"
     yield ""
@@ -185,6 +187,8 @@ def _csv_rows(model: ReportModel) -> Iterator[tuple[str, str, str, str, str]]:
     yield ("ueberblick", "", "", "antwortquote", _answer_rate(model))
     yield ("ueberblick", "", "", "hilfreich", f.count(stats.helpful))
     yield ("ueberblick", "", "", "nicht_hilfreich", f.count(stats.unhelpful))
+    yield ("ueberblick", "", "", "englisch", f.count(stats.english))
+    yield ("ueberblick", "", "", "anteil_englisch", f.rate(stats.english, stats.questions))
     yield ("ueberblick", "", "", "verlorene_eintraege", f.number(stats.dropped_rows))
     for week in model.weeks:
         yield ("woche", week.key, "", "fragen", f.count(week.total))
@@ -222,6 +226,12 @@ def _answer_rate(model: ReportModel) -> str:
     return f.answer_rate(
         totals["answered"], model.stats.chosen, model.stats.questions, totals["smalltalk"]
     )
+
+
+def _english(model: ReportModel) -> str:
+    """Questions answered in English: how many, and their share of all questions."""
+    stats = model.stats
+    return f"{f.count(stats.english)} ({f.rate(stats.english, stats.questions)})"
 
 
 def _week_rate(week: WeekCounts) -> str:

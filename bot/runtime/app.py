@@ -193,6 +193,7 @@ def register_handlers(
         "contacts": start.contacts,
         "privacy": privacy.privacy,
         "forget": privacy.forget,
+        "language": start.language,
         "statistics": team_handlers.statistics,
         "gaps": team_handlers.gaps,
         "reload": team_handlers.reload,
@@ -241,8 +242,14 @@ def _services(application: Application[Any, Any, Any, Any, Any, Any]) -> Service
 
 async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     try:
-        menu = _services(application).conversation.command_menu()
+        conversation = _services(application).conversation
+        menu = conversation.command_menu()
         await application.bot.set_my_commands([BotCommand(n, d) for n, d in menu])
+        # Telegram shows this one to users whose app speaks English.
+        english = conversation.command_menu("en")
+        await application.bot.set_my_commands(
+            [BotCommand(n, d) for n, d in english], language_code="en"
+        )
     except TelegramError as exc:
         logger.warning("Befehlsmenü nicht gesetzt: %s", type(exc).__name__)
     services = _services(application)

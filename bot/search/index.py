@@ -112,7 +112,7 @@ class SearchIndex:
         self._phrases_of: list[list[int]] = [[] for _ in self._entries]
         self._links: list[set[int]] = [set() for _ in self._entries]
         self._term_cache: dict[str, _QueryTerm | None] = {}
-        topic_titles = {t.id: t.title for t in kb.topics.values()}
+        topic_titles = {t.id: f"{t.title} {t.title_en or ''}" for t in kb.topics.values()}
         for idx, entry in enumerate(self._entries):
             self._index_entry(idx, entry, topic_titles.get(entry.topic or "", ""))
         self._splitter = CompoundSplitter(
@@ -143,15 +143,20 @@ class SearchIndex:
                 posting[idx] = weight
 
     def _index_entry(self, idx: int, entry: Entry, topic_title: str) -> None:
+        """German and English wording alike: an English question finds either."""
         c = self.config
+        titles = (entry.title, *([entry.title_en] if entry.title_en else []))
         self._add(idx, entry.title, c.w_title)
+        self._add(idx, entry.title_en or "", c.w_title * c.english_title_share)
         for synonym in entry.synonyms:
             self._add(idx, synonym, c.w_synonym)
         for example in entry.examples:
             self._add(idx, example, c.w_example)
         for text in (entry.answer, entry.target_group or "", topic_title):
             self._add(idx, text, c.w_context)
-        for phrase in (entry.title, *entry.synonyms, *entry.examples):
+        for text in (entry.answer_en or "", entry.target_group_en or ""):
+            self._add(idx, text, c.w_context * c.english_context_share)
+        for phrase in (*titles, *entry.synonyms, *entry.examples):
             normalised = " ".join(self.analyzer.terms(phrase))
             if normalised:
                 self._phrases_of[idx].append(len(self._phrases))
