@@ -141,3 +141,26 @@ def test_an_edited_search_file_is_picked_up_by_reload(kb_with_lexicon: Path) -> 
     swapped, problems = library.reload()
     assert swapped, problems
     assert library.current.index.search(question).redirect is not None
+
+
+def test_an_english_redirect_is_read_and_too_long_hints_are_refused(
+    kb_with_lexicon: Path,
+) -> None:
+    search = kb_with_lexicon / "suche.yaml"
+    search.write_text(
+        search.read_text(encoding="utf-8")
+        + '    hinweis_en: "Pay questions: your HR case worker."\n',
+        encoding="utf-8",
+    )
+    lexicon, problems = load_lexicon(kb_with_lexicon)
+    assert lexicon is not None, problems
+    assert lexicon.off_topic[0].redirect_en == "Pay questions: your HR case worker."
+    search.write_text(
+        search.read_text(encoding="utf-8").replace(
+            "Pay questions: your HR case worker.", "x" * 400
+        ),
+        encoding="utf-8",
+    )
+    lexicon, problems = load_lexicon(kb_with_lexicon)
+    assert lexicon is None
+    assert any("hinweis_en zu lang" in str(p) for p in problems)

@@ -334,7 +334,10 @@ class Conversation:
             return [Reply(t("followup.no_context", minutes=minutes), self._topics_row())]
         if result.redirect is not None:
             # Urlaub, Gehalt, VPN …: no offer here, but someone else is responsible.
-            return [self._redirect(kb, result.redirect.redirect, qid)]
+            hint = result.redirect.redirect
+            if self.texts.language == "en" and result.redirect.redirect_en:
+                hint = result.redirect.redirect_en
+            return [self._redirect(kb, hint, qid)]
         if result.suggestions:
             # Near the floor: offering a few guesses beats a bare "I don't know".
             maybe = [Match(kb.entries[m.entry.id], m.score) for m in result.suggestions]

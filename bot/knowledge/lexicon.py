@@ -38,6 +38,7 @@ _ORG_KEYS = {
     "fuehrungstitel": "Berufsbezeichnungen, die Führungskraft meinen",
 }
 _OFF_TOPIC_KEYS = ("thema", "woerter", "hinweis")
+_OFF_TOPIC_OPTIONAL = ("hinweis_en",)
 _WORD = re.compile(r"^[a-z0-9][a-z0-9'-]*$")
 MAX_REDIRECT = 300
 
@@ -72,6 +73,8 @@ class OffTopic:
     subject: str
     words: frozenset[str]
     redirect: str
+    redirect_en: str | None = None
+    """The same hint in English, for English chats (``hinweis_en``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,7 +250,7 @@ def _off_topic(data: LineDict, name: str, problems: list[Problem]) -> tuple[OffT
             )
             continue
         missing = [k for k in _OFF_TOPIC_KEYS if not item.get(k)]
-        unknown = [k for k in item if k not in _OFF_TOPIC_KEYS]
+        unknown = [k for k in item if k not in _OFF_TOPIC_KEYS + _OFF_TOPIC_OPTIONAL]
         if missing or unknown:
             what = "; ".join(
                 [f"fehlt: {', '.join(missing)}"] * bool(missing)
@@ -269,7 +272,16 @@ def _off_topic(data: LineDict, name: str, problems: list[Problem]) -> tuple[OffT
             if isinstance(item, LineDict)
             else frozenset()
         )
-        groups.append(OffTopic(str(item["thema"]).strip(), words, redirect))
+        english = str(item.get("hinweis_en") or "").strip() or None
+        if english and len(english) > MAX_REDIRECT:
+            problems.append(
+                Problem(
+                    name,
+                    line,
+                    f"hinweis_en zu lang ({len(english)} Zeichen, höchstens {MAX_REDIRECT})",
+                )
+            )
+        groups.append(OffTopic(str(item["thema"]).strip(), words, redirect, english))
     return tuple(groups)
 
 
