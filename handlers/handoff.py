@@ -3,6 +3,8 @@ request, and the counselling group (replies, /erledigt, /hilfe).
 
 Every decision and every word is in bot/chat/handoff.py. Here Telegram is adapted: a sender
 that turns Telegram's errors into ``Undelivered``, and replies shown where the update came from.
+An employee gets the desk of their chat's language (``Conversation.for_chat``); the group's
+side hands in ``texts_for``, so the employee reads a counsellor's answer in that language too.
 The group handlers are registered only for ``BOT_HANDOFF_CHAT_ID`` (bot.runtime.app).
 """
 
@@ -66,8 +68,10 @@ def _undelivered(chat_id: int, exc: TelegramError, reason: Reason) -> Undelivere
     return Undelivered(reason)
 
 
-def _desk(context: BotContext) -> Handoff | None:
-    return context.conversation.handoff
+def _desk(context: BotContext, user_id: int | None = None) -> Handoff | None:
+    """The handoff desk; for an employee (``user_id``), the one speaking their language."""
+    conversation = context.conversation
+    return conversation.handoff if user_id is None else conversation.for_chat(user_id).handoff
 
 
 def _from_bot(message: Message, context: BotContext) -> bool:
@@ -84,7 +88,7 @@ def _button_data(message: Message) -> Iterator[str | None]:
 async def button(update: Update, context: BotContext) -> None:
     """A handoff button: preview, first name, "Senden", "Antworten", "Erledigt, danke"."""
     query = update.callback_query
-    desk = _desk(context)
+    desk = _desk(context, query.from_user.id) if query else None
     action = actions.decode(query.data) if query else None
     if query is None or action is None or desk is None:
         return
@@ -124,7 +128,7 @@ async def private_text(update: Update, context: BotContext) -> None:
     the counselling group; everything else is a question for the bot."""
     message = update.effective_message
     user = update.effective_user
-    desk = _desk(context)
+    desk = _desk(context, user.id) if user else None
     if message is None or message.text is None or user is None or desk is None:
         await questions.question(update, context)
         return
@@ -166,6 +170,7 @@ async def group_reply(update: Update, context: BotContext) -> None:
         message_id=message.message_id,
         text=message.text,
         send=sender(context.bot),
+        texts_for=context.conversation.texts_for,
     )
 
 
@@ -180,6 +185,7 @@ async def close(update: Update, context: BotContext) -> None:
         replied_to=replied.message_id if replied and _from_bot(replied, context) else None,
         message_id=message.message_id,
         send=sender(context.bot),
+        texts_for=context.conversation.texts_for,
     )
 
 

@@ -128,6 +128,8 @@ class Conversation:
 
     def __post_init__(self) -> None:
         self._speakers.setdefault(self.texts.language, self)
+        if self.handoff is not None:  # the employee reads the handoff in this language too
+            self.handoff = self.handoff.speaking(self.texts)
 
     # --- languages ------------------------------------------------------------------------------
 
@@ -202,13 +204,14 @@ class Conversation:
         c = self.for_chat(user_id)
         minutes = round(c.memory.ttl / 60)
         text = c.texts("privacy", days=c.retention_days, minutes=minutes)
-        if self.handoff is not None:
-            text = Html(f"{text}\n{self.handoff.privacy()}")
+        if c.handoff is not None:
+            text = Html(f"{text}\n{c.handoff.privacy()}")
         return Reply(text)
 
     def forget(self, user_id: int | None) -> Reply:
         """/vergessen asks first; the deletion itself is the confirming button (``press``)."""
-        t = self.texts_for(user_id)
+        c = self.for_chat(user_id)
+        t = c.texts
         if (self.log is None and self.handoff is None) or user_id is None:
             self.memory.forget(user_id)
             return Reply(t("forget.nothing"))
@@ -217,8 +220,8 @@ class Conversation:
             (self._button(t("button.forget_no"), "forget", "0"),),
         )
         text = t("forget.confirm")
-        if self.handoff is not None:
-            text = Html(f"{text}\n{self.handoff.forget_note()}")
+        if c.handoff is not None:
+            text = Html(f"{text}\n{c.handoff.forget_note()}")
         return Reply(text, rows)
 
     def only_text(self, user_id: int | None = None) -> Reply:
@@ -694,7 +697,9 @@ class Conversation:
         if verb in actions.HANDOFF:  # Telegram sends most of these to handlers/handoff.py
             if self.handoff is None:
                 return self._stale(kb)
-            return self.handoff.press(kb, action, user_id)
+            # The request's card line is for the counselling group, so from the German
+            # entries (read afresh; nothing else in this reply comes from ``kb``).
+            return self.handoff.press(self.snapshot().kb, action, user_id)
         if verb == "none":
             if self.log:
                 self.log.choice(args[0], None)

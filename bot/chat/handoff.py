@@ -9,6 +9,11 @@ stored is the ticket behind "#N" (bot/log/tickets.py), never a text. Drafts, and
 a "Frage an die Beratungsstelle" button may send, are kept in memory for half an hour, never
 written anywhere; a restart forgets them.
 
+Two languages meet here. The employee reads their chat's language (``speaking``: the
+conversation hands each chat the desk of its language, as it does with itself); the group is
+German-speaking staff and reads German, whatever the employee speaks, so the request in the
+preview stays German too: it is exactly what the group gets.
+
 Nothing here knows Telegram. The Telegram side (handlers/handoff.py) hands in a ``Sender`` and
 shows the replies; the terminal chat goes through ``press`` and is told, after the same
 preview, that it has no counselling group.
@@ -18,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import secrets
 import time
 from collections import OrderedDict
@@ -28,12 +34,14 @@ from typing import Generic, Literal, Protocol, TypeVar
 from bot.chat import actions
 from bot.chat.cards import first_sentence
 from bot.chat.conversation import Button, Reply, Rows
+from bot.chat.language import GERMAN
 from bot.chat.texts import Html, Texts
 from bot.knowledge.schema import Entry, KnowledgeBase
 from bot.log.tickets import TicketError, TicketStore
 
 __all__ = [
     "CLOSE_COMMAND",
+    "GROUP_LANGUAGE",
     "NONE",
     "TTL_SECONDS",
     "Draft",
@@ -44,6 +52,7 @@ __all__ = [
 ]
 
 CLOSE_COMMAND = "erledigt"  # counsellors close a request: /erledigt as a reply in the group
+GROUP_LANGUAGE = GERMAN  # the counselling office's staff read German, whoever asks
 
 TTL_SECONDS = 1800.0  # drafts and the questions a button may send: half an hour in memory
 MAX_ITEMS = 10_000  # per memory; the longest-idle go first
@@ -130,12 +139,15 @@ class Handoff:
     ``store`` None is the terminal: the same buttons and previews, nothing is sent. The
     synchronous methods only touch memory (the conversation calls them on the event loop);
     the asynchronous ones wait for the ticket store in a worker thread and send via ``send``.
+    ``texts`` is what the employee reads (the conversation sets it, see ``speaking``),
+    ``group_texts`` what the counselling group reads.
     """
 
     def __init__(
         self,
         *,
         texts: Texts | None = None,
+        group_texts: Texts | None = None,
         store: TicketStore | None = None,
         keep_days: int = 30,
         ttl: float = TTL_SECONDS,
@@ -143,7 +155,8 @@ class Handoff:
         clock: Callable[[], float] = time.monotonic,
         tokens: Callable[[], str] = lambda: secrets.token_urlsafe(6),
     ) -> None:
-        self.texts = texts or Texts.load()
+        self.group = group_texts or Texts.load(GROUP_LANGUAGE)
+        self.texts = texts or self.group
         self.store = store
         self.keep_days = store.keep_days if store is not None else keep_days
         self.ttl = ttl
@@ -154,6 +167,15 @@ class Handoff:
         # What "Senden" answered, per draft: a second tap (before the first edit arrived) gets
         # the same answer instead of sending twice or overwriting the confirmation.
         self._sent: _Expiring[str, tuple[int | None, Reply]] = _Expiring(ttl, max_items, clock)
+
+    def speaking(self, texts: Texts) -> Handoff:
+        """This desk for an employee who reads ``texts``: the same memory, store and group
+        (which keeps reading German). Called once per language by the conversation."""
+        if texts == self.texts:
+            return self
+        desk = copy.copy(self)  # shallow: the memories and the store are shared
+        desk.texts = texts
+        return desk
 
     @property
     def online(self) -> bool:
@@ -234,8 +256,7 @@ class Handoff:
             return self._preview(token, draft, edit=True)
         # "consent" without a counselling group: the terminal.
         self._drop(token)
-        shown = self._request(draft, t("handoff.number_pending"))
-        return Reply(f"{shown}\n\n{t('handoff.terminal')}")
+        return Reply(f"{self._request(draft)}\n\n{t('handoff.terminal')}")
 
     # --- privacy ---------------------------------------------------------------------------
 
@@ -330,7 +351,8 @@ class Handoff:
             await asyncio.to_thread(store.delivered, number, message_id)
         except TicketError:
             # The group has the request, but a reply could not find its way back: say so.
-            await self._tell_group(store, send, t("handoff.group.store_failed"), message_id)
+            failed = self.group("handoff.group.store_failed")
+            await self._tell_group(store, send, failed, message_id)
             with contextlib.suppress(TicketError):
                 await asyncio.to_thread(store.discard, number)
             return self._not_sent(token, draft)
@@ -354,7 +376,7 @@ class Handoff:
             self._drafts.put(token, draft)
             intro = Html(f"{t('handoff.gone')}\n{t('handoff.gone_as_new')}")
             return self._preview(token, draft, edit=False, intro=intro)
-        text = t("handoff.group.from_employee", number=ticket.number, text=draft.text)
+        text = self.group("handoff.group.from_employee", number=ticket.number, text=draft.text)
         try:
             message_id = await send(store.group_chat, text, reply_to=ticket.thread)
         except Undelivered:
@@ -393,24 +415,31 @@ class Handoff:
         if ticket is None or not closed:
             return self._gone()
         self._drafts.drop(lambda _, draft: draft.ticket == number)
-        notice = t("handoff.group.resolved", number=number)
+        notice = self.group("handoff.group.resolved", number=number)
         await self._tell_group(store, send, notice, ticket.thread)
         return Reply(t("handoff.resolved", number=number))
 
     # --- the counselling group's side -------------------------------------------------------
 
     def group_help(self) -> Reply:
-        return Reply(self.texts("handoff.group.help", days=self.keep_days))
+        return Reply(self.group("handoff.group.help", days=self.keep_days))
 
     async def counsellor(
-        self, *, replied_to: int, message_id: int, text: str | None, send: Sender
+        self,
+        *,
+        replied_to: int,
+        message_id: int,
+        text: str | None,
+        send: Sender,
+        texts_for: Callable[[int], Texts],
     ) -> None:
-        """A reply in the group to a bot message: relayed to the employee of its ticket, and
-        the group is told whether it arrived."""
+        """A reply in the group to a bot message: relayed to the employee of its ticket, in
+        the language of their chat (``texts_for``, the conversation's), and the group is told
+        whether it arrived."""
         store = self.store
         if store is None:
             return
-        t = self.texts
+        t = self.group
         try:
             ticket = await asyncio.to_thread(store.by_message, replied_to)
         except TicketError:
@@ -427,12 +456,13 @@ class Handoff:
         if ticket.chat_id is None:
             reason = "unknown_chat"
         else:
+            desk = self.speaking(texts_for(ticket.chat_id))
             answer = Html(
-                f"{t('handoff.answer', number=ticket.number, text=text)}\n\n"
-                f"{t('handoff.answer_hint')}"
+                f"{desk.texts('handoff.answer', number=ticket.number, text=text)}\n\n"
+                f"{desk.texts('handoff.answer_hint')}"
             )
             try:
-                await send(ticket.chat_id, answer, buttons=self._answer_rows(ticket.number))
+                await send(ticket.chat_id, answer, buttons=desk._answer_rows(ticket.number))
             except Undelivered as exc:
                 reason = exc.reason
         if reason is not None:
@@ -449,12 +479,20 @@ class Handoff:
             with contextlib.suppress(TicketError):
                 await asyncio.to_thread(store.link, ticket.number, notice_id)
 
-    async def close(self, *, replied_to: int | None, message_id: int, send: Sender) -> None:
-        """/erledigt as a reply in the group: the ticket goes, the employee is told."""
+    async def close(
+        self,
+        *,
+        replied_to: int | None,
+        message_id: int,
+        send: Sender,
+        texts_for: Callable[[int], Texts],
+    ) -> None:
+        """/erledigt as a reply in the group: the ticket goes, the employee is told (in their
+        chat's language, ``texts_for``)."""
         store = self.store
         if store is None:
             return
-        t = self.texts
+        t = self.group
         if replied_to is None:
             await self._tell_group(store, send, t("handoff.group.close_how"), message_id)
             return
@@ -472,7 +510,8 @@ class Handoff:
         told = False
         if ticket.chat_id is not None:
             try:
-                await send(ticket.chat_id, t("handoff.closed", number=ticket.number))
+                closed_note = texts_for(ticket.chat_id)("handoff.closed", number=ticket.number)
+                await send(ticket.chat_id, closed_note)
                 told = True
             except Undelivered:
                 told = False
@@ -504,21 +543,24 @@ class Handoff:
         return self._preview(token, draft, edit=False)
 
     def _card(self, kb: KnowledgeBase, entry: Entry | None) -> Html | None:
-        """The card line, fixed when the draft is made: a reload cannot change what was shown."""
+        """The card line, fixed when the draft is made: a reload cannot change what was shown.
+        For the group, so in German, from the German knowledge base the callers hand in."""
         if entry is None:
             return None
-        t = self.texts
+        t = self.group
         kind = t(f"kind.{entry.kind}")
         if entry.ref:
             kind = t("card.kind_ref", kind=kind, ref=entry.ref)
         gist = first_sentence(entry.answer)
         return t("handoff.request.card", title=entry.title, kind=kind, gist=gist)
 
-    def _request(self, draft: Draft, number: int | str) -> Html:
-        """The request exactly as the group gets it (the preview shows "…" for the number)."""
-        t = self.texts
+    def _request(self, draft: Draft, number: int | None = None) -> Html:
+        """The request exactly as the group gets it, in German (before sending, "…" stands
+        for the number)."""
+        t = self.group
+        shown = t("handoff.number_pending") if number is None else number
         lines = [
-            t("handoff.request.heading", number=number),
+            t("handoff.request.heading", number=shown),
             t("handoff.request.question", question=draft.text or ""),
             draft.card or t("handoff.request.no_card"),
         ]
@@ -530,13 +572,10 @@ class Handoff:
     def _preview(self, token: str, draft: Draft, *, edit: bool, intro: Html | None = None) -> Reply:
         t = self.texts
         lines: list[str] = [intro, ""] if intro else []
-        lines += [
-            t("handoff.preview.heading"),
-            "",
-            self._request(draft, t("handoff.number_pending")),
-            "",
-            t("handoff.preview.anonymous"),
-        ]
+        lines.append(t("handoff.preview.heading"))
+        if t.language != self.group.language:  # the request below is in the group's language
+            lines.append(t("handoff.preview.language"))
+        lines += ["", self._request(draft), "", t("handoff.preview.anonymous")]
         if draft.name:
             lines.append(t("handoff.preview.name_added"))
         elif self.online:
@@ -557,8 +596,7 @@ class Handoff:
 
     def _not_sent(self, token: str, draft: Draft) -> Reply:
         """The request did not reach the group: nothing stored, the draft kept for a retry."""
-        t = self.texts
-        text = f"{self._request(draft, t('handoff.number_pending'))}\n\n{t('handoff.send_failed')}"
+        text = f"{self._request(draft)}\n\n{self.texts('handoff.send_failed')}"
         rows = (
             (self._button("handoff.label.retry", "consent", token),),
             (self._button("handoff.label.decline", "decline", token),),
