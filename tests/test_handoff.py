@@ -21,6 +21,7 @@ from harness import USER, LiveBot, StartBot, button, buttons
 from bot.chat import actions
 from bot.chat.conversation import Conversation
 from bot.chat.handoff import Handoff
+from bot.chat.language import LanguageChoice
 from bot.chat.terminal import dispatch, render
 from bot.cli import cli
 from bot.config import ConfigError, load_settings
@@ -572,9 +573,11 @@ async def test_with_a_counselling_group_fallbacks_and_privacy_say_so(desk_bot: L
 # --- the terminal ----------------------------------------------------------------------------
 
 
-def _press(conversation: Conversation, reply_buttons: list[Any], prefix: str) -> list[Any]:
+def _press(
+    conversation: Conversation, reply_buttons: list[Any], prefix: str, *, user: int = 1
+) -> list[Any]:
     index = next(i for i, b in enumerate(reply_buttons, 1) if b.label.startswith(prefix))
-    return dispatch(conversation, str(index), reply_buttons, 1)
+    return dispatch(conversation, str(index), reply_buttons, user)
 
 
 def test_the_terminal_shows_what_would_be_sent_and_sends_nothing(koeln_library: Library) -> None:
@@ -610,6 +613,196 @@ def test_python_m_bot_chat_offers_the_way_only_with_a_counselling_group(
     env["BOT_HANDOFF_CHAT_ID"] = ""
     plain = CliRunner().invoke(cli, ["chat"], input=f"{QUESTION}\nexit\n", env=env)
     assert plain.exit_code == 0 and ASK not in plain.output
+
+
+# --- an employee who reads English -----------------------------------------------------------
+
+ASK_EN = "💬 Ask the counselling office"
+QUESTION_EN = "How does parental leave work?"
+GERMAN_CARD_LINE = (
+    "Der Bot hatte dazu gezeigt: „Elternzeit – wie geht's?“ – Beratung (Beratungsangebot)"
+)
+IN_GERMAN = (
+    "🇩🇪 The counselling office works in German, so the request is laid out in German; your "
+    "question is sent exactly as you wrote it."
+)
+
+
+async def ask_en(bot: LiveBot, text: str, *, reply_to: int | None = None) -> BotMessage:
+    """A message from the employee whose Telegram app is set to English ("en-GB")."""
+    before = len(bot.api.messages(USER))
+    bot.api.send_text(USER, text, language_code="en-GB", reply_to_message_id=reply_to)
+    return (await bot.api.wait_for_messages(USER, before + 1, timeout=30))[-1]
+
+
+async def english_preview(bot: LiveBot) -> BotMessage:
+    card = await ask_en(bot, QUESTION_EN)
+    assert (card.text or "").endswith("Did this help?")
+    return await bot.click(card, button(card, ASK_EN))
+
+
+async def test_an_english_employee_gets_the_handoff_in_english_and_the_group_in_german(
+    desk_bot: LiveBot, fake_api: FakeBotApi
+) -> None:
+    bot = desk_bot
+    preview = await english_preview(bot)
+    assert (preview.text or "").startswith(
+        f"📝 This is how your request would reach the counselling office:\n{IN_GERMAN}\n\n"
+    )
+    # The request itself is shown as the group will read it: German, the question as typed,
+    # the German card line (the employee saw the English card).
+    block = request_block(preview)
+    assert block.startswith("📨 Anfrage #…\nFrage: How does parental leave work?\n")
+    assert GERMAN_CARD_LINE in block
+    assert "🔒 Without your name, your username and your Telegram ID" in (preview.text or "")
+    assert [label for label, _ in buttons(preview)] == [
+        "✅ Send",
+        "👤 Add my first name",
+        "✏️ Rephrase",
+        "✖️ Don't send",
+    ]
+    named = await bot.click(preview, button(preview, "👤 Add my first name"))
+    assert "👤 Your first name is in the request because you added it." in (named.text or "")
+    assert "Vorname: Anna" in request_block(named)
+    assert "👤 Remove my first name" in [label for label, _ in buttons(named)]
+
+    before = len(group(fake_api))
+    sent = await bot.click(named, button(named, "✅ Send"))
+    request = await group_after(bot, before, r"^📨 Anfrage #\d+")
+    number = number_of(request)
+    assert request.text == request_block(named).replace("Anfrage #…", f"Anfrage #{number}")
+    assert (sent.text or "").endswith(
+        f"✅ Sent as request #{number}. The counselling office's answer will arrive here in the "
+        "chat."
+    )
+
+    # The counsellor answers in the group; the employee reads the frame in English.
+    before_user, before_group = len(fake_api.messages(USER)), len(group(fake_api))
+    counsel(fake_api, request, "Gern! Wir beraten Sie auch auf Englisch.")
+    answer = await bot.message_after(USER, before_user, "^💬 Answer from the counselling office")
+    assert answer.text == (
+        f"💬 Answer from the counselling office (request #{number}):\n\n"
+        "Gern! Wir beraten Sie auch auf Englisch.\n\n"
+        "Your reply goes to the counselling office without your name: tap “↩️ Reply” or reply "
+        "directly to this message."
+    )
+    assert [label for label, _ in buttons(answer)] == ["↩️ Reply", "✅ Done, thank you"]
+    delivered = await group_after(bot, before_group, "^✓ Zugestellt")
+    assert delivered.text == f"✓ Zugestellt (Anfrage #{number})."
+
+    # "Reply", then a message: English for the employee, German around it in the group.
+    prompt = await bot.click(answer, button(answer, "↩️ Reply"))
+    assert prompt.text == (
+        f"✍️ Now write your message to the counselling office (request #{number}). It goes "
+        "there without your name."
+    )
+    assert [label for label, _ in buttons(prompt)] == ["✖️ Cancel"]
+    before_group = len(group(fake_api))
+    forwarded = await ask_en(bot, "Thank you! Is Tuesday fine?")
+    assert forwarded.text == f"✅ Forwarded to the counselling office (request #{number})."
+    relayed = await group_after(bot, before_group, "Tuesday")
+    assert relayed.text == (
+        f"💬 Anfrage #{number} – Nachricht der anfragenden Person:\n\nThank you! Is Tuesday fine?"
+    )
+    before_group = len(group(fake_api))
+    await ask_en(bot, "Or Wednesday?", reply_to=answer.message_id)  # a Telegram reply
+    await group_after(bot, before_group, "Or Wednesday")
+
+    # /erledigt closes it: the employee is told in English, the group in German.
+    before_user, before_group = len(fake_api.messages(USER)), len(group(fake_api))
+    counsel(fake_api, request, "/erledigt")
+    closed = await bot.message_after(USER, before_user, "marked your request")
+    assert closed.text == (
+        f"✅ The counselling office has marked your request #{number} as done. If you have a new "
+        "question, just write it."
+    )
+    notice = await group_after(bot, before_group, "ist erledigt")
+    assert (notice.text or "").startswith(
+        f"✅ Anfrage #{number} ist erledigt; die Person wurde benachrichtigt."
+    )
+    # Nothing English ever reached the group, apart from what the employee wrote.
+    for message in group(fake_api):
+        text = message.text or ""
+        assert not re.search(r"[Rr]equest|counselling|Question:|First name", text), text
+
+    # A German colleague asking at the same time still gets everything in German.
+    card = await bot.ask(QUESTION, user=OTHER)
+    german = await bot.click(card, button(card, ASK), user=OTHER)
+    assert (german.text or "").startswith("📝 So käme Ihre Anfrage bei der Beratungsstelle an:\n\n")
+    assert IN_GERMAN not in (german.text or "")
+
+
+async def test_english_failures_and_forgetting_are_in_english(
+    desk_bot: LiveBot, fake_api: FakeBotApi
+) -> None:
+    preview = await english_preview(desk_bot)
+    fake_api.remove_bot(GROUP)
+    failed = await desk_bot.click(preview, button(preview, "✅ Send"))
+    assert (failed.text or "").endswith(
+        "⚠️ That did not work just now: the request has not reached the counselling office, and "
+        "nothing was stored. Your text is not lost – please try again in a moment."
+    )
+    assert "Frage: How does parental leave work?" in (failed.text or "")  # still German
+    assert [label for label, _ in buttons(failed)] == ["🔁 Send again", "✖️ Don't send"]
+    fake_api.remove_bot(GROUP, removed=False)
+    before = len(group(fake_api))
+    sent = await desk_bot.click(failed, button(failed, "🔁 Send again"))
+    request = await group_after(desk_bot, before, r"^📨 Anfrage #\d+")
+    assert f"Sent as request #{number_of(request)}." in (sent.text or "")
+
+    # An answer the employee cannot get: the group reads why, in German.
+    fake_api.block_bot(USER)
+    before = len(group(fake_api))
+    counsel(fake_api, request, "Unsere Antwort")
+    warning = await group_after(desk_bot, before, "nicht zugestellt")
+    assert "die Person hat den Bot blockiert oder den Chat gelöscht" in (warning.text or "")
+    fake_api.block_bot(USER, blocked=False)
+
+    privacy = await ask_en(desk_bot, "/privacy")
+    assert (
+        "Requests to the counselling office: a question goes to the counselling office only "
+        in (privacy.text or "")
+    )
+    assert "at most 30 days after the last message" in (privacy.text or "")
+    question = await ask_en(desk_bot, "/forget")
+    assert (question.text or "").endswith(
+        "Your open requests to the counselling office will be deleted too; answers to them will "
+        "no longer reach you afterwards."
+    )
+    done = await desk_bot.click(question, button(question, "🗑 Yes, delete"))
+    assert (
+        "1 open request to the counselling office has been deleted; answers to it will no longer "
+        "reach you." in (done.text or "")
+    )
+    assert table(desk_bot.database, "tickets") == []
+
+
+def test_the_terminal_in_english_previews_the_german_request(koeln_library: Library) -> None:
+    conversation = Conversation(
+        lambda: koeln_library.current,
+        None,
+        channel="terminal",
+        handoff=Handoff(),
+        languages=LanguageChoice(default="en"),
+    )
+    [card] = conversation.ask(QUESTION_EN, 1)
+    [preview] = _press(conversation, render(card)[1], ASK_EN)
+    text, shown = render(preview)
+    assert text.startswith(
+        f"📝 This is how your request would reach the counselling office:\n{IN_GERMAN}"
+    )
+    assert f"📨 Anfrage #…\nFrage: {QUESTION_EN}\n{GERMAN_CARD_LINE}" in text
+    assert [b.label for b in shown] == ["✅ Send", "✏️ Rephrase", "✖️ Don't send"]
+    [sent] = _press(conversation, shown, "✅ Send")
+    assert render(sent)[0].endswith(
+        "🖥️ The terminal has no counselling group – nothing was sent. In Telegram, exactly this "
+        "message would go to the counselling office."
+    )
+    # A German chat of the same conversation still reads German.
+    conversation.run_command("deutsch", None, 2)
+    [card] = conversation.ask(QUESTION, 2)
+    [preview] = _press(conversation, render(card)[1], ASK, user=2)
+    assert render(preview)[0].startswith("📝 So käme Ihre Anfrage bei der Beratungsstelle an:\n\n")
 
 
 # --- settings, storage ----------------------------------------------------------------------
