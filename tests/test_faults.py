@@ -554,7 +554,7 @@ FORGED = [
 async def test_forged_callback_data_gets_the_stale_menu_and_reveals_nothing(
     running: LiveBot,
 ) -> None:
-    gap = await running.ask("Reisepass beantragen", user=OTHER)
+    gap = await running.ask("Wie hoch ist der Kölner Dom", user=OTHER)
     menu = await running.ask("/themen")
     for data in FORGED:
         running.api.send_callback(USER, data, menu.message_id, check_button=False)

@@ -844,7 +844,7 @@ def test_a_version_2_log_gets_the_ticket_tables_in_place(tmp_path: Path) -> None
     log.close()
     assert table(database, "sqlite_sequence") == [("tickets", 1)]
     conn = sqlite3.connect(database)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == logschema.SCHEMA_VERSION
+    assert conn.execute("PRAGMA user_version").fetchone()[0] >= 3
     conn.close()
 
 

@@ -181,10 +181,10 @@ def test_invalid_values_never_raise(make_log, db_path: Path) -> None:
     assert row["score"] is None
 
 
-def test_schema_version_3(make_log, db_path: Path) -> None:
+def test_schema_version_is_the_latest(make_log, db_path: Path) -> None:
     make_log().flush()
     conn = sqlite3.connect(db_path)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == logschema.SCHEMA_VERSION == 4
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"questions", "daily_counts", "ignored_groups", "log_meta", "handled_updates"} <= tables

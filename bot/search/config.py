@@ -38,12 +38,14 @@ class SearchConfig:
 
     # The decision (see bot/search/decide.py). Probability that the first entry is right, from
     # a logistic model fitted on the train split (--fit); thresholds chosen on dev (--sweep).
-    # Sweep of 2026-12-01 (both organisations, close rivals always asked back): at 0.60 train
-    # 0.571 right / 0.042 wrong, dev 0.563 / 0.046; 0.55 buys 2–5 points of right for 1 of wrong.
+    # Chosen on dev by maximising (right + top-3 + rejected) / 3 with outright-wrong <= 0.05
+    # (bench/accuracy.py --sweep, 2026-12-01, both organisations, weights refitted on train):
+    #   answer 0.60, choices 0.45: train 0.608 right / 0.042 wrong / 0.820 top-3 / 0.754
+    #   rejected; dev 0.609 / 0.046 / 0.805 / 0.900. Answer 0.55 is right more often (0.632) but
+    #   wrong 0.057 on dev; 0.65 halves nothing but costs 5 points of right (0.563 / 0.034).
+    #   Choices from 0.35 keep top-3 at 0.839 but reject only 0.80; from 0.50, 0.759 / 0.90.
     answer_probability: float = 0.6
-    # Same sweep: 0.35 rejects 0.85 of dev's out-of-scope questions (0.30: 0.70) and keeps the
-    # right entry among the choices for 0.79 (0.30: 0.82); 0.45 rejects 0.90 but drops to 0.71.
-    choice_floor: float = 0.35  # below: unknown (with "Vielleicht meinten Sie …" suggestions)
+    choice_floor: float = 0.45  # below: unknown (with "Vielleicht meinten Sie …" suggestions)
     suggest_floor: float = 0.3  # lowest lexical score still offered as a suggestion
     close_ratio: float = 0.9  # rivals within this ratio of the best are "about equal"
     weights: tuple[float, ...] = ()

@@ -50,7 +50,7 @@ FEATURE_NAMES = (
 )
 
 DEFAULT_WEIGHTS: tuple[float, ...] = (
-    -1.428, 1.551, 0.467, 1.083, 1.768, 1.176, -0.021, -0.78, -1.416, -0.524, 0.803,
+    -1.93, 1.594, 0.065, 1.529, 1.878, 1.064, 0.285, -0.976, -1.148, -0.582, 0.447,
 )  # fmt: skip
 """Fitted by ``bench/accuracy.py --fit`` on the train split (see docs/performance.md)."""
 

@@ -380,12 +380,12 @@ class SearchIndex:
     def _expand(self, term: str) -> _QueryTerm | None:
         c = self.config
         an = self.analyzer
-        off_topic = an.off_topic_terms.get(term)
-        if off_topic is not None and not self._named(term):
+        off_topic, missing = self._outside(term)
+        if off_topic is not None:
             # "Urlaubstage", "VPN", "Kita-Gebühren": a subject outside every offer; it weighs
             # like the rarest word, so a shared everyday word cannot carry the question.
             return _QueryTerm(self._unknown_weight * c.off_topic_share, (), off_topic=off_topic)
-        if term in an.missing_terms and not self._named(term):
+        if missing:
             return _QueryTerm(self._unknown_weight * c.off_topic_share, (), missing=True)
         if len(term) > c.max_word:
             # No German word is this long; splitting it would cost quadratic time for nothing.
@@ -413,6 +413,24 @@ class SearchIndex:
         )
         generic = all(t in an.request_terms for r in readings for t, _ in r if t)
         return _QueryTerm(weight, tuple(readings), generic)
+
+    def _outside(self, term: str) -> tuple[OffTopic | None, bool]:
+        """Whether a term names an off-topic subject or one this organisation lacks: as a
+        whole, through a compound part ("Beförderungsrichtlinie", "Jobsharingmodell") or as
+        another form of the same stem ("befördert" ~ "Beförderung"), unless an entry names it."""
+        an = self.analyzer
+        if len(term) > self.config.max_word or self._named(term):
+            return None, False
+        candidates = [term]
+        if term not in self._vocab_set:
+            candidates += [p for p in self._splitter.parts(term) if not self._named(p)]
+        for candidate in candidates:
+            group = an.off_topic_terms.get(candidate) or an.off_topic_prefix(candidate)
+            if group is not None:
+                return group, False
+            if candidate in an.missing_terms:
+                return None, True
+        return None, False
 
     def _compound_reading(self, term: str) -> tuple[tuple[str, float], ...]:
         """All parts of a compound must match; a part the knowledge base lacks in every form

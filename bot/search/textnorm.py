@@ -14,7 +14,9 @@ import unicodedata
 
 import Stemmer
 
-from bot.knowledge.lexicon import Lexicon
+from bot.knowledge.lexicon import Lexicon, OffTopic
+
+PREFIX_MIN = 6
 
 _UMLAUTS = str.maketrans(
     {
@@ -74,6 +76,9 @@ class Analyzer:
             self.stem(w): group for group in lexicon.off_topic for w in group.words
         }
         self.missing_terms = frozenset(self.stem(w) for w in lexicon.missing_subjects)
+        self._off_topic_long = sorted(
+            (t for t in self.off_topic_terms if len(t) >= PREFIX_MIN), key=len, reverse=True
+        )
         self._leader_stems = frozenset(self.stem(w) for w in lexicon.leader_titles)
         self.leader = self.stem(LEADER)
         phrases = sorted(lexicon.phrases, key=len, reverse=True)
@@ -82,6 +87,17 @@ class Analyzer:
             if phrases
             else None
         )
+
+    def off_topic_prefix(self, term: str) -> OffTopic | None:
+        """An off-topic subject whose stem is another form of this term's: Snowball stems
+        "Beförderung" to "beforder" but "befördert" to "beford"; one is a prefix of the other.
+        Only stems of PREFIX_MIN letters count, so short words never match by accident."""
+        if len(term) < PREFIX_MIN:
+            return None
+        for stem in self._off_topic_long:
+            if term.startswith(stem) or (stem.startswith(term) and len(stem) - len(term) <= 2):
+                return self.off_topic_terms[stem]
+        return None
 
     def stem(self, word: str) -> str:
         """Snowball German on folded words; feminine forms stem like the masculine ones."""
