@@ -231,7 +231,8 @@ class Handoff:
         first_name: str | None = None,
     ) -> Reply:
         """A handoff button that needs no Telegram: preview, name, rewrite, decline — and, in
-        the terminal, "Senden", which sends nothing and says why."""
+        the terminal, "Senden", which sends nothing and says why. ``kb`` is the German
+        knowledge base, not a chat's view of it: the request's card line is for the group."""
         verb, args = action.verb, action.args
         t = self.texts
         if verb == "handoff":
@@ -293,7 +294,7 @@ class Handoff:
         first_name: str | None,
         send: Sender,
     ) -> Reply:
-        """Any handoff button in Telegram."""
+        """Any handoff button in Telegram (``kb`` the German one, as for ``press``)."""
         if self.store is None:
             return self.press(kb, action, user, first_name=first_name)
         if action.verb == "consent":
