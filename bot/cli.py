@@ -411,6 +411,14 @@ def main() -> None:
     metavar="GRUPPE",
     help="Gruppe offener Fragen dauerhaft als irrelevant ausblenden (mehrfach möglich).",
 )
+@click.option(
+    "--channel",
+    "channel",
+    type=click.Choice(["telegram", "terminal", "alle"]),
+    default="telegram",
+    show_default=True,
+    help="Nur Fragen aus diesem Kanal zählen; die anderen stehen gesondert im Bericht.",
+)
 def report(
     db: Path | None,
     kb: Path | None,
@@ -419,16 +427,19 @@ def report(
     fmt: str,
     out: Path | None,
     ignore: tuple[str, ...],
+    channel: str,
 ) -> None:
     """Auswertung des Frageprotokolls für das Projektteam.
 
-    Fragen je Woche, Antwortquote, häufigste Themen und Einträge, 👍/👎, offene Fragen in
-    Gruppen mit nächstem Eintrag und YAML-Vorschlag zum Einfügen.
+    Zuerst die nächsten Schritte (die drei größten Lücken, die Einträge mit den meisten 👎,
+    was sich seit der Vorwoche geändert hat), dann Fragen je Woche, Antwortquote, Themen,
+    Einträge, offene Lücken mit YAML-Vorschlag, erledigte und themenfremde Fragen.
 
     \b
     Beispiele:
         python -m bot report
         python -m bot report --since 2026-01-01 --format html --out bericht.html
+        python -m bot report --channel terminal
         python -m bot report --ignore 3fa4c2b1d0
     """
     from datetime import datetime
@@ -449,7 +460,8 @@ def report(
         until=until.date() if isinstance(until, datetime) else None,
         fmt=fmt,  # type: ignore[arg-type]
         search_index=snapshot.index,
-        titles=snapshot.kb.titles(),
+        knowledge=snapshot.kb,
+        channel=channel,
     )
     if out is None:
         click.echo(text)
