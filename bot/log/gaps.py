@@ -31,6 +31,13 @@ generic words count less). token_set_ratio alone
 scores 'Urlaub' 100 against every question containing 'Urlaub', and 'Gleitzeit' close to
 'Elternzeit'."""
 
+MIN_SHARED_TERMS = 0.3
+"""The same with the search's terms, which hold subject words only (no filler, no request
+words, English read as German): sharing one of three such words is sharing the subject.
+bench/week.py: 0.5 left "Ferienbetreuung" in four groups, 0.3 makes it one."""
+THRESHOLD_TERMS = 60
+"""token_set_ratio needed with the search's terms (stems are short, so ratios run lower)."""
+
 _MAX_CANDIDATES = 500
 """Leaders inspected per question at most; bounds the worst case."""
 
@@ -139,6 +146,9 @@ def group_questions(
     decides who joins whom; group ids stay hashes of ``normalise`` and so survive tuning.
     Groups come most-asked first: by people, then by questions.
     """
+    min_shared = _MIN_SHARED if terms is None else MIN_SHARED_TERMS
+    if terms is not None and threshold == THRESHOLD:
+        threshold = THRESHOLD_TERMS
     variants: dict[str, _Variant] = {}
     for question in questions:
         key = normalise(question.text)
@@ -153,7 +163,7 @@ def group_questions(
     members: list[list[_Variant]] = []
     postings: dict[str, list[int]] = defaultdict(list)
     for variant in ordered:
-        index = _best_leader(variant, leaders, postings, weight, threshold)
+        index = _best_leader(variant, leaders, postings, weight, threshold, min_shared)
         if index is None:
             index = len(leaders)
             leaders.append(variant)
@@ -161,9 +171,43 @@ def group_questions(
             for block in variant.blocks:
                 postings[block].append(index)
         members[index].append(variant)
+    if terms is not None:
+        leaders, members = _merge_subjects(leaders, members, weight)
     groups = [_group(leader, group) for leader, group in zip(leaders, members, strict=True)]
     groups.sort(key=lambda g: (-g.people, -g.count, g.group_id))
     return groups
+
+
+SUBJECT_LETTERS = 8
+"""A group's main term this long is a subject of its own ("ferienbetreuung", "pflegezeit"):
+groups sharing it merge even when the rest of their wording differs."""
+
+
+def _merge_subjects(
+    leaders: list[_Variant], members: list[list[_Variant]], weight: dict[str, float]
+) -> tuple[list[_Variant], list[list[_Variant]]]:
+    """Second pass: "Ferienbetreuung für Schulkinder?" and "Gibt es Ferienbetreuung für
+    Kinder von Beschäftigten?" share too little overall but name the same subject."""
+    merged: dict[str, int] = {}
+    out_leaders: list[_Variant] = []
+    out_members: list[list[_Variant]] = []
+    for leader, group in zip(leaders, members, strict=True):
+        spread: Counter[str] = Counter()
+        for variant in group:
+            for term in set(variant.match.split()):
+                spread[term] += variant.count
+        # Frequent in the group, rare among all problems: "beschaeftigt" is neither.
+        subject = max(
+            spread, key=lambda t: (spread[t] * weight.get(t[:5], 0.0), len(t), t), default=""
+        )
+        if len(subject) >= SUBJECT_LETTERS and subject in merged:
+            out_members[merged[subject]].extend(group)
+            continue
+        if len(subject) >= SUBJECT_LETTERS:
+            merged[subject] = len(out_leaders)
+        out_leaders.append(leader)
+        out_members.append(list(group))
+    return out_leaders, out_members
 
 
 def _match_key(text: str, key: str, terms: Callable[[str], Sequence[str]] | None) -> str:
@@ -220,6 +264,7 @@ def _best_leader(
     postings: dict[str, list[int]],
     weight: dict[str, float],
     threshold: int,
+    min_shared: float,
 ) -> int | None:
     """Most similar leader sharing at least half of the (IDF-weighted) word stems, or None.
 
@@ -231,11 +276,11 @@ def _best_leader(
     rarest: list[str] = []
     remaining = total
     for block in sorted(blocks, key=lambda b: (-weight[b], b)):
-        if remaining < _MIN_SHARED * total:
+        if remaining < min_shared * total:
             break
         rarest.append(block)
         remaining -= weight[block]
-    low, high = total * _MIN_SHARED, total / _MIN_SHARED
+    low, high = total * min_shared, total / min_shared
     candidates: list[int] = []
     seen: set[int] = set()
     for block in rarest:
@@ -250,7 +295,7 @@ def _best_leader(
             if other < low or other > high:
                 continue  # too different in size to share enough
             shared = sum(map(weight.__getitem__, blocks & leader.blocks))
-            if shared >= _MIN_SHARED * (total + other - shared):
+            if shared >= min_shared * (total + other - shared):
                 candidates.append(index)
     if not candidates:
         return None

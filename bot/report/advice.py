@@ -30,9 +30,10 @@ MAX_PHRASES = 5
 CHECKED_WORDINGS = 5
 """Wordings of a group re-run against today's knowledge base."""
 SUGGEST_FLOOR = 0.6
-"""Least probability (bot/search/decide.py) that the nearest entry is right before a question
-is proposed as its example. bench/week.py --sweep: on a generated week, 0.6 keeps every
-proposal correct; 0.4 lets a wrong one in (see docs/performance.md for the figures)."""
+"""Least probability (bot/search/decide.py, fitted on the train split) that the nearest entry
+is right before a question is proposed as its example: the standard the bot applies before it
+answers outright (SearchConfig.answer_probability). bench/week.py --sweep prints proposals
+right/wrong per floor on a generated fortnight."""
 MAX_EXAMPLE_CHARS = 120
 MAX_EXAMPLE_WORDS = 16
 """An example longer than this is a story, not a question someone else would type."""
@@ -127,10 +128,16 @@ def advise(
     search_index: SearchLike | None,
     titles: Mapping[str, str],
     *,
-    floor: float = SUGGEST_FLOOR,
+    floor: float | None = None,
     known_ids: Collection[str] = (),
+    vocabulary: Vocabulary | None = None,
 ) -> Advice:
-    """The one action for a group: off-topic, done, check an answer, extend or create."""
+    """The one action for a group: off-topic, done, check an answer, extend or create.
+
+    ``vocabulary``: ``Vocabulary(search_index)``, built once per report by the caller.
+    """
+    floor = SUGGEST_FLOOR if floor is None else floor
+    vocabulary = vocabulary if vocabulary is not None else Vocabulary(search_index)
     runs = _runs(group, search_index)
     lexicon = getattr(search_index, "lexicon", None)
     if runs:
@@ -159,7 +166,9 @@ def advise(
         down = [e for e, _ in group.entry_ids if e in group.rejected] or [
             e for e, _ in group.entry_ids
         ]
-        if down:
+        rated = _entry_of(down[0], runs, search_index) if down else None
+        # Only an answer about the asked subject can be improved; a wrong match needs an entry.
+        if down and (rated is None or vocabulary.shares_subject(group.representative, rated)):
             entry_id = down[0]
             alternative = _new_entry_snippet(group, usable, lexicon, known_ids, alternative=True)
             return Advice(
@@ -178,7 +187,7 @@ def advise(
         and first.outcome in ("answered", "ambiguous")
         and first.probability >= floor
         and usable
-        and _shares_subject(group.representative, first.entry, search_index)
+        and vocabulary.shares_subject(group.representative, first.entry)
     ):
         entry_id = str(first.entry.id)
         title = str(first.entry.title)
@@ -225,6 +234,15 @@ def _pairs(group: GapGroup, runs: list[_Run]) -> list[tuple[str, _Run | None]]:
     return [(text, runs[i] if i < len(runs) else None) for i, (text, _) in enumerate(group.texts)]
 
 
+def _entry_of(entry_id: str, runs: list[_Run], search_index: SearchLike | None) -> Any | None:
+    """The entry object behind an id, from the runs or the index's knowledge base."""
+    for run in runs:
+        if run.entry is not None and run.entry.id == entry_id:
+            return run.entry
+    entries = getattr(getattr(search_index, "kb", None), "entries", None)
+    return entries.get(entry_id) if isinstance(entries, Mapping) else None
+
+
 def _title(entry_id: str, runs: list[_Run], titles: Mapping[str, str]) -> str | None:
     for run in runs:
         if run.entry is not None and run.entry.id == entry_id:
@@ -232,19 +250,40 @@ def _title(entry_id: str, runs: list[_Run], titles: Mapping[str, str]) -> str | 
     return titles.get(entry_id)
 
 
-def _shares_subject(question: str, entry: Any, search_index: SearchLike | None) -> bool:
-    """The question names something the entry itself names (title, keywords, examples):
-    a high rank from the answer text or a compound part alone is no reason to merge."""
-    terms: Callable[[str], Sequence[str]] | None = getattr(search_index, "terms", None)
-    if terms is None:
-        return True
-    lexicon = getattr(search_index, "lexicon", None)
-    generic = frozenset(getattr(lexicon, "request_words", ())) | frozenset(
-        getattr(lexicon, "filler_words", ())
-    )
-    own = [entry.title, *getattr(entry, "synonyms", ()), *getattr(entry, "examples", ())]
-    vocabulary = set(terms(" \n ".join(own)))
-    return any(t in vocabulary and t not in generic for t in terms(question))
+class Vocabulary:
+    """The search terms each entry names itself (title, keywords, examples), computed once
+    per report, and in how many entries each term occurs."""
+
+    def __init__(self, search_index: SearchLike | None) -> None:
+        self.terms: Callable[[str], Sequence[str]] | None = getattr(search_index, "terms", None)
+        lexicon = getattr(search_index, "lexicon", None)
+        self.generic = frozenset(getattr(lexicon, "request_words", ())) | frozenset(
+            getattr(lexicon, "filler_words", ())
+        )
+        self.own: dict[str, frozenset[str]] = {}
+        entries = getattr(getattr(search_index, "kb", None), "entries", None)
+        if self.terms is not None and isinstance(entries, Mapping):
+            for entry in entries.values():
+                self.own[str(entry.id)] = self._phrases(entry)
+        self.spread = Counter(t for terms in self.own.values() for t in terms)
+
+    def _phrases(self, entry: Any) -> frozenset[str]:
+        assert self.terms is not None
+        own = [entry.title, *getattr(entry, "synonyms", ()), *getattr(entry, "examples", ())]
+        return frozenset(self.terms(" \n ".join(own)))
+
+    def shares_subject(self, question: str, entry: Any) -> bool:
+        """The question's most specific word is one the entry names itself: "Darf mein Hund
+        mit ins Büro?" shares "Büro" and "bringen" with the Spielekoffer, but not "Hund" – a
+        wrong match to fix with a new entry, not an answer to improve."""
+        if self.terms is None:
+            return True
+        own = self.own.get(str(entry.id)) or self._phrases(entry)
+        subject = [t for t in self.terms(question) if t not in self.generic]
+        if not subject:
+            return False
+        rarest = min(subject, key=lambda t: (self.spread[t], -len(t)))
+        return rarest in own
 
 
 def _quote(text: str) -> str:
@@ -310,7 +349,8 @@ def subject_words(group: GapGroup, lexicon: Any = None) -> list[tuple[str, str]]
     spread: Counter[str] = Counter()
     typed: dict[str, str] = {}
     order: dict[str, int] = {}
-    for text, n in group.texts:
+    texts = [(t, n) for t, n in group.texts if usable_example(t)] or list(group.texts)
+    for text, n in texts:
         seen = set()
         for token, original in content_words(text):
             if (

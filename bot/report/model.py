@@ -10,7 +10,7 @@ from pathlib import Path
 from bot.log import stats as logstats
 from bot.log.gaps import GapGroup, group_questions
 from bot.log.stats import EntryStats, LogStats
-from bot.report.advice import Advice, SearchLike, advise
+from bot.report.advice import Advice, SearchLike, Vocabulary, advise
 from bot.report.fmt import week_key
 
 _MAX_WEEKS = 520
@@ -155,11 +155,12 @@ def build_model(
     done: list[GapItem] = []
     off_topic: list[GapItem] = []
     ignored_count = 0
+    vocabulary = Vocabulary(search_index)
     for group in group_questions(stats.problems, terms=terms if callable(terms) else None):
         if group.is_ignored(hidden):
             ignored_count += 1
             continue
-        advice = advise(group, search_index, titles, known_ids=known)
+        advice = advise(group, search_index, titles, known_ids=known, vocabulary=vocabulary)
         item = GapItem(group, advice)
         {"erledigt": done, "themenfremd": off_topic}.get(advice.action, open_items).append(item)
     return ReportModel(
