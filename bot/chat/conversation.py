@@ -174,6 +174,14 @@ class Conversation:
         kb = self.snapshot().kb
         return Reply(self.texts("failure", counselling=kb.counselling_contact.title))
 
+    def about(self) -> tuple[str, str]:
+        """Telegram's bot description (shown before /start) and short description (profile)."""
+        org = self.snapshot().kb.organisation.name
+        return (
+            self.texts.plain("about.description", organisation=org),
+            self.texts.plain("about.short", organisation=org),
+        )
+
     def command_menu(self) -> list[tuple[str, str]]:
         """Telegram's command menu: (name, description) for every listed command."""
         return [(c.name, str(self.texts(f"command.{c.name}"))) for c in commands.COMMANDS if c.menu]

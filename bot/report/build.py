@@ -153,6 +153,18 @@ def gap_groups(
     return render_gaps(model), [(i.group.group_id, i.group.representative) for i in model.gaps]
 
 
+def first_screen_and_html(
+    db_path: Path,
+    *,
+    search_index: SearchLike | None = None,
+    knowledge: KnowledgeBase | None = None,
+    today: date | None = None,
+) -> tuple[str, str]:
+    """/bericht: the first screen (plain text) and the full HTML report, from one model."""
+    model = report_model(db_path, search_index=search_index, knowledge=knowledge, today=today)
+    return render_next_steps(model), render(model, "html")
+
+
 def weekly_summary(
     db_path: Path,
     *,
