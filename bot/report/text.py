@@ -189,8 +189,8 @@ def _escaped_pieces(line: str, limit: int) -> Iterator[str]:
     rest = line
     while len(escape(rest, quote=False)) > limit:
         cut = min(len(rest), limit)  # escaping never shortens, so start at the limit
-        while (over := len(escape(rest[:cut], quote=False)) - limit) > 0:
-            cut -= over
+        while (size := len(escape(rest[:cut], quote=False))) > limit:
+            cut = max(1, min(cut - 1, cut * limit // size))
         space = rest.rfind(" ", 0, cut)
         cut = space if space > cut // 2 else cut
         yield escape(rest[:cut], quote=False)
