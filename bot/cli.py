@@ -470,6 +470,60 @@ def report(
     click.echo(f"Bericht geschrieben: {out}", err=True)
 
 
+@cli.command()
+@db_option
+@click.option("--port", type=int, default=8001, show_default=True, help="Port für Datasette.")
+@click.option(
+    "--nur-vorbereiten",
+    "prepare_only",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    metavar="ORDNER",
+    help="Nur die sichere Kopie und die Metadaten in ORDNER schreiben, nichts starten.",
+)
+def browse(db: Path | None, port: int, prepare_only: Path | None) -> None:
+    """Frageprotokoll im Browser ansehen (Datasette, nur lesend, ohne Pseudonyme).
+
+    Serviert eine Kopie mit Fragetexten und Tageszahlen – ohne Fragen-IDs und Pseudonyme –,
+    nur die vorbereiteten Abfragen, kein freies SQL, nur auf 127.0.0.1. Die Kopie zeigt den
+    Stand beim Start. Braucht ``pip install datasette``.
+
+    \b
+    Beispiele:
+        python -m bot browse
+        python -m bot browse --db /var/lib/vereinbar/protokoll.db --port 8002
+    """
+    import contextlib
+    import shutil
+    import subprocess
+    import tempfile
+
+    from bot.report import browse as safe_copy
+
+    database = settings_for(None, db).database
+    if prepare_only is not None:
+        try:
+            copy, metadata = safe_copy.prepare(database, prepare_only)
+        except FileNotFoundError as exc:
+            raise Fehler(str(exc)) from exc
+        click.echo(f"Vorbereitet: {copy} und {metadata}")
+        return
+    if shutil.which("datasette") is None:
+        raise Fehler("Datasette ist nicht installiert: pip install datasette")
+    with tempfile.TemporaryDirectory(prefix="vereinbar-") as folder:  # 0700, removed afterwards
+        try:
+            copy, metadata = safe_copy.prepare(database, Path(folder))
+        except FileNotFoundError as exc:
+            raise Fehler(str(exc)) from exc
+        click.echo(f"Datasette auf http://127.0.0.1:{port}/ – beenden mit Strg+C", err=True)
+        command = [
+            "datasette", "serve", "--immutable", str(copy), "--metadata", str(metadata),
+            "--setting", "default_allow_sql", "off", "--host", "127.0.0.1", "--port", str(port),
+        ]  # fmt: skip
+        with contextlib.suppress(KeyboardInterrupt):  # Ctrl+C ends Datasette, then the copy
+            subprocess.run(command, check=False)
+
+
 @cli.command("export-log")
 @db_option
 @click.option(
