@@ -117,6 +117,7 @@ class Advice:
 class _Run:
     """One wording re-run against today's knowledge base."""
 
+    text: str
     outcome: str
     entry: Any | None
     probability: float
@@ -149,10 +150,15 @@ def advise(
                 subject=str(getattr(hint, "subject", "")),
                 redirect=str(getattr(hint, "redirect", "")),
             )
+        # Answered outright, by an entry nobody turned down, that names the subject itself
+        # (today's search also answers "Can I bring my dog?" with the Spielekoffer).
         answered = Counter(
             str(r.entry.id)
             for r in runs
-            if r.outcome == "answered" and r.entry is not None and r.entry.id not in group.rejected
+            if r.outcome == "answered"
+            and r.entry is not None
+            and r.entry.id not in group.rejected
+            and vocabulary.shares_subject(r.text, r.entry)
         )
         if answered and 2 * sum(answered.values()) > len(runs):
             entry_id = answered.most_common(1)[0][0]
@@ -226,7 +232,8 @@ def _runs(group: GapGroup, search_index: SearchLike | None) -> list[_Run]:
         if not isinstance(probability, float | int):
             probability = {"answered": 1.0, "ambiguous": 0.5}.get(outcome, 0.0)
         entry = result.matches[0].entry if result.matches else None
-        runs.append(_Run(outcome, entry, float(probability), getattr(result, "redirect", None)))
+        redirect = getattr(result, "redirect", None)
+        runs.append(_Run(text, outcome, entry, float(probability), redirect))
     return runs
 
 
@@ -349,7 +356,9 @@ def subject_words(group: GapGroup, lexicon: Any = None) -> list[tuple[str, str]]
     spread: Counter[str] = Counter()
     typed: dict[str, str] = {}
     order: dict[str, int] = {}
-    texts = [(t, n) for t, n in group.texts if usable_example(t)] or list(group.texts)
+    texts = [(t, n) for t, n in group.texts if usable_example(t)] or [
+        (t, n) for t, n in group.texts if not looks_english(_WORD.findall(t.casefold()))
+    ]
     for text, n in texts:
         seen = set()
         for token, original in content_words(text):
