@@ -52,7 +52,7 @@ TEAM_DESCRIPTIONS = {
     "neuladen": "Wissensbasis jetzt prüfen und laden",
 }
 """Team command descriptions: the team's command menu and the team part of /hilfe."""
-ALL_CLEAR = "✅ <b>Wissensbasis wieder in Ordnung</b> – es antwortet jetzt Version {version}."
+ALL_CLEAR = "Der gemeldete Fehler ist behoben – alles wieder in Ordnung."
 
 
 async def statistics(update: Update, context: BotContext) -> None:
@@ -217,9 +217,8 @@ async def reload_and_tell(bot: Bot, services: Services) -> Reload:
         await notify_team(bot, services.settings.team_ids, text)
     elif services.kb_broken:
         services.kb_broken = False
-        await notify_team(
-            bot, services.settings.team_ids, ALL_CLEAR.format(version=outcome.version)
-        )
+        text = f"{reload_message(True, outcome.problems, outcome.version)}\n{ALL_CLEAR}"
+        await notify_team(bot, services.settings.team_ids, text)
     return outcome
 
 
