@@ -98,6 +98,8 @@ class Advice:
     examples: tuple[str, ...] = ()
     subject: str | None = None
     redirect: str | None = None
+    nearby: tuple[str, ...] = ()
+    """Titles of the nearest existing entries, to check before adding a new one."""
 
     @property
     def answered_now(self) -> bool:
@@ -201,7 +203,29 @@ def advise(
             "beispiel", entry_id, title, _example_snippet(entry_id, title, usable), None, usable
         )
     new_id, snippet = _new_entry_snippet(group, usable, lexicon, known_ids, alternative=False)
-    return Advice("neu", snippet=snippet, new_id=new_id, examples=usable)
+    return Advice(
+        "neu", snippet=snippet, new_id=new_id, examples=usable, nearby=_nearby(search_index, group)
+    )
+
+
+NEARBY_SCORE = 0.3
+"""Least search score for an entry to be named as "verwandt" next to a new-entry proposal."""
+
+
+def _nearby(search_index: SearchLike | None, group: GapGroup) -> tuple[str, ...]:
+    """The entries the bot offered or nearly offered: the team checks them before adding."""
+    if search_index is None:
+        return ()
+    try:
+        result = search_index.search(group.representative)
+    except Exception:
+        return ()
+    return tuple(
+        str(m.entry.title)
+        for m in result.matches[:2]
+        if float(getattr(m, "score", 0.0)) >= NEARBY_SCORE
+        and getattr(m.entry, "kind", "") != "contact"
+    )
 
 
 def usable_example(text: str) -> bool:
@@ -356,12 +380,19 @@ def subject_words(group: GapGroup, lexicon: Any = None) -> list[tuple[str, str]]
     spread: Counter[str] = Counter()
     typed: dict[str, str] = {}
     order: dict[str, int] = {}
+    nouns: set[str] = set()
     texts = [(t, n) for t, n in group.texts if usable_example(t)] or [
-        (t, n) for t, n in group.texts if not looks_english(_WORD.findall(t.casefold()))
+        (_REDACTED.sub(" ", t), n)
+        for t, n in group.texts
+        if not looks_english(_WORD.findall(t.casefold()))
     ]
     for text, n in texts:
         seen = set()
-        for token, original in content_words(text):
+        for position, (token, original) in enumerate(content_words(text)):
+            # German nouns are capitalised, where people bother; a sentence's first word only
+            # counts when it is long ("Ferienbetreuung …", not "Zahlt …").
+            if original[:1].isupper() and (position > 0 or len(token) >= 8):
+                nouns.add(token)
             if (
                 not _SLUG_TOKEN.fullmatch(token)
                 or token in seen
@@ -373,7 +404,8 @@ def subject_words(group: GapGroup, lexicon: Any = None) -> list[tuple[str, str]]
             spread[token] += n
             typed.setdefault(token, original[:1].upper() + original[1:])
             order.setdefault(token, len(order))
-    ranked = sorted(spread, key=lambda t: (-spread[t], order[t]))
+    # Frequent first; among equals nouns (capitalised, else longer words) before verbs.
+    ranked = sorted(spread, key=lambda t: (-spread[t], t not in nouns, -len(t), order[t]))
     # The two most frequent words in the order people write them, then the third.
     chosen = sorted(ranked[:2], key=lambda t: order[t]) + ranked[2:3]
     return [(t[:_MAX_ID], typed[t]) for t in chosen]

@@ -228,6 +228,9 @@ def _gap(model: ReportModel, item: GapItem, *, opened: bool) -> Iterator[str]:
     )
     if advice.answer_rated_down:
         yield "<p>Die Antwort wurde überwiegend mit 👎 bewertet – Antworttext prüfen.</p>"
+    if advice.nearby:
+        nearby = ", ".join(f"„{_e(t)}“" for t in advice.nearby)
+        yield f"<p>Vorher prüfen, ob die Fragen zu einem vorhandenen Eintrag gehören: {nearby}</p>"
     texts = [f"<li>{_e(text)}{_e(f' ({n}×)' if n > 1 else '')}</li>" for text, n in group.texts]
     yield "<ul>" + "".join(texts[:_TEXTS_SHOWN]) + "</ul>"
     if len(texts) > _TEXTS_SHOWN:

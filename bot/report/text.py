@@ -288,6 +288,11 @@ def _gap_item(model: ReportModel, item: GapItem) -> Iterator[str]:
     yield f"    Vorschlag: {action_label(model, item)}"
     if advice.action == "pruefen":
         yield "    Die Antwort wurde überwiegend mit 👎 bewertet – Antworttext prüfen."
+    if advice.nearby:
+        yield (
+            "    Vorher prüfen, ob die Fragen zu einem vorhandenen Eintrag gehören: "
+            + ", ".join(f"„{t}“" for t in advice.nearby)
+        )
     yield "    Fragen:"
     for text, n in group.texts[:_TEXTS_PER_GROUP]:
         yield f"      - {text}" + (f" ({n}×)" if n > 1 else "")
