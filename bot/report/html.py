@@ -126,17 +126,23 @@ def _body(model: ReportModel) -> Iterator[str]:
 
 
 def _next_steps(model: ReportModel) -> Iterator[str]:
-    """The first screen: the same lines as the text report, as a highlighted list."""
-    lines = list(next_step_lines(model))
+    """The first screen: the same lines as the text report, steps numbered, the rest listed."""
+    lines = [line.strip() for line in next_step_lines(model)]
+    raw = list(next_step_lines(model))
+    steps: list[str] = []
+    notes: list[str] = []
+    for line, original in zip(lines[1:], raw[1:], strict=True):
+        if original.startswith("     ") and steps:  # the detail line of a numbered step
+            steps[-1] += f"<br><small>{_e(line)}</small>"
+        elif line[:1].isdigit() and ". " in line[:4]:
+            steps.append(f"<b>{_e(line.split('. ', 1)[1])}</b>")
+        else:
+            notes.append(_e(line))
     yield '<section class="next">'
     yield f"<h2>{_e(lines[0])}</h2>"
-    yield "<ul>"
-    for line in lines[1:]:
-        text = line.strip()
-        if line.startswith("     "):  # the detail line of a numbered step
-            continue
-        yield f"<li>{_e(text)}</li>"
-    yield "</ul>"
+    if steps:
+        yield "<ol>" + "".join(f"<li>{step}</li>" for step in steps) + "</ol>"
+    yield "<ul>" + "".join(f"<li>{note}</li>" for note in notes) + "</ul>"
     if model.next_steps:
         yield '<p class="note">Die Vorschläge zum Einfügen stehen unten bei den Lücken.</p>'
     yield "</section>"

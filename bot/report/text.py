@@ -58,7 +58,7 @@ def next_step_lines(model: ReportModel) -> Iterator[str]:
         yield f"  … {f.number(model.gap_groups - len(model.next_steps))} weitere Lücken unten."
     down = model.most_rated_down
     if down:
-        yield "  Meiste 👎: " + " · ".join(
+        yield "  Am häufigsten nicht hilfreich (👎): " + " · ".join(
             f"{_entry(model, e.entry_id)} ({f.count(e.unhelpful)} von {f.count(e.questions)})"
             for e in down
         )
