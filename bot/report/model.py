@@ -16,6 +16,9 @@ from bot.report.fmt import week_key
 _MAX_WEEKS = 520
 NEXT_STEPS = 3
 """Gaps named on the report's first screen."""
+ADVISED = 200
+"""Groups (most people first) searched again for advice; beyond them a report of a big log
+would spend minutes re-running questions nobody reads. The rest count as open."""
 CHANGE_DAYS = 7
 """'Seit der Vorwoche' compares the last this many days with the same span before."""
 
@@ -156,10 +159,15 @@ def build_model(
     off_topic: list[GapItem] = []
     ignored_count = 0
     vocabulary = Vocabulary(search_index)
+    advised = max(ADVISED, 2 * max_groups)
     for group in group_questions(stats.problems, terms=terms if callable(terms) else None):
         if group.is_ignored(hidden):
             ignored_count += 1
             continue
+        if advised <= 0:
+            open_items.append(GapItem(group, Advice("neu")))
+            continue
+        advised -= 1
         advice = advise(group, search_index, titles, known_ids=known, vocabulary=vocabulary)
         item = GapItem(group, advice)
         {"erledigt": done, "themenfremd": off_topic}.get(advice.action, open_items).append(item)
