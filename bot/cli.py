@@ -522,6 +522,14 @@ def main() -> None:
     metavar="GRUPPE",
     help="Gruppe offener Fragen dauerhaft als irrelevant ausblenden (mehrfach möglich).",
 )
+@click.option(
+    "--channel",
+    "channel",
+    type=click.Choice(["telegram", "terminal", "alle"]),
+    default="telegram",
+    show_default=True,
+    help="Nur Fragen aus diesem Kanal zählen; die anderen stehen gesondert im Bericht.",
+)
 def report(
     db: Path | None,
     kb: Path | None,
@@ -530,16 +538,19 @@ def report(
     fmt: str,
     out: Path | None,
     ignore: tuple[str, ...],
+    channel: str,
 ) -> None:
     """Auswertung des Frageprotokolls für das Projektteam.
 
-    Fragen je Woche, Antwortquote, häufigste Themen und Einträge, 👍/👎, offene Fragen in
-    Gruppen mit nächstem Eintrag und YAML-Vorschlag zum Einfügen.
+    Zuerst die nächsten Schritte (die drei größten Lücken, die Einträge mit den meisten 👎,
+    was sich seit der Vorwoche geändert hat), dann Fragen je Woche, Antwortquote, Themen,
+    Einträge, offene Lücken mit YAML-Vorschlag, erledigte und themenfremde Fragen.
 
     \b
     Beispiele:
         python -m bot report
         python -m bot report --since 2026-01-01 --format html --out bericht.html
+        python -m bot report --channel terminal
         python -m bot report --ignore 3fa4c2b1d0
     """
     from datetime import datetime
@@ -560,13 +571,68 @@ def report(
         until=until.date() if isinstance(until, datetime) else None,
         fmt=fmt,  # type: ignore[arg-type]
         search_index=snapshot.index,
-        titles=snapshot.kb.titles(),
+        knowledge=snapshot.kb,
+        channel=channel,
     )
     if out is None:
         click.echo(text)
         return
     out.write_text(text, encoding="utf-8")
     click.echo(f"Bericht geschrieben: {out}", err=True)
+
+
+@cli.command()
+@db_option
+@click.option("--port", type=int, default=8001, show_default=True, help="Port für Datasette.")
+@click.option(
+    "--nur-vorbereiten",
+    "prepare_only",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    metavar="ORDNER",
+    help="Nur die sichere Kopie und die Metadaten in ORDNER schreiben, nichts starten.",
+)
+def browse(db: Path | None, port: int, prepare_only: Path | None) -> None:
+    """Frageprotokoll im Browser ansehen (Datasette, nur lesend, ohne Pseudonyme).
+
+    Serviert eine Kopie mit Fragetexten und Tageszahlen – ohne Fragen-IDs und Pseudonyme –,
+    nur die vorbereiteten Abfragen, kein freies SQL, nur auf 127.0.0.1. Die Kopie zeigt den
+    Stand beim Start. Braucht ``pip install datasette``.
+
+    \b
+    Beispiele:
+        python -m bot browse
+        python -m bot browse --db /var/lib/vereinbar/protokoll.db --port 8002
+    """
+    import contextlib
+    import shutil
+    import subprocess
+    import tempfile
+
+    from bot.report import browse as safe_copy
+
+    database = settings_for(None, db).database
+    if prepare_only is not None:
+        try:
+            copy, metadata = safe_copy.prepare(database, prepare_only)
+        except FileNotFoundError as exc:
+            raise Fehler(str(exc)) from exc
+        click.echo(f"Vorbereitet: {copy} und {metadata}")
+        return
+    if shutil.which("datasette") is None:
+        raise Fehler("Datasette ist nicht installiert: pip install datasette")
+    with tempfile.TemporaryDirectory(prefix="vereinbar-") as folder:  # 0700, removed afterwards
+        try:
+            copy, metadata = safe_copy.prepare(database, Path(folder))
+        except FileNotFoundError as exc:
+            raise Fehler(str(exc)) from exc
+        click.echo(f"Datasette auf http://127.0.0.1:{port}/ – beenden mit Strg+C", err=True)
+        command = [
+            "datasette", "serve", "--immutable", str(copy), "--metadata", str(metadata),
+            "--setting", "default_allow_sql", "off", "--host", "127.0.0.1", "--port", str(port),
+        ]  # fmt: skip
+        with contextlib.suppress(KeyboardInterrupt):  # Ctrl+C ends Datasette, then the copy
+            subprocess.run(command, check=False)
 
 
 @cli.command("export-log")

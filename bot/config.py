@@ -6,6 +6,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from datetime import time
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -47,6 +48,8 @@ class Settings:
     handoff_chat_id: int | None = None
     """The counselling office's Telegram group; without it no "Frage an die Beratungsstelle"."""
     handoff_days: int = 30  # a ticket is deleted this many days after its last message
+    weekly_report: tuple[int, time] | None = None
+    """Weekday (0 = Monday) and local time of the team's weekly summary, or None (off)."""
 
     def with_overrides(self, *, kb: Path | None = None, db: Path | None = None) -> Settings:
         changes: dict[str, Path] = {}
@@ -120,7 +123,26 @@ def load_settings(
         semantic=get("BOT_SEMANTIC") or None,
         handoff_chat_id=_group_id("BOT_HANDOFF_CHAT_ID", get("BOT_HANDOFF_CHAT_ID")),
         handoff_days=_number("BOT_HANDOFF_DAYS", get("BOT_HANDOFF_DAYS"), 30, 1, 365),
+        weekly_report=_weekly(get("BOT_WEEKLY_REPORT")),
     )
+
+
+_WEEKDAYS = ("mo", "di", "mi", "do", "fr", "sa", "so")
+
+
+def _weekly(raw: str | None) -> tuple[int, time] | None:
+    """'mo 08:00' (or 'Montag 8:00'); '0'/'aus' or nothing: no weekly summary."""
+    if raw is None or raw.lower() in ("0", "aus", "nein", "off"):
+        return None
+    match = re.fullmatch(r"([a-zA-Z]+)\s+(\d{1,2}):(\d{2})", raw.strip())
+    day = match.group(1).lower()[:2] if match else ""
+    hour, minute = (int(match.group(2)), int(match.group(3))) if match else (99, 99)
+    if day not in _WEEKDAYS or hour > 23 or minute > 59:
+        raise ConfigError(
+            f"BOT_WEEKLY_REPORT: '{raw}' – erwartet Wochentag und Uhrzeit, z. B. 'mo 08:00' "
+            "(oder 'aus')"
+        )
+    return _WEEKDAYS.index(day), time(hour, minute)
 
 
 def _flag(name: str, raw: str | None, default: bool) -> bool:

@@ -435,6 +435,9 @@ class FakeBotApi:
                 "setMyCommands": self._set_my_commands,
                 "sendMessage": self._send_message,
                 "editMessageText": self._edit_message_text,
+                "editMessageReplyMarkup": self._edit_message_reply_markup,
+                "setMyDescription": self._set_my_description,
+                "setMyShortDescription": self._set_my_short_description,
                 "answerCallbackQuery": self._answer_callback_query,
                 "sendPhoto": self._send_photo,
                 "sendDocument": self._send_document,
@@ -1171,6 +1174,28 @@ class FakeBotApi:
         message["edit_date"] = int(time.time())
         self._record("editMessageText", message)
         return copy.deepcopy(message)
+
+    async def _edit_message_reply_markup(self, params: dict[str, Any]) -> JSONDict | bool:
+        if params.get("inline_message_id"):
+            return True
+        message = self._bot_message(params)
+        markup = self._inline_markup(params.get("reply_markup"))
+        if markup == message.get("reply_markup"):
+            raise _bad_request(_NOT_MODIFIED)
+        _set_or_drop(message, "reply_markup", markup)
+        message["edit_date"] = int(time.time())
+        self._record("editMessageReplyMarkup", message)
+        return copy.deepcopy(message)
+
+    async def _set_my_description(self, params: dict[str, Any]) -> bool:
+        if len(str(params.get("description") or "")) > 512:
+            raise _bad_request("BOT_DESCRIPTION_INVALID")
+        return True
+
+    async def _set_my_short_description(self, params: dict[str, Any]) -> bool:
+        if len(str(params.get("short_description") or "")) > 120:
+            raise _bad_request("BOT_SHORT_DESCRIPTION_INVALID")
+        return True
 
     async def _answer_callback_query(self, params: dict[str, Any]) -> bool:
         query_id = str(params.get("callback_query_id") or "")

@@ -179,8 +179,8 @@ def _json_list(value: Any) -> list[Any]:
 async def test_team_gets_statistics_with_chart_and_gaps_with_ignore_button(
     running: LiveBot,
 ) -> None:
-    await running.ask("Reisepass beantragen")
-    await running.ask("Reisepass beantragen bitte")
+    await running.ask("Zuschuss zum Fitnessstudio?")  # an open gap ("Reisepass" is off-topic)
+    await running.ask("Gibt es einen Zuschuss zum Fitnessstudio?")
     stats = await running.ask("/statistik", user=TEAM)
     photos = [m for m in running.api.messages(TEAM) if m.method == "sendPhoto"]
     if not photos:
@@ -192,7 +192,7 @@ async def test_team_gets_statistics_with_chart_and_gaps_with_ignore_button(
         b"\x89PNG"
     )
     gaps = await running.ask("/luecken", user=TEAM)
-    assert "Reisepass" in (gaps.text or "")
+    assert "Fitnessstudio" in (gaps.text or "")
     ignore = button(gaps, "🙈")
     running.api.send_callback(TEAM, ignore, gaps.message_id)
     await until(
@@ -202,7 +202,7 @@ async def test_team_gets_statistics_with_chart_and_gaps_with_ignore_button(
         )
     )
     again = await running.ask("/luecken", user=TEAM)
-    assert "Reisepass" not in (again.text or "")
+    assert "Fitnessstudio" not in (again.text or "")
 
 
 async def test_non_team_cannot_press_ignore_buttons(running: LiveBot) -> None:

@@ -21,6 +21,7 @@ CommandAction = Literal[
     "language",
     "statistics",
     "gaps",
+    "report",
     "reload",
 ]
 
@@ -84,6 +85,7 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command("statistik", "statistics", menu=False, team=True),
     Command("luecken", "gaps", menu=False, team=True),
+    Command("bericht", "report", menu=False, team=True),
     Command("neuladen", "reload", menu=False, team=True),
 )
 

@@ -69,6 +69,7 @@ class Services:
     seen: SeenUpdates = field(default_factory=SeenUpdates)
     updates_handled: int = 0
     last_update_at: float | None = None  # wall clock, for the monitoring heartbeat
+    kb_broken: bool = False  # the team was told of a broken edit; the next good one clears it
 
     def is_team(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.settings.team_ids

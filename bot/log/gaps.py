@@ -12,8 +12,9 @@ import math
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from types import MappingProxyType
 from typing import Literal
 
@@ -29,6 +30,13 @@ _MIN_SHARED = 0.5
 generic words count less). token_set_ratio alone
 scores 'Urlaub' 100 against every question containing 'Urlaub', and 'Gleitzeit' close to
 'Elternzeit'."""
+
+MIN_SHARED_TERMS = 0.3
+"""The same with the search's terms, which hold subject words only (no filler, no request
+words, English read as German): sharing one of three such words is sharing the subject.
+bench/week.py: 0.5 left "Ferienbetreuung" in four groups, 0.3 makes it one."""
+THRESHOLD_TERMS = 60
+"""token_set_ratio needed with the search's terms (stems are short, so ratios run lower)."""
 
 _MAX_CANDIDATES = 500
 """Leaders inspected per question at most; bounds the worst case."""
@@ -60,6 +68,10 @@ class ProblemQuestion:
     text: str
     reason: Reason
     entry_id: str | None = None
+    asker: int | None = None
+    """A number standing for the person within one report only (never the pseudonym), so a
+    group can be ranked by how many people asked rather than how often one person retried."""
+    day: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +85,13 @@ class GapGroup:
     unhelpful: int
     entry_ids: tuple[tuple[str, int], ...]
     member_hashes: frozenset[str]
+    people: int = 0
+    """Distinct askers (``count`` when the log could not tell them apart)."""
+    rejected: frozenset[str] = frozenset()
+    """Entries the askers turned down: rated 👎, or shown under "Meinten Sie …?" before
+    "Nichts davon". Never propose a question of this group as an example for one of them."""
+    first_day: date | None = None
+    last_day: date | None = None
 
     @property
     def count(self) -> int:
@@ -88,10 +107,24 @@ class GapGroup:
 
 def normalise(text: str) -> str:
     """Case, umlaut and punctuation folding plus stop word removal, for comparing only."""
-    folded = unicodedata.normalize("NFKC", text).casefold().translate(_FOLD)
-    tokens = _TOKEN.findall(folded)
+    tokens = _tokens(text)
     content = [t for t in tokens if t not in _STOP_WORDS]
     return " ".join(content or tokens)
+
+
+def content_words(text: str) -> list[tuple[str, str]]:
+    """(folded word, word as typed) for each word that is not chat filler or a request."""
+    found = []
+    for typed in re.findall(r"[^\W_]+", text):
+        tokens = _tokens(typed)
+        if len(tokens) == 1 and tokens[0] not in _STOP_WORDS:
+            found.append((tokens[0], typed))
+    return found
+
+
+def _tokens(text: str) -> list[str]:
+    folded = unicodedata.normalize("NFKC", text).casefold().translate(_FOLD)
+    return _TOKEN.findall(folded)
 
 
 def text_hash(normalised: str) -> str:
@@ -100,16 +133,28 @@ def text_hash(normalised: str) -> str:
 
 
 def group_questions(
-    questions: Iterable[ProblemQuestion], *, threshold: int = THRESHOLD
+    questions: Iterable[ProblemQuestion],
+    *,
+    threshold: int = THRESHOLD,
+    terms: Callable[[str], Sequence[str]] | None = None,
 ) -> list[GapGroup]:
     """Leader clustering: frequent wordings first, each later one joins the most similar
-    leader. Unlike single linkage this cannot chain unrelated questions together."""
+    leader. Unlike single linkage this cannot chain unrelated questions together.
+
+    ``terms``: the search's analyzer (stems, compounds, English words in German), so
+    "Hunde im Büro?" and "Darf mein Hund mit ins Büro?" compare as the same subject. It only
+    decides who joins whom; group ids stay hashes of ``normalise`` and so survive tuning.
+    Groups come most-asked first: by people, then by questions.
+    """
+    min_shared = _MIN_SHARED if terms is None else MIN_SHARED_TERMS
+    if terms is not None and threshold == THRESHOLD:
+        threshold = THRESHOLD_TERMS
     variants: dict[str, _Variant] = {}
     for question in questions:
         key = normalise(question.text)
         variant = variants.get(key)
         if variant is None:
-            variant = variants[key] = _Variant(key)
+            variant = variants[key] = _Variant(key, _match_key(question.text, key, terms))
         variant.add(question)
     ordered = sorted(variants.values(), key=lambda v: (-v.count, v.key))
     frequency = Counter(block for v in ordered for block in v.blocks)
@@ -118,7 +163,7 @@ def group_questions(
     members: list[list[_Variant]] = []
     postings: dict[str, list[int]] = defaultdict(list)
     for variant in ordered:
-        index = _best_leader(variant, leaders, postings, weight, threshold)
+        index = _best_leader(variant, leaders, postings, weight, threshold, min_shared)
         if index is None:
             index = len(leaders)
             leaders.append(variant)
@@ -126,24 +171,73 @@ def group_questions(
             for block in variant.blocks:
                 postings[block].append(index)
         members[index].append(variant)
+    if terms is not None:
+        leaders, members = _merge_subjects(leaders, members, weight)
     groups = [_group(leader, group) for leader, group in zip(leaders, members, strict=True)]
-    groups.sort(key=lambda g: (-g.count, g.group_id))
+    groups.sort(key=lambda g: (-g.people, -g.count, g.group_id))
     return groups
+
+
+SUBJECT_LETTERS = 8
+"""A group's main term this long is a subject of its own ("ferienbetreuung", "pflegezeit"):
+groups sharing it merge even when the rest of their wording differs."""
+
+
+def _merge_subjects(
+    leaders: list[_Variant], members: list[list[_Variant]], weight: dict[str, float]
+) -> tuple[list[_Variant], list[list[_Variant]]]:
+    """Second pass: "Ferienbetreuung für Schulkinder?" and "Gibt es Ferienbetreuung für
+    Kinder von Beschäftigten?" share too little overall but name the same subject."""
+    merged: dict[str, int] = {}
+    out_leaders: list[_Variant] = []
+    out_members: list[list[_Variant]] = []
+    for leader, group in zip(leaders, members, strict=True):
+        spread: Counter[str] = Counter()
+        for variant in group:
+            for term in set(variant.match.split()):
+                spread[term] += variant.count
+        # Frequent in the group, rare among all problems: "beschaeftigt" is neither.
+        subject = max(
+            spread, key=lambda t: (spread[t] * weight.get(t[:5], 0.0), len(t), t), default=""
+        )
+        if len(subject) >= SUBJECT_LETTERS and subject in merged:
+            out_members[merged[subject]].extend(group)
+            continue
+        if len(subject) >= SUBJECT_LETTERS:
+            merged[subject] = len(out_leaders)
+        out_leaders.append(leader)
+        out_members.append(list(group))
+    return out_leaders, out_members
+
+
+def _match_key(text: str, key: str, terms: Callable[[str], Sequence[str]] | None) -> str:
+    if terms is None:
+        return key
+    try:
+        found = " ".join(terms(text))
+    except Exception:  # a broken analyzer must not cost the team its report
+        return key
+    return found or key
 
 
 class _Variant:
     """All questions with the same normalised text."""
 
-    __slots__ = ("blocks", "count", "entries", "key", "reasons", "weight", "wordings")
+    __slots__ = ("askers", "blocks", "count", "days", "entries", "key", "match", "reasons",
+                 "rejected", "weight", "wordings")  # fmt: skip
 
-    def __init__(self, key: str) -> None:
+    def __init__(self, key: str, match: str | None = None) -> None:
         self.key = key
-        self.blocks = _blocks(key)
+        self.match = match or key
+        self.blocks = _blocks(self.match)
         self.weight = 0.0
         self.count = 0
         self.wordings: Counter[str] = Counter()
         self.reasons: Counter[str] = Counter()
         self.entries: Counter[str] = Counter()
+        self.rejected: set[str] = set()
+        self.askers: set[int] = set()
+        self.days: set[date] = set()
 
     def add(self, question: ProblemQuestion) -> None:
         self.count += 1
@@ -151,6 +245,11 @@ class _Variant:
         self.reasons[question.reason] += 1
         if question.entry_id:
             self.entries[question.entry_id] += 1
+            if question.reason != "unknown":
+                self.rejected.add(question.entry_id)
+        self.askers.add(question.asker if question.asker is not None else -self.count)
+        if question.day is not None:
+            self.days.add(question.day)
 
 
 def _blocks(key: str) -> frozenset[str]:
@@ -165,6 +264,7 @@ def _best_leader(
     postings: dict[str, list[int]],
     weight: dict[str, float],
     threshold: int,
+    min_shared: float,
 ) -> int | None:
     """Most similar leader sharing at least half of the (IDF-weighted) word stems, or None.
 
@@ -176,11 +276,11 @@ def _best_leader(
     rarest: list[str] = []
     remaining = total
     for block in sorted(blocks, key=lambda b: (-weight[b], b)):
-        if remaining < _MIN_SHARED * total:
+        if remaining < min_shared * total:
             break
         rarest.append(block)
         remaining -= weight[block]
-    low, high = total * _MIN_SHARED, total / _MIN_SHARED
+    low, high = total * min_shared, total / min_shared
     candidates: list[int] = []
     seen: set[int] = set()
     for block in rarest:
@@ -195,13 +295,13 @@ def _best_leader(
             if other < low or other > high:
                 continue  # too different in size to share enough
             shared = sum(map(weight.__getitem__, blocks & leader.blocks))
-            if shared >= _MIN_SHARED * (total + other - shared):
+            if shared >= min_shared * (total + other - shared):
                 candidates.append(index)
     if not candidates:
         return None
     hit = process.extractOne(
-        variant.key,
-        [leaders[i].key for i in candidates],
+        variant.match,
+        [leaders[i].match for i in candidates],
         scorer=fuzz.token_set_ratio,
         score_cutoff=threshold,
     )
@@ -212,10 +312,17 @@ def _group(leader: _Variant, variants: list[_Variant]) -> GapGroup:
     wordings: Counter[str] = Counter()
     reasons: Counter[str] = Counter()
     entries: Counter[str] = Counter()
-    for variant in variants:
+    rejected: set[str] = set()
+    askers: set[tuple[int, int]] = set()
+    days: set[date] = set()
+    for number, variant in enumerate(variants):
         wordings.update(variant.wordings)
         reasons.update(variant.reasons)
         entries.update(variant.entries)
+        rejected |= variant.rejected
+        # Unknown askers (negative stand-ins) are distinct per variant, known ones across.
+        askers |= {(a, number) if a < 0 else (a, -1) for a in variant.askers}
+        days |= variant.days
     # The leader's most frequent wording first, so the representative matches the id.
     first = max(leader.wordings.items(), key=lambda item: (item[1], item[0]))[0]
     rest = sorted(
@@ -229,4 +336,8 @@ def _group(leader: _Variant, variants: list[_Variant]) -> GapGroup:
         unhelpful=reasons["unhelpful"],
         entry_ids=tuple(sorted(entries.items(), key=lambda i: (-i[1], i[0]))),
         member_hashes=frozenset(text_hash(v.key) for v in variants),
+        people=len(askers),
+        rejected=frozenset(rejected),
+        first_day=min(days, default=None),
+        last_day=max(days, default=None),
     )

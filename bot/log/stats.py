@@ -2,7 +2,8 @@
 
 Everything is read in one transaction, so a purge running at the same time (which moves
 rows from ``questions`` into ``daily_counts``) can neither double-count nor hide them.
-Nothing here selects or returns pseudonyms.
+Nothing here returns pseudonyms: the problem rows only rank them, so that one person asking
+five times counts as one person.
 """
 
 from __future__ import annotations
@@ -28,15 +29,21 @@ _FACTS = f"""
 WITH facts AS (
     SELECT day, outcome, NULLIF(topic, '') AS topic, NULLIF(entry_id, '') AS entry,
            questions AS n, helpful, unhelpful, chosen, gaps, english
-    FROM {logschema.DAILY} WHERE day BETWEEN :since AND :until
+    FROM {logschema.DAILY} WHERE day BETWEEN :since AND :until AND :with_daily
     UNION ALL
     SELECT day, outcome, topic,
            CASE WHEN outcome = 'answered' THEN entry_id ELSE chosen_entry END,
            1, IFNULL(feedback = 1, 0), IFNULL(feedback = 0, 0), chosen_entry IS NOT NULL, gap,
            language = 'en'
     FROM {logschema.QUESTIONS} WHERE day BETWEEN :since AND :until
+    AND (:channel IS NULL OR channel = :channel)
 )
 """
+_CHANNEL = "(:channel IS NULL OR channel = :channel)"
+
+DAILY_CHANNEL = "telegram"
+"""Daily counts (questions past retention) carry no channel; they count as this one, where
+nearly all traffic comes from."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +70,10 @@ class LogStats:
     problems: tuple[ProblemQuestion, ...] = ()
     dropped_rows: int = 0
     english: int = 0  # questions answered in English
+    channel: str | None = None
+    """Only questions from this channel (None: all)."""
+    other_channels: tuple[tuple[str, int], ...] = ()
+    """Questions of the period from the channels left out, e.g. terminal tests."""
 
     @property
     def totals(self) -> dict[str, int]:
@@ -100,14 +111,26 @@ def open_log(db_path: Path, *, create: bool = False) -> Iterator[Database | None
         db.close()
 
 
-def read_stats(db_path: Path, *, since: date | None = None, until: date | None = None) -> LogStats:
-    """All numbers and problem texts a report needs, from one consistent snapshot."""
+def read_stats(
+    db_path: Path,
+    *,
+    since: date | None = None,
+    until: date | None = None,
+    channel: str | None = None,
+) -> LogStats:
+    """All numbers and problem texts a report needs, from one consistent snapshot.
+
+    ``channel``: count only questions from there ("telegram": the employees; "terminal":
+    admins trying things out); the daily counts of purged days go with DAILY_CHANNEL.
+    """
     with open_log(db_path) as db:
         if db is None:
-            return LogStats(since=since, until=until)
-        params = {
+            return LogStats(since=since, until=until, channel=channel)
+        params: dict[str, str | int | None] = {
             "since": since.isoformat() if since else "0000-01-01",
             "until": until.isoformat() if until else "9999-12-31",
+            "channel": channel,
+            "with_daily": int(channel in (None, DAILY_CHANNEL)),
         }
         with _snapshot(db.conn) as conn:
             return _read(conn, params, since, until)
@@ -209,7 +232,10 @@ def _dicts(cursor: sqlite3.Cursor) -> Iterator[dict[str, Any]]:
 
 
 def _read(
-    conn: sqlite3.Connection, params: dict[str, str], since: date | None, until: date | None
+    conn: sqlite3.Connection,
+    params: dict[str, str | int | None],
+    since: date | None,
+    until: date | None,
 ) -> LogStats:
     daily: dict[date, dict[str, int]] = {}
     daily_chosen: dict[date, int] = {}
@@ -227,11 +253,13 @@ def _read(
         helpful += int(day_helpful)
         unhelpful += int(day_unhelpful)
         english += int(day_english)
+    # Only questions that were answered (or where the user picked an entry) count for a
+    # topic: an unanswered one carries the topic of its nearest entry, which says nothing.
     topics = tuple(
         (str(topic), int(n))
         for topic, n in conn.execute(
             _FACTS + "SELECT topic, SUM(n) AS n FROM facts WHERE topic IS NOT NULL "
-            "GROUP BY topic ORDER BY n DESC, topic",
+            "AND entry IS NOT NULL GROUP BY topic ORDER BY n DESC, topic",
             params,
         )
     )
@@ -243,12 +271,28 @@ def _read(
             params,
         )
     )
+    # The asker is a rank among this report's problem rows, never the pseudonym itself:
+    # it tells people apart for "how many asked" and means nothing outside this read.
     problems = tuple(
-        ProblemQuestion(text, _reason(outcome, gap), entry)
-        for text, outcome, gap, entry in conn.execute(
-            f"SELECT question, outcome, gap, COALESCE(chosen_entry, entry_id) "
+        ProblemQuestion(
+            text, _reason(outcome, gap), entry, None if asker is None else int(asker),
+            date.fromisoformat(day),
+        )
+        for text, outcome, gap, entry, asker, day in conn.execute(
+            f"SELECT question, outcome, gap, COALESCE(chosen_entry, entry_id), "
+            f"CASE WHEN pseudonym IS NULL THEN NULL "
+            f"ELSE DENSE_RANK() OVER (ORDER BY pseudonym) END, day "
             f"FROM {logschema.QUESTIONS} WHERE day BETWEEN :since AND :until "
-            f"AND (outcome = 'unknown' OR gap = 1 OR feedback = 0)",
+            f"AND {_CHANNEL} AND (outcome = 'unknown' OR gap = 1 OR feedback = 0)",
+            params,
+        )
+    )  # fmt: skip
+    other_channels = tuple(
+        (str(name), int(n))
+        for name, n in conn.execute(
+            f"SELECT channel, COUNT(*) FROM {logschema.QUESTIONS} "
+            f"WHERE day BETWEEN :since AND :until AND :channel IS NOT NULL "
+            f"AND channel != :channel GROUP BY channel ORDER BY channel",
             params,
         )
     )
@@ -268,6 +312,8 @@ def _read(
         problems=problems,
         dropped_rows=int(dropped[0]) if dropped else 0,
         english=english,
+        channel=params["channel"] if isinstance(params["channel"], str) else None,
+        other_channels=other_channels,
     )
 
 

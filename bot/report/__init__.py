@@ -7,20 +7,24 @@ from bot.report.build import (
     FORMATS,
     build_report,
     export_csv,
+    first_screen_and_html,
     gap_groups,
     group_id_of,
     ignore_group,
     team_summary,
     unignore_group,
+    weekly_summary,
 )
 
 __all__ = [
     "FORMATS",
     "build_report",
     "export_csv",
+    "first_screen_and_html",
     "gap_groups",
     "group_id_of",
     "ignore_group",
     "team_summary",
     "unignore_group",
+    "weekly_summary",
 ]

@@ -16,17 +16,27 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Literal
 
+from bot.knowledge.model import KnowledgeBase
 from bot.log import stats as logstats
 from bot.log.gaps import group_questions, normalise, text_hash
+from bot.report import fmt as f
 from bot.report.advice import SearchLike
-from bot.report.model import build_model
-from bot.report.text import render_csv, render_gaps, render_summary, render_text
+from bot.report.model import ReportModel, build_model
+from bot.report.text import (
+    render_csv,
+    render_gaps,
+    render_next_steps,
+    render_summary,
+    render_text,
+)
 
 Format = Literal["text", "csv", "html"]
 FORMATS: tuple[Format, ...] = ("text", "csv", "html")
 
 MAX_GROUPS = 50
 """Groups listed in a full report; the rest are counted."""
+CHANNELS: tuple[str, ...] = ("telegram", "terminal", "alle")
+"""``--channel`` values; "alle" counts every channel together."""
 
 _GROUP_ID = re.compile(r"[0-9a-f]{10}")
 
@@ -42,19 +52,57 @@ def build_report(
     titles: Mapping[str, str] | None = None,
     max_groups: int = MAX_GROUPS,
     today: date | None = None,
+    knowledge: KnowledgeBase | None = None,
+    channel: str | None = "telegram",
 ) -> str:
     """German report as plain text, CSV (``;``-separated, UTF-8 with BOM) or one
     self-contained HTML page.
 
     ``ignored``: group ids hidden for this run, in addition to those stored with
-    ``ignore_group``. ``titles``: entry/topic id -> title from the knowledge base.
+    ``ignore_group``. ``knowledge``: today's knowledge base, for titles and topics (else
+    ``titles``: id -> title). ``channel``: "telegram" (the employees, default), "terminal"
+    or None/"alle" for everything; the other channels are counted separately.
     """
     if fmt not in FORMATS:
         raise ValueError(f"Unbekanntes Format {fmt!r}; möglich: {', '.join(FORMATS)}")
-    model = build_model(
-        Path(db_path), since, until, search_index, set(ignored), titles or {}, max_groups,
-        today or date.today(),
+    model = report_model(
+        db_path, since=since, until=until, search_index=search_index, ignored=ignored,
+        titles=titles, max_groups=max_groups, today=today, knowledge=knowledge, channel=channel,
     )  # fmt: skip
+    return render(model, fmt)
+
+
+def report_model(
+    db_path: Path,
+    *,
+    since: date | None = None,
+    until: date | None = None,
+    search_index: SearchLike | None = None,
+    ignored: Iterable[str] = (),
+    titles: Mapping[str, str] | None = None,
+    max_groups: int = MAX_GROUPS,
+    today: date | None = None,
+    knowledge: KnowledgeBase | None = None,
+    channel: str | None = "telegram",
+    change: bool = True,
+) -> ReportModel:
+    """The report's content, for callers that render it more than one way."""
+    channel = None if channel in (None, "alle") else channel
+    if knowledge is not None:
+        entry_titles = {e.id: e.title for e in knowledge.entries.values()}
+        topic_titles: Mapping[str, str] | None = {t.id: t.title for t in knowledge.topics.values()}
+        entry_topics = {e.id: e.topic for e in knowledge.entries.values() if e.topic}
+    else:
+        entry_titles, topic_titles, entry_topics = dict(titles or {}), None, {}
+    return build_model(
+        Path(db_path), since, until, search_index, set(ignored), entry_titles, max_groups,
+        today or date.today(), channel=channel, topic_titles=topic_titles,
+        entry_topics=entry_topics, change=change,
+    )  # fmt: skip
+
+
+def render(model: ReportModel, fmt: Format) -> str:
+    """One model as text, CSV or HTML."""
     if fmt == "html":
         # Imported here: matplotlib takes longer to import than a text report takes to build.
         from bot.report.html import render_html
@@ -69,13 +117,18 @@ def team_summary(
     *,
     titles: Mapping[str, str] | None = None,
     today: date | None = None,
+    knowledge: KnowledgeBase | None = None,
+    channel: str | None = "telegram",
 ) -> tuple[str, bytes]:
     """/statistik: the summary text and the weekly chart (PNG) from one read of the log."""
     from bot.report.html import weekly_chart
 
     until = today or date.today()
     since = until - timedelta(days=max(1, days) - 1)
-    model = build_model(Path(db_path), since, until, None, set(), titles or {}, 0, until)
+    model = report_model(
+        db_path, since=since, until=until, titles=titles, max_groups=0, today=until,
+        knowledge=knowledge, channel=channel, change=False,
+    )  # fmt: skip
     return render_summary(model, days), weekly_chart(model.weeks)
 
 
@@ -86,12 +139,49 @@ def gap_groups(
     search_index: SearchLike | None = None,
     titles: Mapping[str, str] | None = None,
     today: date | None = None,
+    knowledge: KnowledgeBase | None = None,
+    channel: str | None = "telegram",
 ) -> tuple[str, list[tuple[str, str]]]:
-    """/luecken: the text and (group id, representative wording) pairs for ignore buttons."""
-    model = build_model(
-        Path(db_path), None, None, search_index, set(), titles or {}, limit, today or date.today()
-    )
+    """/luecken: the text and (group id, representative wording) pairs for ignore buttons.
+
+    Plain text of any length: send it with ``bot.report.text.html_messages``.
+    """
+    model = report_model(
+        db_path, search_index=search_index, titles=titles, max_groups=limit, today=today,
+        knowledge=knowledge, channel=channel, change=False,
+    )  # fmt: skip
     return render_gaps(model), [(i.group.group_id, i.group.representative) for i in model.gaps]
+
+
+def first_screen_and_html(
+    db_path: Path,
+    *,
+    search_index: SearchLike | None = None,
+    knowledge: KnowledgeBase | None = None,
+    today: date | None = None,
+) -> tuple[str, str]:
+    """/bericht: the first screen (plain text) and the full HTML report, from one model."""
+    model = report_model(db_path, search_index=search_index, knowledge=knowledge, today=today)
+    return render_next_steps(model), render(model, "html")
+
+
+def weekly_summary(
+    db_path: Path,
+    *,
+    search_index: SearchLike | None = None,
+    knowledge: KnowledgeBase | None = None,
+    today: date | None = None,
+) -> tuple[str, str]:
+    """The weekly message for the team (plain text: the last seven days and what to do
+    next) and the full HTML report of those days, from one model."""
+    until = (today or date.today()) - timedelta(days=1)
+    model = report_model(
+        db_path, since=until - timedelta(days=6), until=until, search_index=search_index,
+        today=today, knowledge=knowledge,
+    )  # fmt: skip
+    return render_next_steps(
+        model, heading=f"Wochenbericht {f.period(until - timedelta(days=6), until)}"
+    ), render(model, "html")
 
 
 def export_csv(db_path: Path) -> str:
@@ -104,7 +194,7 @@ def export_csv(db_path: Path) -> str:
     )
     writer.writeheader()
     for row in logstats.export_rows(Path(db_path)):
-        writer.writerow(row)
+        writer.writerow({**row, "ergebnis": f.OUTCOME_VALUES.get(row["ergebnis"], row["ergebnis"])})
     return buffer.getvalue()
 
 

@@ -7,6 +7,7 @@ global figure registry and no display backend, so it is safe in a server or a th
 from __future__ import annotations
 
 import io
+import textwrap
 from collections.abc import Sequence
 
 from matplotlib.axes import Axes
@@ -44,14 +45,15 @@ def stacked_bars_png(
 
 
 def horizontal_bars_png(items: Sequence[tuple[str, int]], *, title: str, xlabel: str) -> bytes:
-    """Ranked horizontal bars, largest at the top."""
-    height = max(2.5, 0.35 * len(items) + 1.2)
-    figure = Figure(figsize=(9, height), dpi=_DPI, layout="constrained")
+    """Ranked horizontal bars, largest at the top; long labels wrap instead of being cut."""
+    labels = [_wrap(label) for label, _ in reversed(items)]
+    lines = sum(label.count("\n") + 1 for label in labels)
+    height = max(2.5, 0.3 * lines + 0.15 * len(items) + 1.2)
+    figure = Figure(figsize=(10, height), dpi=_DPI, layout="constrained")
     axes = figure.add_subplot()
     axes.set_title(title)
     if not items or not any(value for _, value in items):
         return _empty(figure, axes)
-    labels = [_shorten(label) for label, _ in reversed(items)]
     values = [value for _, value in reversed(items)]
     axes.barh(range(len(items)), values, color=_COLORS[0])
     axes.set_yticks(range(len(items)), labels)
@@ -76,5 +78,9 @@ def _cycle(count: int) -> list[str]:
     return [_COLORS[i % len(_COLORS)] for i in range(count)]
 
 
-def _shorten(label: str, limit: int = 40) -> str:
-    return label if len(label) <= limit else label[: limit - 1] + "…"
+def _wrap(label: str, width: int = 34) -> str:
+    """Whole words on up to three lines; only a label longer than that loses its end."""
+    lines = textwrap.wrap(label, width) or [""]
+    if len(lines) > 3:
+        lines = [*lines[:2], textwrap.shorten(" ".join(lines[2:]), width, placeholder=" …")]
+    return "\n".join(lines)

@@ -25,6 +25,13 @@ OUTCOME_LABELS: Mapping[str, str] = MappingProxyType(
     }
 )
 
+OUTCOME_VALUES = OUTCOME_LABELS
+"""Outcome values in CSV files: the German words, not the log's internal keys."""
+
+CHANNEL_LABELS: Mapping[str, str] = MappingProxyType(
+    {"telegram": "Telegram", "terminal": "Terminal-Chat", "test": "Tests"}
+)
+
 RATE_NOTE = (
     "Antwortquote: direkt beantwortet oder über „Meinten Sie …?“ gefunden, "
     "bezogen auf alle Fragen außer Smalltalk."
@@ -82,3 +89,16 @@ def period(since: date | None, until: date | None) -> str:
     if until:
         return f"bis {day(until)}"
     return "gesamter gespeicherter Zeitraum"
+
+
+def channel(name: str | None) -> str:
+    return "alle Kanäle" if name is None else CHANNEL_LABELS.get(name, name)
+
+
+def short_day(value: date) -> str:
+    return value.strftime("%d.%m.")
+
+
+def change(before: int, now: int) -> str:
+    """'120 → 140'; counts below the minimum stay hidden on both sides."""
+    return f"{count(before)} → {count(now)}"

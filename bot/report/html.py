@@ -15,9 +15,13 @@ from bot.log.schema import OUTCOMES
 from bot.report import charts
 from bot.report import fmt as f
 from bot.report.model import GapItem, ReportModel, WeekCounts
+from bot.report.text import action_label, next_step_lines
 
 TOP_ITEMS = 10
-_TEXTS_PER_GROUP = 8
+_TEXTS_SHOWN = 3
+"""Wordings of a group shown at once; the rest fold away."""
+_OPEN_GAPS = 3
+"""Gap cards open at first sight (the first screen's "Nächste Schritte"); the rest folded."""
 
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:60rem;
@@ -29,8 +33,13 @@ th{text-align:left;background:#f4f4f4}td.n{text-align:right;font-variant-numeric
 .kpi{display:flex;gap:1rem;flex-wrap:wrap}.kpi div{background:#f4f7f6;padding:.6rem 1rem;
 border-radius:.4rem}.kpi b{display:block;font-size:1.4rem}
 .gap{border:1px solid #ddd;border-radius:.4rem;padding:.6rem 1rem;margin:1rem 0}
-.gid{font-family:monospace;color:#555}pre{background:#f6f6f6;padding:.6rem;overflow-x:auto}
+.gid{font-family:monospace;color:#555}pre{background:#f6f6f6;padding:.6rem;
+white-space:pre-wrap;overflow-wrap:anywhere}
 .note{color:#555;font-size:.9rem}img{max-width:100%}
+.next{background:#fff8e6;border:1px solid #e0a526;border-radius:.4rem;padding:.6rem 1rem}
+.next h2{margin-top:.2rem;border:0}.next li{margin:.3rem 0}
+details>summary{cursor:pointer}details.gap>summary{font-weight:600}
+.kpi span{display:block;font-size:.85rem;color:#444}
 """
 _CHART_NOTE = f"Werte unter {f.MIN_COUNT} sind in den Diagrammen nicht dargestellt."
 _CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
@@ -54,8 +63,9 @@ def _body(model: ReportModel) -> Iterator[str]:
     yield "<h1>Auswertung des Fragenprotokolls</h1>"
     yield (
         f"<p>Zeitraum: {_e(f.period(stats.since, stats.until))} · "
-        f"erstellt am {_e(f.day(model.created))}</p>"
+        f"Kanal: {_e(f.channel(stats.channel))} · erstellt am {_e(f.day(model.created))}</p>"
     )
+    yield from _next_steps(model)
     yield '<div class="kpi">'
     for label, value in (
         ("Fragen", f.count(stats.questions)),
@@ -63,11 +73,11 @@ def _body(model: ReportModel) -> Iterator[str]:
                                        totals["smalltalk"])),
         ("unbeantwortet", f.count(totals["unknown"])),
         ("„Nichts davon“", f.count(stats.gaps)),
-        ("👍", f.count(stats.helpful)),
-        ("👎", f.count(stats.unhelpful)),
+        ("hilfreich (👍)", f.count(stats.helpful)),
+        ("nicht hilfreich (👎)", f.count(stats.unhelpful)),
         ("auf Englisch", f.rate(stats.english, stats.questions)),
     ):  # fmt: skip
-        yield f"<div><b>{_e(value)}</b>{_e(label)}</div>"
+        yield f"<div><b>{_e(value)}</b><span>{_e(label)}</span></div>"
     yield "</div>"
     if stats.dropped_rows:
         yield (
@@ -78,8 +88,8 @@ def _body(model: ReportModel) -> Iterator[str]:
     yield _img(weekly_chart(model.weeks), "Fragen je Kalenderwoche nach Ergebnis")
     yield f'<p class="note">{_CHART_NOTE}</p>'
     yield from _week_table(model.weeks)
-    yield "<h2>Häufigste Themen</h2>"
-    topics = [(_label(model, t), n) for t, n in stats.topics[:TOP_ITEMS]]
+    yield "<h2>Häufigste Themen (beantwortete Fragen)</h2>"
+    topics = [(model.topic_title(t) or t, n) for t, n in model.topics[:TOP_ITEMS]]
     yield _img(
         charts.horizontal_bars_png(_chartable(topics), title="Häufigste Themen", xlabel="Fragen"),
         "Häufigste Themen",
@@ -88,30 +98,91 @@ def _body(model: ReportModel) -> Iterator[str]:
     yield from _table(["Thema", "Fragen"], [[label, f.count(n)] for label, n in topics])
     yield "<h2>Häufigste Einträge</h2>"
     yield from _table(
-        ["Eintrag", "Antworten", "👍", "👎"],
+        ["Eintrag", "Antworten", "hilfreich 👍", "nicht hilfreich 👎"],
         [
             [_label(model, e.entry_id), f.count(e.questions), f.count(e.helpful),
              f.count(e.unhelpful)]
             for e in stats.entries[:TOP_ITEMS]
         ],
     )  # fmt: skip
-    yield "<h2>Offene Fragen</h2>"
+    yield "<h2>Offene Lücken</h2>"
     yield (
         f"<p>Unbeantwortet, „Nichts davon“ gewählt oder mit 👎 bewertet: "
         f"{_e(f.number(model.gap_questions))} Fragen in {_e(f.number(model.gap_groups))} "
-        "Gruppen ähnlicher Formulierungen.</p>"
+        "Gruppen ähnlicher Formulierungen, die meisten Personen zuerst.</p>"
     )
     if model.ignored_groups:
         yield (
             f'<p class="note">{_e(f.number(model.ignored_groups))} Gruppen als irrelevant '
             "ausgeblendet.</p>"
         )
-    for item in model.gaps:
-        yield from _gap(item)
+    for number, item in enumerate(model.gaps):
+        yield from _gap(model, item, opened=number < _OPEN_GAPS)
     rest = model.gap_groups - len(model.gaps)
     if rest > 0:
         yield f"<p>… und {_e(f.number(rest))} weitere Gruppen.</p>"
+    yield from _done(model)
+    yield from _off_topic(model)
     yield f'<p class="note">{_e(f.RATE_NOTE)}<br>{_e(f.SUPPRESSION_NOTE)}</p>'
+
+
+def _next_steps(model: ReportModel) -> Iterator[str]:
+    """The first screen: the same lines as the text report, steps numbered, the rest listed."""
+    lines = [line.strip() for line in next_step_lines(model)]
+    raw = list(next_step_lines(model))
+    steps: list[str] = []
+    notes: list[str] = []
+    for line, original in zip(lines[1:], raw[1:], strict=True):
+        if original.startswith("     ") and steps:  # the detail line of a numbered step
+            steps[-1] += f"<br><small>{_e(line)}</small>"
+        elif line[:1].isdigit() and ". " in line[:4]:
+            steps.append(f"<b>{_e(line.split('. ', 1)[1])}</b>")
+        else:
+            notes.append(_e(line))
+    yield '<section class="next">'
+    yield f"<h2>{_e(lines[0])}</h2>"
+    if steps:
+        yield "<ol>" + "".join(f"<li>{step}</li>" for step in steps) + "</ol>"
+    yield "<ul>" + "".join(f"<li>{note}</li>" for note in notes) + "</ul>"
+    if model.next_steps:
+        yield '<p class="note">Die Vorschläge zum Einfügen stehen unten bei den Lücken.</p>'
+    yield "</section>"
+
+
+def _done(model: ReportModel) -> Iterator[str]:
+    if not model.done:
+        return
+    yield (
+        f"<details><summary><b>Erledigt: {_e(f.number(len(model.done)))} Lücken</b> beantwortet "
+        "die Wissensbasis inzwischen (mit ihr erneut gesucht)</summary><ul>"
+    )
+    for item in model.done:
+        group = item.group
+        entry = item.advice.entry_id or ""
+        yield (
+            f"<li>„{_e(group.representative)}“ – {group.count}× → "
+            f"{_e(model.title(entry) or item.advice.entry_title or entry)}</li>"
+        )
+    yield "</ul></details>"
+
+
+def _off_topic(model: ReportModel) -> Iterator[str]:
+    if not model.off_topic:
+        return
+    yield "<h2>Themenfremde Fragen</h2>"
+    yield (
+        '<p class="note">Dazu gibt es kein Angebot; der Bot verweist laut suche.yaml '
+        "weiter. Nichts zu ergänzen – nur gut zu wissen.</p>"
+    )
+    yield "<table><thead><tr><th>Thema</th><th>Fragen</th><th>Hinweis des Bots</th>"
+    yield "<th>Beispiele</th></tr></thead><tbody>"
+    for item in model.off_topic:
+        examples = "<br>".join(f"„{_e(t)}“" for t in item.texts[:3])
+        yield (
+            f'<tr><td>{_e(item.subject)}</td><td class="n">{item.count}</td>'
+            f"<td>{_e(item.redirect)}</td><td>{examples}</td></tr>"
+        )
+    yield "</tbody></table>"
 
 
 def weekly_chart(weeks: tuple[WeekCounts, ...]) -> bytes:
@@ -143,7 +214,8 @@ def _week_table(weeks: tuple[WeekCounts, ...]) -> Iterator[str]:
     yield from _table(header, rows)
 
 
-def _gap(item: GapItem) -> Iterator[str]:
+def _gap(model: ReportModel, item: GapItem, *, opened: bool) -> Iterator[str]:
+    """One group as a folding card: the summary says who asked and what to do."""
     group, advice = item.group, item.advice
     reasons = ", ".join(
         f"{label} {n}"
@@ -151,31 +223,31 @@ def _gap(item: GapItem) -> Iterator[str]:
                          (group.unhelpful, "👎"))
         if n
     )  # fmt: skip
-    yield '<div class="gap">'
+    people = "1 Person" if group.people == 1 else f"{group.people} Personen"
+    yield f'<details class="gap"{" open" if opened else ""}>'
     yield (
-        f"<h3>„{_e(group.representative)}“ – {group.count}×</h3>"
-        f'<p>Gruppe <span class="gid">{_e(group.group_id)}</span> · {_e(reasons)}</p>'
+        f"<summary>„{_e(group.representative)}“ – {_e(people)} · "
+        f"{_e(action_label(model, item))}</summary>"
     )
-    if advice.entry_id:
-        title = f" ({advice.entry_title})" if advice.entry_title else ""
-        if advice.answered_now:
-            title += " – wird inzwischen beantwortet"
-        elif advice.weak:
-            title += " – unsicher"
-        yield f"<p>Nächster Eintrag: <b>{_e(advice.entry_id)}</b>{_e(title)}</p>"
-    else:
-        yield "<p>Kein passender Eintrag gefunden.</p>"
+    yield (
+        f'<p>Gruppe <span class="gid">{_e(group.group_id)}</span> · {group.count} Fragen · '
+        f"{_e(reasons)}</p>"
+    )
     if advice.answer_rated_down:
-        yield "<p>Antworten wurden überwiegend mit 👎 bewertet – Antworttext prüfen.</p>"
-    yield "<ul>"
-    for text, n in group.texts[:_TEXTS_PER_GROUP]:
-        suffix = f" ({n}×)" if n > 1 else ""
-        yield f"<li>{_e(text)}{_e(suffix)}</li>"
-    if len(group.texts) > _TEXTS_PER_GROUP:
-        yield f"<li>… {len(group.texts) - _TEXTS_PER_GROUP} weitere Formulierungen</li>"
-    yield "</ul>"
-    yield f"<pre>{_e(advice.snippet)}</pre>"
-    yield "</div>"
+        yield "<p>Die Antwort wurde überwiegend mit 👎 bewertet – Antworttext prüfen.</p>"
+    if advice.nearby:
+        nearby = ", ".join(f"„{_e(t)}“" for t in advice.nearby)
+        yield f"<p>Vorher prüfen, ob die Fragen zu einem vorhandenen Eintrag gehören: {nearby}</p>"
+    texts = [f"<li>{_e(text)}{_e(f' ({n}×)' if n > 1 else '')}</li>" for text, n in group.texts]
+    yield "<ul>" + "".join(texts[:_TEXTS_SHOWN]) + "</ul>"
+    if len(texts) > _TEXTS_SHOWN:
+        yield (
+            f"<details><summary>{len(texts) - _TEXTS_SHOWN} weitere Formulierungen</summary>"
+            "<ul>" + "".join(texts[_TEXTS_SHOWN:]) + "</ul></details>"
+        )
+    if advice.snippet:
+        yield f"<p>YAML zum Einfügen:</p><pre>{_e(advice.snippet)}</pre>"
+    yield "</details>"
 
 
 def _table(header: list[str], rows: Iterable[list[str]]) -> Iterator[str]:
@@ -209,8 +281,7 @@ def _suppressed(value: int) -> int:
 
 
 def _label(model: ReportModel, item_id: str) -> str:
-    title = model.title(item_id)
-    return f"{title} ({item_id})" if title else item_id
+    return model.title(item_id) or item_id
 
 
 def _e(value: object) -> str:

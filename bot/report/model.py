@@ -9,11 +9,18 @@ from pathlib import Path
 
 from bot.log import stats as logstats
 from bot.log.gaps import GapGroup, group_questions
-from bot.log.stats import LogStats
-from bot.report.advice import Advice, SearchLike, advise
+from bot.log.stats import EntryStats, LogStats
+from bot.report.advice import Advice, SearchLike, Vocabulary, advise
 from bot.report.fmt import week_key
 
 _MAX_WEEKS = 520
+NEXT_STEPS = 3
+"""Gaps named on the report's first screen."""
+ADVISED = 200
+"""Groups (most people first) searched again for advice; beyond them a report of a big log
+would spend minutes re-running questions nobody reads. The rest count as open."""
+CHANGE_DAYS = 7
+"""'Seit der Vorwoche' compares the last this many days with the same span before."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,9 +40,48 @@ class GapItem:
     advice: Advice
 
 
+@dataclass(frozen=True, slots=True)
+class Span:
+    """Key figures of a few days, for 'what changed'."""
+
+    first: date
+    last: date
+    questions: int
+    answered: int
+    smalltalk: int
+
+    @property
+    def rate_base(self) -> int:
+        return self.questions - self.smalltalk
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """The last days against the same span before, and the gaps that appeared meanwhile."""
+
+    now: Span
+    before: Span
+    new_gaps: int
+
+
+@dataclass(frozen=True, slots=True)
+class OffTopicItem:
+    """Off-topic questions of one ``suche.yaml`` subject: nothing to add, only to know."""
+
+    subject: str
+    redirect: str
+    count: int
+    people: int
+    texts: tuple[str, ...]
+
+
 @dataclass(frozen=True)
 class ReportModel:
-    """Everything a renderer shows; computed once, rendered as text, CSV or HTML."""
+    """Everything a renderer shows; computed once, rendered as text, CSV or HTML.
+
+    ``gaps`` are the open groups, most people first; ``done`` those today's knowledge base
+    answers; ``off_topic`` the questions ``suche.yaml`` redirects elsewhere.
+    """
 
     stats: LogStats
     created: date
@@ -45,9 +91,48 @@ class ReportModel:
     gap_questions: int
     ignored_groups: int
     titles: Mapping[str, str] = field(default_factory=dict)
+    topic_titles: Mapping[str, str] | None = None
+    done: tuple[GapItem, ...] = ()
+    off_topic: tuple[OffTopicItem, ...] = ()
+    change: Change | None = None
+    entry_topics: Mapping[str, str] = field(default_factory=dict)
 
     def title(self, item_id: str) -> str:
+        """An entry's title ('' if unknown)."""
         return self.titles.get(item_id, "")
+
+    def topic_title(self, topic_id: str) -> str:
+        """A topic's title: from the topics alone when known, so a contact with the same id
+        as a topic never lends it its name."""
+        if self.topic_titles is not None:
+            return self.topic_titles.get(topic_id, "")
+        return self.titles.get(topic_id, "")
+
+    @property
+    def next_steps(self) -> tuple[GapItem, ...]:
+        return self.gaps[:NEXT_STEPS]
+
+    @property
+    def most_rated_down(self) -> tuple[EntryStats, ...]:
+        """Entries with the most 👎, at most three."""
+        down = sorted(
+            (e for e in self.stats.entries if e.unhelpful),
+            key=lambda e: (-e.unhelpful, -e.questions, e.entry_id),
+        )
+        return tuple(down[:NEXT_STEPS])
+
+    @property
+    def topics(self) -> tuple[tuple[str, int], ...]:
+        """Answered questions per topic; with the knowledge base's entry → topic map, a
+        picked entry counts for its own topic, not for the nearest entry's."""
+        if not self.entry_topics:
+            return self.stats.topics
+        counts: dict[str, int] = {}
+        for entry in self.stats.entries:
+            topic = self.entry_topics.get(entry.entry_id)
+            if topic:
+                counts[topic] = counts.get(topic, 0) + entry.questions
+        return tuple(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
 
 def build_model(
@@ -59,27 +144,96 @@ def build_model(
     titles: Mapping[str, str],
     max_groups: int,
     today: date,
+    *,
+    channel: str | None = logstats.DAILY_CHANNEL,
+    topic_titles: Mapping[str, str] | None = None,
+    entry_topics: Mapping[str, str] | None = None,
+    change: bool = True,
 ) -> ReportModel:
-    stats = logstats.read_stats(db_path, since=since, until=until)
+    stats = logstats.read_stats(db_path, since=since, until=until, channel=channel)
     hidden = ignored | logstats.read_ignored(db_path)
-    visible: list[GapGroup] = []
+    terms = getattr(search_index, "terms", None)
+    known = set(titles) | set(entry_topics or ())
+    open_items: list[GapItem] = []
+    done: list[GapItem] = []
+    off_topic: list[GapItem] = []
     ignored_count = 0
-    for group in group_questions(stats.problems):
+    vocabulary = Vocabulary(search_index)
+    advised = max(ADVISED, 2 * max_groups)
+    for group in group_questions(stats.problems, terms=terms if callable(terms) else None):
         if group.is_ignored(hidden):
             ignored_count += 1
-        else:
-            visible.append(group)
-    gaps = tuple(GapItem(g, advise(g, search_index, titles)) for g in visible[:max_groups])
+            continue
+        if advised <= 0:
+            open_items.append(GapItem(group, Advice("neu")))
+            continue
+        advised -= 1
+        advice = advise(group, search_index, titles, known_ids=known, vocabulary=vocabulary)
+        item = GapItem(group, advice)
+        {"erledigt": done, "themenfremd": off_topic}.get(advice.action, open_items).append(item)
     return ReportModel(
         stats=stats,
         created=today,
         weeks=_weeks(stats, since, until),
-        gaps=gaps,
-        gap_groups=len(visible),
-        gap_questions=sum(g.count for g in visible),
+        gaps=tuple(open_items[:max_groups]),
+        gap_groups=len(open_items),
+        gap_questions=sum(i.group.count for i in open_items),
         ignored_groups=ignored_count,
         titles=titles,
+        topic_titles=topic_titles,
+        done=tuple(done),
+        off_topic=_off_topic(off_topic),
+        change=_change(db_path, stats, until, channel, open_items) if change else None,
+        entry_topics=entry_topics or {},
     )
+
+
+def _off_topic(items: list[GapItem]) -> tuple[OffTopicItem, ...]:
+    by_subject: dict[str, list[GapItem]] = {}
+    for item in items:
+        by_subject.setdefault(item.advice.subject or "", []).append(item)
+    found = [
+        OffTopicItem(
+            subject,
+            group[0].advice.redirect or "",
+            sum(i.group.count for i in group),
+            sum(i.group.people for i in group),
+            tuple(i.group.representative for i in group),
+        )
+        for subject, group in by_subject.items()
+    ]
+    return tuple(sorted(found, key=lambda o: (-o.people, -o.count, o.subject)))
+
+
+def _change(
+    db_path: Path,
+    stats: LogStats,
+    until: date | None,
+    channel: str | None,
+    open_items: list[GapItem],
+) -> Change | None:
+    """The last CHANGE_DAYS days of the period against the same span before it."""
+    if not stats.daily:
+        return None
+    last = until or max(stats.daily)
+    first = last - timedelta(days=CHANGE_DAYS - 1)
+    spans = logstats.read_stats(
+        db_path, since=first - timedelta(days=CHANGE_DAYS), until=last, channel=channel
+    )
+    now = _span(spans, first, last)
+    before = _span(spans, first - timedelta(days=CHANGE_DAYS), first - timedelta(days=1))
+    new = sum(1 for i in open_items if i.group.first_day is not None and i.group.first_day >= first)
+    return Change(now, before, new)
+
+
+def _span(stats: LogStats, first: date, last: date) -> Span:
+    questions = answered = smalltalk = 0
+    for day, counts in stats.daily.items():
+        if first <= day <= last:
+            questions += sum(counts.values())
+            answered += counts.get("answered", 0) + stats.daily_chosen.get(day, 0)
+            smalltalk += counts.get("smalltalk", 0)
+    return Span(first, last, questions, answered, smalltalk)
 
 
 def _weeks(stats: LogStats, since: date | None, until: date | None) -> tuple[WeekCounts, ...]:

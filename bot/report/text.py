@@ -1,7 +1,8 @@
 """Plain-text and CSV renderings of a report, and the short Telegram texts.
 
-Telegram texts are plain (no Markdown/HTML parse mode), so question texts need no escaping
-and cannot break the message format.
+Texts are plain (no markup). For Telegram's HTML parse mode, ``html_messages`` escapes them
+line by line before it measures and splits, so no part can outgrow the limit through
+escaping or be cut inside a tag.
 """
 
 from __future__ import annotations
@@ -9,15 +10,17 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from html import escape
 
 from bot.log.schema import OUTCOMES
 from bot.report import fmt as f
-from bot.report.advice import Advice
 from bot.report.model import GapItem, ReportModel, WeekCounts
 
 TOP_ITEMS = 10
-TELEGRAM_LIMIT = 4000
+TELEGRAM_LIMIT = 4096
 _TEXTS_PER_GROUP = 5
+_QUOTE = 90
+"""Characters of a question quoted on the first screen."""
 
 
 def render_text(model: ReportModel) -> str:
@@ -35,10 +38,79 @@ def render_csv(model: ReportModel) -> str:
     return buffer.getvalue()
 
 
+def render_next_steps(model: ReportModel, *, heading: str | None = None) -> str:
+    """The first screen alone: what to do next (weekly message, /bericht caption)."""
+    lines = [heading] if heading else []
+    lines += list(next_step_lines(model))
+    return "\n".join(lines)
+
+
+def next_step_lines(model: ReportModel) -> Iterator[str]:
+    """Three biggest gaps, the entries with most 👎, what changed, and what needs nothing."""
+    yield "Nächste Schritte"
+    if not model.gaps:
+        yield "  Keine offenen Lücken – die Wissensbasis beantwortet alles, was gefragt wurde."
+    for number, item in enumerate(model.next_steps, start=1):
+        yield f"  {number}. {action_label(model, item)}"
+        group = item.group
+        yield f"     {_asked(item)}, z. B. „{_cut(group.representative)}“ [{group.group_id}]"
+    if len(model.gaps) > len(model.next_steps):
+        yield f"  … {f.number(model.gap_groups - len(model.next_steps))} weitere Lücken unten."
+    down = model.most_rated_down
+    if down:
+        yield "  Am häufigsten nicht hilfreich (👎): " + " · ".join(
+            f"{_entry(model, e.entry_id)} ({f.count(e.unhelpful)} von {f.count(e.questions)})"
+            for e in down
+        )
+    change = model.change
+    if change is not None:
+        now, before = change.now, change.before
+        yield (
+            f"  Seit der Vorwoche ({f.short_day(now.first)}–{f.day(now.last)} gegenüber "
+            f"{f.short_day(before.first)}–{f.short_day(before.last)}): "
+            f"Fragen {f.change(before.questions, now.questions)} · Antwortquote "
+            f"{f.rate(before.answered, before.rate_base)} → {f.rate(now.answered, now.rate_base)}"
+            f" · {f.number(change.new_gaps)} neue Lücken"
+        )
+    if model.done:
+        done = len(model.done)
+        yield (
+            f"  Erledigt: {f.number(done)} frühere {'Lücke' if done == 1 else 'Lücken'} "
+            "beantwortet die Wissensbasis inzwischen."
+        )
+    if model.off_topic:
+        total = sum(o.count for o in model.off_topic)
+        subjects = ", ".join(o.subject for o in model.off_topic[:3])
+        yield (
+            f"  Themenfremd: {f.number(total)} Fragen ({subjects}) – der Bot verweist "
+            "laut suche.yaml weiter, nichts zu ergänzen."
+        )
+    others = model.stats.other_channels
+    if others:
+        yield "  Nicht mitgezählt: " + ", ".join(
+            f"{f.number(n)} Fragen aus {f.channel(name)}" for name, n in others
+        )
+
+
+def action_label(model: ReportModel, item: GapItem) -> str:
+    """What to do, in a few words: the verb first, then the entry."""
+    advice = item.advice
+    entry = _entry(model, advice.entry_id or "", quoted=True, title=advice.entry_title)
+    if advice.action == "beispiel":
+        return f"Beispielfragen ergänzen bei {entry}"
+    if advice.action == "pruefen":
+        return f"Antwort prüfen: {entry} ({item.group.unhelpful}× 👎)"
+    if advice.action == "erledigt":
+        return f"Erledigt: beantwortet von {entry}"
+    if advice.action == "themenfremd":
+        return f"Themenfremd: {advice.subject}"
+    return f"Neuer Eintrag „{advice.new_id}“"
+
+
 def render_summary(model: ReportModel, days: int) -> str:
     stats = model.stats
     totals = stats.totals
-    lines = [f"📊 Statistik der letzten {days} Tage", ""]
+    lines = [f"📊 Statistik der letzten {days} Tage ({f.channel(stats.channel)})", ""]
     if not stats.questions:
         lines.append("Im Zeitraum wurden keine Fragen gestellt.")
         return "\n".join(lines)
@@ -46,46 +118,97 @@ def render_summary(model: ReportModel, days: int) -> str:
         f"Fragen: {f.count(stats.questions)}",
         f"Antwortquote: {_answer_rate(model)}",
         f"Unbeantwortet: {f.count(totals['unknown'])} · „Nichts davon“: {f.count(stats.gaps)}",
-        f"Bewertungen: 👍 {f.count(stats.helpful)} · 👎 {f.count(stats.unhelpful)}",
+        f"Bewertungen: hilfreich 👍 {f.count(stats.helpful)} · nicht hilfreich 👎 "
+        f"{f.count(stats.unhelpful)}",
         f"Auf Englisch: {_english(model)}",
     ]
-    if stats.topics:
-        top = ", ".join(f"{_label(model, topic)} ({f.count(n)})" for topic, n in stats.topics[:3])
-        lines.append(f"Häufigste Themen: {top}")
+    if model.topics:
+        top = ", ".join(f"{_topic(model, topic)} ({f.count(n)})" for topic, n in model.topics[:3])
+        lines.append(f"Häufigste Themen (beantwortete Fragen): {top}")
     if model.gap_groups:
         lines.append(
             f"Offene Fragen: {f.number(model.gap_questions)} in "
-            f"{f.number(model.gap_groups)} Gruppen – Details mit /luecken"
+            f"{f.number(model.gap_groups)} Gruppen – Details mit /luecken, alles mit /bericht"
         )
     lines += ["", f.SUPPRESSION_NOTE]
-    return _telegram("\n".join(lines))
+    return "\n".join(lines)
 
 
 def render_gaps(model: ReportModel) -> str:
     if not model.gaps:
-        return "✅ Keine offenen Fragen im gespeicherten Zeitraum."
-    lines = [
-        f"🔍 Häufigste offene Fragen ({f.number(model.gap_groups)} Gruppen, "
-        f"{f.number(model.gap_questions)} Fragen)",
-        "",
-    ]
-    for number, item in enumerate(model.gaps, start=1):
-        group, advice = item.group, item.advice
-        lines.append(f"{number}. „{group.representative}“ – {group.count}× [{group.group_id}]")
-        if advice.entry_id:
-            name = advice.entry_title or advice.entry_id
-            lines.append(f"   Nächster Eintrag: {name}" + _qualifier(advice))
-        else:
-            lines.append("   Kein passender Eintrag – neuer Eintrag nötig")
-    lines += ["", "Vorschläge zum Einfügen stehen im vollständigen Bericht."]
-    return _telegram("\n".join(lines))
+        lines = ["✅ Keine offenen Lücken im gespeicherten Zeitraum."]
+    else:
+        lines = [
+            f"🔍 Offene Lücken: {f.number(model.gap_groups)} Gruppen, "
+            f"{f.number(model.gap_questions)} Fragen – die meisten Personen zuerst",
+            "",
+        ]
+        for number, item in enumerate(model.gaps, start=1):
+            group = item.group
+            lines.append(f"{number}. „{_cut(group.representative)}“ – {_asked(item)}")
+            lines.append(f"   → {action_label(model, item)} [{group.group_id}]")
+    extra = []
+    if model.done:
+        extra.append(f"✅ erledigt: {f.number(len(model.done))}")
+    if model.off_topic:
+        extra.append(f"🧭 themenfremd: {f.number(sum(o.count for o in model.off_topic))} Fragen")
+    if extra:
+        lines += ["", " · ".join(extra)]
+    if model.gaps:
+        lines += ["", "YAML-Vorschläge zum Einfügen stehen im Bericht (/bericht)."]
+    return "\n".join(lines)
+
+
+def html_messages(text: str, *, limit: int = TELEGRAM_LIMIT, bold_first: bool = True) -> list[str]:
+    """Telegram HTML messages of at most ``limit`` characters from a plain text of any length.
+
+    Each line is escaped first, then lines are packed into messages; a markup tag never
+    spans a line, so every message is valid HTML on its own. A line too long even alone is
+    cut between words of the plain text, each piece escaped and measured again.
+    """
+    pieces: list[str] = []
+    for number, line in enumerate(text.split("\n")):
+        for piece in _escaped_pieces(line, limit - len("<b></b>")):
+            pieces.append(f"<b>{piece}</b>" if bold_first and number == 0 and piece else piece)
+    messages: list[str] = []
+    current: list[str] = []
+    size = 0
+    for piece in pieces:
+        extra = len(piece) + (1 if current else 0)
+        if current and size + extra > limit:
+            messages.append("\n".join(current))
+            current, size = [], 0
+            extra = len(piece)
+        current.append(piece)
+        size += extra
+    if current:
+        messages.append("\n".join(current))
+    return [m for m in (m.strip("\n") for m in messages) if m.strip()]
+
+
+def _escaped_pieces(line: str, limit: int) -> Iterator[str]:
+    rest = line
+    while len(escape(rest, quote=False)) > limit:
+        cut = min(len(rest), limit)  # escaping never shortens, so start at the limit
+        while (size := len(escape(rest[:cut], quote=False))) > limit:
+            cut = max(1, min(cut - 1, cut * limit // size))
+        space = rest.rfind(" ", 0, cut)
+        cut = space if space > cut // 2 else cut
+        yield escape(rest[:cut], quote=False)
+        rest = rest[cut:].lstrip()
+    yield escape(rest, quote=False)
 
 
 def _text_lines(model: ReportModel) -> Iterator[str]:
     stats = model.stats
     totals = stats.totals
     yield "Auswertung des Fragenprotokolls"
-    yield f"Zeitraum: {f.period(stats.since, stats.until)} · erstellt am {f.day(model.created)}"
+    yield (
+        f"Zeitraum: {f.period(stats.since, stats.until)} · Kanal: {f.channel(stats.channel)}"
+        f" · erstellt am {f.day(model.created)}"
+    )
+    yield ""
+    yield from next_step_lines(model)
     yield ""
     yield "Überblick"
     yield f"  Fragen gesamt:    {f.count(stats.questions)}"
@@ -93,7 +216,10 @@ def _text_lines(model: ReportModel) -> Iterator[str]:
         yield f"  {f.OUTCOME_LABELS[outcome] + ':':<18}{f.count(totals[outcome])}"
     yield f"  Eintrag gewählt:  {f.count(stats.chosen)} (nach Rückfrage)"
     yield f"  Antwortquote:     {_answer_rate(model)}"
-    yield f"  Bewertungen:      👍 {f.count(stats.helpful)} · 👎 {f.count(stats.unhelpful)}"
+    yield (
+        f"  Bewertungen:      hilfreich 👍 {f.count(stats.helpful)} · "
+        f"nicht hilfreich 👎 {f.count(stats.unhelpful)}"
+    )
     yield f"  Auf Englisch:     {_english(model)}"
     if stats.dropped_rows:
         yield f"  Wegen Schreibfehlern verlorene Einträge: {f.number(stats.dropped_rows)}"
@@ -114,23 +240,25 @@ def _text_lines(model: ReportModel) -> Iterator[str]:
         ]
         yield from _table(header, rows)
     yield ""
-    yield "Häufigste Themen"
-    yield from _ranked([(_label(model, t), n) for t, n in stats.topics[:TOP_ITEMS]])
+    yield "Häufigste Themen (beantwortete Fragen)"
+    yield from _ranked([(_topic(model, t), n) for t, n in model.topics[:TOP_ITEMS]])
     yield ""
-    yield "Häufigste Einträge (Antworten, 👍, 👎)"
+    yield "Häufigste Einträge (Antworten, hilfreich, nicht hilfreich)"
     if not stats.entries:
         yield "  Keine."
     else:
         yield from _table(
             ["Eintrag", "Antworten", "👍", "👎"],
             [
-                [_label(model, e.entry_id), f.count(e.questions), f.count(e.helpful),
+                [_entry(model, e.entry_id), f.count(e.questions), f.count(e.helpful),
                  f.count(e.unhelpful)]
                 for e in stats.entries[:TOP_ITEMS]
             ],
         )  # fmt: skip
     yield ""
     yield from _gap_lines(model)
+    yield from _done_lines(model)
+    yield from _off_topic_lines(model)
     yield ""
     yield f.RATE_NOTE
     yield f.SUPPRESSION_NOTE
@@ -138,8 +266,9 @@ def _text_lines(model: ReportModel) -> Iterator[str]:
 
 def _gap_lines(model: ReportModel) -> Iterator[str]:
     yield (
-        f"Offene Fragen: unbeantwortet, „Nichts davon“ oder 👎 "
-        f"({f.number(model.gap_questions)} Fragen in {f.number(model.gap_groups)} Gruppen)"
+        f"Offene Lücken: unbeantwortet, „Nichts davon“ oder 👎 "
+        f"({f.number(model.gap_questions)} Fragen in {f.number(model.gap_groups)} Gruppen, "
+        "die meisten Personen zuerst)"
     )
     if model.ignored_groups:
         yield f"  {f.number(model.ignored_groups)} Gruppen als irrelevant ausgeblendet."
@@ -148,31 +277,60 @@ def _gap_lines(model: ReportModel) -> Iterator[str]:
         return
     for item in model.gaps:
         yield ""
-        yield from _gap_item(item)
+        yield from _gap_item(model, item)
     rest = model.gap_groups - len(model.gaps)
     if rest > 0:
         yield ""
         yield f"  … und {f.number(rest)} weitere Gruppen (siehe CSV oder höheres Limit)."
 
 
-def _gap_item(item: GapItem) -> Iterator[str]:
+def _gap_item(model: ReportModel, item: GapItem) -> Iterator[str]:
     group, advice = item.group, item.advice
-    yield f"  [{group.group_id}] {group.count}× – {_reasons(item)}"
-    if advice.entry_id:
-        title = f" ({advice.entry_title})" if advice.entry_title else ""
-        yield f"    Nächster Eintrag: {advice.entry_id}{title}{_qualifier(advice)}"
-    else:
-        yield "    Kein passender Eintrag gefunden."
-    if advice.answer_rated_down:
-        yield "    Hinweis: Antworten wurden überwiegend mit 👎 bewertet – Antworttext prüfen."
+    yield f"  [{group.group_id}] {_asked(item)} – {_reasons(item)}"
+    yield f"    Vorschlag: {action_label(model, item)}"
+    if advice.action == "pruefen":
+        yield "    Die Antwort wurde überwiegend mit 👎 bewertet – Antworttext prüfen."
+    if advice.nearby:
+        yield (
+            "    Vorher prüfen, ob die Fragen zu einem vorhandenen Eintrag gehören: "
+            + ", ".join(f"„{t}“" for t in advice.nearby)
+        )
     yield "    Fragen:"
     for text, n in group.texts[:_TEXTS_PER_GROUP]:
         yield f"      - {text}" + (f" ({n}×)" if n > 1 else "")
     if len(group.texts) > _TEXTS_PER_GROUP:
         yield f"      … {len(group.texts) - _TEXTS_PER_GROUP} weitere Formulierungen"
-    yield "    Vorschlag (YAML):"
-    for line in advice.snippet.splitlines():
-        yield f"      {line}"
+    if advice.snippet:
+        yield "    YAML zum Einfügen:"
+        for line in advice.snippet.splitlines():
+            yield f"      {line}"
+
+
+def _done_lines(model: ReportModel) -> Iterator[str]:
+    if not model.done:
+        return
+    yield ""
+    yield (
+        f"Erledigt: {f.number(len(model.done))} Lücken beantwortet die Wissensbasis inzwischen "
+        "(mit ihr erneut gesucht)"
+    )
+    for item in model.done:
+        group = item.group
+        yield (
+            f"  [{group.group_id}] „{_cut(group.representative)}“ – {group.count}× → "
+            f"{_entry(model, item.advice.entry_id or '', title=item.advice.entry_title)}"
+        )
+
+
+def _off_topic_lines(model: ReportModel) -> Iterator[str]:
+    if not model.off_topic:
+        return
+    yield ""
+    yield "Themenfremde Fragen (der Bot verweist laut suche.yaml weiter; nichts zu ergänzen)"
+    for item in model.off_topic:
+        yield f"  {item.subject}: {item.count} Fragen von {item.people} Personen"
+        yield f"    Hinweis des Bots: {item.redirect}"
+        yield "    z. B. " + " · ".join(f"„{_cut(t)}“" for t in item.texts[:3])
 
 
 def _csv_rows(model: ReportModel) -> Iterator[tuple[str, str, str, str, str]]:
@@ -180,9 +338,10 @@ def _csv_rows(model: ReportModel) -> Iterator[tuple[str, str, str, str, str]]:
     totals = stats.totals
     yield ("zeitraum", "", "", "von", stats.since.isoformat() if stats.since else "")
     yield ("zeitraum", "", "", "bis", stats.until.isoformat() if stats.until else "")
+    yield ("zeitraum", "", "", "kanal", f.channel(stats.channel))
     yield ("ueberblick", "", "", "fragen", f.count(stats.questions))
     for outcome in OUTCOMES:
-        yield ("ueberblick", "", "", outcome, f.count(totals[outcome]))
+        yield ("ueberblick", "", "", f.OUTCOME_VALUES[outcome], f.count(totals[outcome]))
     yield ("ueberblick", "", "", "eintrag_gewaehlt", f.count(stats.chosen))
     yield ("ueberblick", "", "", "antwortquote", _answer_rate(model))
     yield ("ueberblick", "", "", "hilfreich", f.count(stats.helpful))
@@ -190,35 +349,49 @@ def _csv_rows(model: ReportModel) -> Iterator[tuple[str, str, str, str, str]]:
     yield ("ueberblick", "", "", "englisch", f.count(stats.english))
     yield ("ueberblick", "", "", "anteil_englisch", f.rate(stats.english, stats.questions))
     yield ("ueberblick", "", "", "verlorene_eintraege", f.number(stats.dropped_rows))
+    for name, n in stats.other_channels:
+        yield ("andere_kanaele", name, f.channel(name), "fragen", f.count(n))
     for week in model.weeks:
         yield ("woche", week.key, "", "fragen", f.count(week.total))
         for outcome in OUTCOMES:
-            yield ("woche", week.key, "", outcome, f.count(week.outcomes.get(outcome, 0)))
+            yield ("woche", week.key, "", f.OUTCOME_VALUES[outcome],
+                   f.count(week.outcomes.get(outcome, 0)))  # fmt: skip
         yield ("woche", week.key, "", "antwortquote", _week_rate(week))
-    for topic, n in stats.topics:
-        yield ("thema", topic, model.title(topic), "fragen", f.count(n))
+    for topic, n in model.topics:
+        yield ("thema", topic, model.topic_title(topic), "fragen", f.count(n))
     for entry in stats.entries:
         title = model.title(entry.entry_id)
         yield ("eintrag", entry.entry_id, title, "antworten", f.count(entry.questions))
         yield ("eintrag", entry.entry_id, title, "hilfreich", f.count(entry.helpful))
         yield ("eintrag", entry.entry_id, title, "nicht_hilfreich", f.count(entry.unhelpful))
-    for item in model.gaps:
+    for item in (*model.gaps, *model.done):
         group, advice = item.group, item.advice
         gid = group.group_id
         yield ("luecke", gid, group.representative, "fragen", str(group.count))
+        yield ("luecke", gid, "", "personen", str(group.people))
         yield ("luecke", gid, "", "unbeantwortet", str(group.unknown))
         yield ("luecke", gid, "", "nichts_davon", str(group.gaps))
         yield ("luecke", gid, "", "nicht_hilfreich", str(group.unhelpful))
-        yield ("luecke", gid, advice.entry_title or "", "naechster_eintrag", advice.entry_id or "")
+        yield ("luecke", gid, action_label(model, item), "aktion", advice.action)
+        yield ("luecke", gid, advice.entry_title or "", "eintrag", advice.entry_id or "")
+        yield ("luecke", gid, "", "neue_id", advice.new_id or "")
         yield ("luecke", gid, "", "yaml", advice.snippet)
         for text, n in group.texts:
             yield ("luecke_frage", gid, text, "anzahl", str(n))
+    for off in model.off_topic:
+        yield ("themenfremd", off.subject, off.redirect, "fragen", str(off.count))
 
 
-def _qualifier(advice: Advice) -> str:
-    if advice.answered_now:
-        return " – wird inzwischen beantwortet"
-    return " – unsicher" if advice.weak else ""
+def _asked(item: GapItem) -> str:
+    group = item.group
+    people = "1 Person" if group.people == 1 else f"{f.number(group.people)} Personen"
+    if group.people == group.count:
+        return people
+    return f"{people}, {f.number(group.count)} Fragen"
+
+
+def _cut(text: str, limit: int = _QUOTE) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def _answer_rate(model: ReportModel) -> str:
@@ -251,9 +424,18 @@ def _reasons(item: GapItem) -> str:
     return ", ".join(f"{label} {n}" for n, label in parts if n)
 
 
-def _label(model: ReportModel, item_id: str) -> str:
-    title = model.title(item_id)
-    return f"{title} ({item_id})" if title else item_id
+def _entry(
+    model: ReportModel, entry_id: str, *, quoted: bool = False, title: str | None = None
+) -> str:
+    """An entry by its title; the id only where the team needs it to find the YAML."""
+    title = model.title(entry_id) or title
+    if not title:
+        return f"„{entry_id}“" if quoted else entry_id
+    return f"„{title}“ ({entry_id})" if quoted else title
+
+
+def _topic(model: ReportModel, topic_id: str) -> str:
+    return model.topic_title(topic_id) or topic_id
 
 
 def _ranked(items: list[tuple[str, int]]) -> Iterator[str]:
@@ -273,9 +455,3 @@ def _table(header: list[str], rows: list[list[str]]) -> Iterator[str]:
             for i, (cell, width) in enumerate(zip(row, widths, strict=True))
         ]
         yield "  " + "  ".join(cells)
-
-
-def _telegram(text: str) -> str:
-    if len(text) <= TELEGRAM_LIMIT:
-        return text
-    return text[: TELEGRAM_LIMIT - 1].rsplit("\n", 1)[0] + "\n…"

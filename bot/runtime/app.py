@@ -126,6 +126,7 @@ def build_application(
     register_handlers(
         application, team_ids=settings.team_ids, handoff_chat=settings.handoff_chat_id
     )
+    team_handlers.schedule_weekly(application)
     return application
 
 
@@ -196,8 +197,14 @@ def register_handlers(
         "language": start.language,
         "statistics": team_handlers.statistics,
         "gaps": team_handlers.gaps,
+        "report": team_handlers.full_report,
         "reload": team_handlers.reload,
     }
+    help_names = next(c.names for c in COMMANDS if c.action == "help")
+    # Team members' /hilfe also lists the team commands; first match wins, so it goes first.
+    application.add_handler(
+        CommandHandler(help_names, team_handlers.team_help, filters=private & team)
+    )
     for command in COMMANDS:  # the one command table of bot/chat/commands.py
         gate = private & team if command.team else private
         for name in command.names:
@@ -253,6 +260,7 @@ async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> 
     except TelegramError as exc:
         logger.warning("Befehlsmenü nicht gesetzt: %s", type(exc).__name__)
     services = _services(application)
+    await team_handlers.announce(application.bot, services)
     application.bot_data["maintenance"] = asyncio.create_task(maintain(application, services))
 
 
