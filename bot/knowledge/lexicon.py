@@ -159,7 +159,12 @@ def _read(
     path: Path, keys: Mapping[str, str], problems: list[Problem], *, required: bool
 ) -> LineDict | None:
     name = _display(path)
-    if not path.exists():
+    try:
+        exists = path.exists()
+    except OSError as exc:  # e.g. a folder without permission: say so instead of raising
+        problems.append(Problem(name, None, f"Datei nicht lesbar ({exc.strerror})"))
+        return None
+    if not exists:
         if required:
             problems.append(Problem(name, None, "Sprachdatei der Suche nicht gefunden"))
         return None
