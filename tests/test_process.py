@@ -46,7 +46,7 @@ async def test_second_instance_with_same_database_refuses_to_start(
 
     assert code != 0
     assert "Es läuft bereits ein Bot mit dieser Datenbank" in second.stderr()
-    assert "fragen.db.lock" in second.stderr()
+    assert f"{database} ist gesperrt" in second.stderr()
     assert "Traceback" not in second.output()
     assert len(fake_api.calls("getMe")) == get_me_before  # refused before talking to Telegram
     # The first instance is untouched and keeps answering.
