@@ -501,13 +501,14 @@ class QuestionLog:
             forget = sorted(self._forget)
             self._in_flight = len(rows) + len(updates)
             self._marks_in_flight = len(marks)
-        losses = Losses(dropped_rows=dropped) + self._unsaved
-        if not (rows or updates or marks or forget or losses):
+        if not (rows or updates or marks or forget or dropped or self._unsaved):
             return 0
-        if losses:
-            losses = losses + Losses(lost_at=int(time.time()))
         try:
             conn = self._connection()
+            # Counted after connecting: connecting may find the file vanished and count that.
+            losses = Losses(dropped_rows=dropped) + self._unsaved
+            if losses:
+                losses = losses + Losses(lost_at=int(time.time()))
             with logschema.transaction(conn):
                 questions.write(conn, forget=forget, rows=list(rows.values()), updates=updates)
                 handled.write(conn, marks, self._today())
