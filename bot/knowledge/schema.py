@@ -33,6 +33,7 @@ from bot.knowledge.yamlsafe import (
     find_mojibake,
     parse_yaml,
     read_text,
+    unreadable_reason,
 )
 
 __all__ = [
@@ -261,7 +262,7 @@ def validate(directory: Path) -> tuple[KnowledgeBase | None, list[Problem]]:
             if p.suffix in (".yaml", ".yml") and p.name != SEARCH_FILE
         )
     except OSError as exc:
-        col.error(label, None, f"Ordner der Wissensbasis nicht lesbar ({_reason(exc)})")
+        col.error(label, None, f"Ordner der Wissensbasis nicht lesbar ({unreadable_reason(exc)})")
         return None, col.problems
     files = [p for p in names if _regular_file(p, col)]
     if not files:
@@ -305,15 +306,6 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-def _reason(exc: OSError) -> str:
-    """Why a file or folder cannot be read, in German for the admins."""
-    if isinstance(exc, PermissionError):
-        return "keine Leserechte für den Bot"
-    if isinstance(exc, IsADirectoryError):
-        return "ist ein Ordner"
-    return exc.strerror or type(exc).__name__
-
-
 def _regular_file(path: Path, col: _Collector) -> bool:
     """A ``*.yaml`` that is a folder, a dangling link or unreadable is an error, never skipped
     in silence: the entries it should hold would just be missing."""
@@ -330,7 +322,7 @@ def _regular_file(path: Path, col: _Collector) -> bool:
             )
             return False
     except OSError as exc:
-        col.error(name, None, f"Datei nicht lesbar ({_reason(exc)})")
+        col.error(name, None, f"Datei nicht lesbar ({unreadable_reason(exc)})")
         return False
     col.error(name, None, "ist keine lesbare Datei (Verknüpfung ins Leere oder Sonderdatei)")
     return False
@@ -348,7 +340,7 @@ def _read_file(path: Path, name: str, col: _Collector) -> str | None:
         col.error(name, exc.line, exc.message)
         return None
     except OSError as exc:
-        col.error(name, None, f"Datei nicht lesbar ({_reason(exc)})")
+        col.error(name, None, f"Datei nicht lesbar ({unreadable_reason(exc)})")
         return None
     garbled = find_mojibake(text)
     lines = sorted({m.line for m in garbled})
