@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any, Final
 
 from bot.config import Settings
+from bot.knowledge.lexicon import load_lexicon
+from bot.knowledge.schema import Problem, validate
 from bot.log import health as loghealth
 from bot.runtime.ops import (
     HEARTBEAT_SECONDS,
@@ -26,7 +28,6 @@ from bot.runtime.ops import (
     heartbeat_state,
     lock_held,
 )
-from bot.search.library import Library
 
 STALE_BEATS: Final = 5
 """The heartbeat is late after this many intervals (at least ``STALE_MIN_S``)."""
@@ -115,20 +116,27 @@ def assess(settings: Settings, *, now: float | None = None) -> Status:
 
 
 def _knowledge(settings: Settings, status: Status) -> None:
+    """The folder as the bot would load it (validation and search lexicon; the index itself is
+    not built, which keeps the check quick)."""
     directory = settings.knowledge_dir
+    problems: list[Problem] = []
+    kb = None
     try:
-        library, problems = Library.open(directory)
+        kb, problems = validate(directory)
+        lexicon, lexicon_problems = load_lexicon(directory)
+        problems = [*problems, *lexicon_problems]
+        if lexicon is None:
+            kb = None
     except Exception as exc:  # never a traceback in a monitoring check
-        library, problems = None, []
+        kb = None
         status.problems.append(f"Wissensbasis {directory} nicht lesbar ({type(exc).__name__})")
-    info: dict[str, Any] = {"dir": str(directory), "ok": library is not None}
-    if library is None:
+    info: dict[str, Any] = {"dir": str(directory), "ok": kb is not None}
+    if kb is None:
         errors = [str(p) for p in problems if p.severity == "fehler"]
         status.problems.extend(errors)
         status.lines.append(f"Wissensbasis: {directory} – FEHLERHAFT")
         info["errors"] = errors
     else:
-        kb = library.current.kb
         status.lines.append(
             f"Wissensbasis: {directory} – {kb.organisation.name}, "
             f"{len(kb.entries)} Einträge, Version {kb.version}"

@@ -57,6 +57,7 @@ class InstanceLock:
         """Lock or raise ``AlreadyRunning`` (German message); OSError if the file cannot be
         created or opened."""
         path = self.path
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # private whatever the umask
         for _ in range(10):  # the file may be replaced between open and lock: lock the new one
             _create_private(path, database=not self.side_file)
             fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
