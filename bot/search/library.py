@@ -54,11 +54,17 @@ def fingerprint(directory: Path) -> Fingerprint:
     def facts(name: str, st: os.stat_result) -> tuple[str, int, int, int, int, int]:
         return (name, st.st_size, st.st_mtime_ns, st.st_mode, st.st_uid, st.st_gid)
 
+    def entry(item: os.DirEntry[str]) -> tuple[str, int, int, int, int, int]:
+        try:
+            return facts(item.name, item.stat())
+        except OSError:  # a dangling link: noticed as such, the other files still watched
+            return (item.name, -1, -1, -1, -1, -1)
+
     try:
         st = directory.stat()  # the folder: mode only (its mtime moves with editors' temp files)
         found.append((".", 0, 0, st.st_mode, st.st_uid, st.st_gid))
         with os.scandir(directory) as it:
-            found.extend(facts(e.name, e.stat()) for e in it if e.name.endswith((".yaml", ".yml")))
+            found.extend(entry(e) for e in it if e.name.endswith((".yaml", ".yml")))
     except OSError:
         return tuple(found)
     language = language_file(directory)
