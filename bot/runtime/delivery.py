@@ -133,6 +133,18 @@ logged, with the frames where it happened."""
 HIDDEN = "‹…›"
 
 
+class _Hidden:
+    """Stands for a hidden value under %s and %r alike."""
+
+    def __repr__(self) -> str:
+        return HIDDEN
+
+    __str__ = __repr__
+
+
+_HIDDEN = _Hidden()
+
+
 class PrivacyFilter(logging.Filter):
     """No log line carries message text or identifiers, whoever logs it.
 
@@ -183,7 +195,7 @@ def _library_message(record: logging.LogRecord) -> None:
 
 def _shown(value: object) -> object:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        return HIDDEN
+        return _HIDDEN
     return value
 
 
