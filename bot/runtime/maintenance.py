@@ -26,7 +26,7 @@ from bot.chat.services import Services
 from bot.runtime.liveness import Liveness
 from bot.runtime.ops import HEARTBEAT_SECONDS, InstanceLock, write_heartbeat
 from bot.runtime.polling import UpdateFlow
-from bot.search.library import Library, fingerprint
+from bot.search.library import Library, fingerprint, reload_knowledge
 from handlers.team import notify_team, reload_and_tell
 
 logger = logging.getLogger("vereinbar")
@@ -35,6 +35,9 @@ WATCH_SECONDS = 2.0
 SETTLE_SECONDS = 1.0
 MAINTENANCE_STALE_S: Final = 60.0
 """A maintenance round (reload, purge, flush) running longer than this hangs."""
+RETRY_UNREADABLE_S: Final = 60.0
+"""A knowledge folder that could not be read is tried again this often, even unchanged (a
+permission fixed on a parent folder leaves the files' own fingerprint alone)."""
 POLL_STALL_S: Final = 120.0
 """No getUpdates began or ended for this long: PTB's polling loop is gone (its pauses between
 failed attempts are at most 30 s, a long poll lasts 10 s plus the read timeout)."""
@@ -64,6 +67,7 @@ async def maintain(
     known = _entries(services.library)
     recreated = 0
     broken_while: object = None  # the snapshot that kept serving when the folder was broken
+    tried_at = 0.0
     while True:
         liveness.maintenance_since = time.time()
         try:
@@ -76,6 +80,13 @@ async def maintain(
                 errors = [str(p) for p in outcome.problems if p.severity == "fehler"]
                 liveness.knowledge_errors = () if outcome.swapped else tuple(errors)
                 broken_while = None if outcome.swapped else services.library.current
+                tried_at = time.monotonic()
+            elif _unreadable(liveness) and time.monotonic() - tried_at > RETRY_UNREADABLE_S:
+                tried_at = time.monotonic()
+                retried = await asyncio.to_thread(reload_knowledge, services.library)
+                if retried.swapped:  # readable again: quietly back to normal
+                    liveness.knowledge_errors = ()
+                    broken_while = None
             if broken_while is not None and services.library.current is not broken_while:
                 liveness.knowledge_errors = ()  # /neuladen swapped a good version in
                 broken_while = None
@@ -97,6 +108,10 @@ async def _settled(library: Library) -> bool:
     before = fingerprint(library.directory)
     await asyncio.sleep(SETTLE_SECONDS)
     return fingerprint(library.directory) == before
+
+
+def _unreadable(liveness: Liveness) -> bool:
+    return any("nicht lesbar" in error for error in liveness.knowledge_errors)
 
 
 def _entries(library: Library) -> dict[str, str]:
