@@ -48,9 +48,16 @@ logger = logging.getLogger("vereinbar")
 HOLD_LIMIT_S: Final = 60.0
 """An update in hand for longer (a hung handler) no longer holds back the others' confirmation."""
 HELD_POLL_S: Final = 1.0
-"""While only held-back updates come back, ask again at least this often (new messages)."""
-MIN_GAP_S: Final = 0.25
-"""...but not more often than this: each such answer repeats up to 100 held-back updates."""
+"""While updates are held back, ask again at least this often, for new messages."""
+MIN_GAP_S: Final = 0.05
+"""...and never more often than this."""
+FULL_STEP: Final = 10
+"""When Telegram's answer was 100 updates all in hand, only a moved offset can show new ones:
+ask again once it moved this far, or moved at all and a quarter of ``HELD_POLL_S`` passed (each
+such answer repeats up to 100 updates, so asking at every finished one would waste bandwidth;
+bench/e2e.py chose the values: capacity and the capped rate as before, a third of the updates
+repeated when asking at every finished one)."""
+_LIMIT: Final = 100  # Telegram's largest getUpdates batch, PTB's default
 
 _EMPTY: Final = b'{"ok":true,"result":[]}'
 
@@ -214,17 +221,15 @@ class PollingRequest(AiohttpRequest):
     ) -> tuple[int, bytes]:
         loop = asyncio.get_running_loop()
         wanted = _number(fields.get("offset"))
+        limit = _number(fields.get("limit")) or _LIMIT
         deadline = loop.time() + (_number(fields.get("timeout")) or 0)
-        asked_at: float | None = None
+        asked: tuple[float, int | None, bool] | None = None  # when, offset, answer full
         while True:
+            if self._flow.holding() and deadline > loop.time():
+                # Telegram answers at once with the updates still in hand (it does not
+                # long-poll while it holds some): first wait until asking can show more.
+                await self._until_worth_asking(asked, wanted, deadline)
             remaining = deadline - loop.time()
-            if self._flow.holding() and remaining > 0:
-                # Telegram answers at once with the updates still in hand (it does not long-poll
-                # while it holds some): first wait until one is done, or a while for new ones.
-                await self._flow.progress(min(HELD_POLL_S, remaining), since=self._flow.version)
-                if asked_at is not None:
-                    await asyncio.sleep(max(asked_at + MIN_GAP_S - loop.time(), 0.0))
-                remaining = deadline - loop.time()
             holding = self._flow.holding()
             offset = self._flow.offset(wanted)
             if offset is not None:
@@ -244,6 +249,33 @@ class PollingRequest(AiohttpRequest):
                 if len(fresh) == len(updates) and not changed:
                     return status, body
                 return status, json.dumps({"ok": True, "result": screened}).encode()
+            asked = (asked_at, offset, len(updates) >= limit)
+
+    async def _until_worth_asking(
+        self, asked: tuple[float, int | None, bool] | None, wanted: int | None, deadline: float
+    ) -> None:
+        """Wait until an update in hand finished (the first time), or until asking again can
+        confirm finished ones or show new messages (``FULL_STEP``, ``HELD_POLL_S``)."""
+        loop = asyncio.get_running_loop()
+        if asked is None:
+            await self._flow.progress(
+                min(HELD_POLL_S, deadline - loop.time()), since=self._flow.version
+            )
+            return
+        when, last_offset, full = asked
+        while self._flow.holding() and loop.time() < deadline:
+            moved = (self._flow.offset(wanted) or 0) - (last_offset or 0)
+            waited = loop.time() - when
+            if full:
+                worth = moved >= FULL_STEP or (moved > 0 and waited >= HELD_POLL_S / 4)
+            else:
+                worth = moved > 0 or waited >= HELD_POLL_S
+            if worth:
+                break
+            await self._flow.progress(
+                min(HELD_POLL_S / 4, deadline - loop.time()), since=self._flow.version
+            )
+        await asyncio.sleep(max(when + MIN_GAP_S - loop.time(), 0.0))
 
     async def _ask(
         self, url: str, fields: dict[str, str], timeouts: dict[str, Any]
