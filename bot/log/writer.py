@@ -170,11 +170,10 @@ class QuestionLog:
     def mark_handled(self, update_id: int) -> None:
         """Remember a Telegram update as handled, written with the next flush.
 
-        Marking does not wake the writer: the mark goes out with the question row that the
-        same update logs next (or with an earlier transaction if another row is written in
-        between), so after a restart a redelivered update is recognised once its question was
-        logged. Marks are best effort: the oldest are dropped beyond ``max_pending``, which at
-        worst lets a redelivery be answered again.
+        Called once the update's answer is out. Marking does not wake the writer: the mark
+        goes out with the next transaction (another row, or the maintenance loop's flush).
+        Marks are best effort: the oldest are dropped beyond ``max_pending``, which at worst
+        lets a redelivery be answered again.
         """
         with self._cond:
             self._handled.add(update_id)
