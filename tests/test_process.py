@@ -284,7 +284,9 @@ async def test_conflict_409_says_in_german_that_another_process_polls_with_this_
             await until_status(bot.database, "409 Conflict")
         finally:
             poller.cancel()
-    assert bot.stderr().count(CONFLICT) == 1  # said once, not for every failed poll
+    conflicts = [c for c in fake_api.calls("getUpdates") if c.status == 409]
+    # Said once a minute at most, not for every failed poll:
+    assert 1 <= bot.stderr().count(CONFLICT) <= 2 < len(conflicts)
     assert "Fehler bei der Verarbeitung" not in bot.stderr()
     answer = await bot.ask("Spielekoffer")  # alone again, it serves
     assert "Spielekoffer" in (answer.text or "")
