@@ -265,6 +265,7 @@ async def _post_shutdown(application: Application[Any, Any, Any, Any, Any, Any])
         await asyncio.to_thread(services.log.close)
     # The last heartbeat says the bot stopped, and why, with the log's final state.
     liveness: Liveness = application.bot_data["liveness"]
+    served = liveness.polled_at is not None or liveness.mode != "polling"
     fields = heartbeat(services, liveness, application.bot_data.get("flow"))
     with contextlib.suppress(OSError):
         write_heartbeat(
@@ -272,7 +273,7 @@ async def _post_shutdown(application: Application[Any, Any, Any, Any, Any, Any])
             **fields,
             stopped=True,
             stopped_at=time.time(),
-            stop_reason=liveness.fatal or "regulär beendet",
+            stop_reason=liveness.fatal or ("regulär beendet" if served else "Start abgebrochen"),
         )
 
 
