@@ -183,73 +183,52 @@ def _listen(value: str) -> tuple[str, int]:
 @cli.command()
 @kb_option
 @db_option
-def status(kb: Path | None, db: Path | None) -> None:
-    """Zustand für die Überwachung: Wissensbasis, Datenbank, letzte Aktivität.
+@click.option("--json", "as_json", is_flag=True, help="Ergebnis als JSON (für die Überwachung).")
+@click.option(
+    "--quittieren",
+    "acknowledge",
+    is_flag=True,
+    help="Bisherige Verluste des Frageprotokolls als geklärt bestätigen.",
+)
+def status(kb: Path | None, db: Path | None, as_json: bool, acknowledge: bool) -> None:
+    """Zustand für die Überwachung: Bot, Telegram, Frageprotokoll, Wissensbasis.
 
-    Exit-Code 1, wenn etwas nicht stimmt (Wissensbasis fehlerhaft, Datenbank nicht lesbar,
-    Fragen verworfen).
+    Exit-Code 1, sobald der Bot nicht antwortet oder Daten verliert: kein oder ein altes
+    Lebenszeichen, Telegram nicht erreichbar oder Token abgelehnt, ein zweiter Bot mit
+    demselben Token, Wartung hängt, Frageprotokoll nicht beschreibbar, verlorene Fragen
+    (bis --quittieren), Datenbank beschädigt oder im Betrieb gelöscht, Wissensbasis
+    fehlerhaft oder nicht lesbar.
+
+    \b
+    Beispiele:
+        python -m bot status
+        python -m bot status --json
     """
-    import sqlite3
-    import time
-
-    from bot.runtime.ops import read_heartbeat
+    from bot.runtime.monitor import acknowledge as acknowledge_losses
+    from bot.runtime.monitor import assess
 
     settings = settings_for(kb, db)
-    problems: list[str] = []
-    library, kb_problems = Library.open(settings.knowledge_dir)
-    if library is None:
-        problems.extend(str(p) for p in kb_problems if p.severity == "fehler")
-        click.echo(f"Wissensbasis: {settings.knowledge_dir} – FEHLERHAFT")
-    else:
-        kb_ = library.current.kb
-        click.echo(
-            f"Wissensbasis: {settings.knowledge_dir} – {kb_.organisation.name}, "
-            f"{len(kb_.entries)} Einträge, Version {kb_.version}"
-        )
-    database = settings.database
-    if database.exists():
+    if acknowledge:
         try:
-            conn = sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=2)
-            try:
-                counts = {
-                    t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
-                    for t in ("questions", "daily_counts")
-                }
-            finally:
-                conn.close()
-            click.echo(
-                f"Datenbank: {database} – {counts['questions']} Fragen mit Text, "
-                f"{counts['daily_counts']} Tageszählungen"
-            )
-        except sqlite3.Error as exc:
-            problems.append(f"Datenbank {database} nicht lesbar: {exc}")
-            click.echo(f"Datenbank: {database} – NICHT LESBAR")
-    else:
-        click.echo(f"Datenbank: {database} – noch nicht angelegt")
-    beat = read_heartbeat(database)
-    if beat is None:
-        click.echo("Bot: kein Lebenszeichen (läuft nicht oder noch nie gestartet)")
-    else:
-        age = time.time() - float(beat.get("written_at", 0))  # type: ignore[arg-type]
-        last = beat.get("last_update_at")
-        last_text = (
-            time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(float(last)))  # type: ignore[arg-type]
-            if last
-            else "noch keine"
-        )
+            seen = acknowledge_losses(settings.database)
+        except OSError as exc:
+            raise Fehler(f"Quittung nicht speicherbar: {exc}") from exc
         click.echo(
-            f"Bot: Lebenszeichen vor {age:.0f} s, {beat.get('updates_handled', 0)} "
-            f"Updates verarbeitet, letztes Update: {last_text}"
+            f"Quittiert: {seen.rows} verlorene Fragen, {seen.recreated}× neu angelegte Datenbank.",
+            err=True,
         )
-        if beat.get("log_dropped"):
-            problems.append(f"{beat['log_dropped']} Fragen konnten nicht protokolliert werden")
-        if beat.get("log_available") is False:
-            problems.append("Frageprotokoll nicht verfügbar")
-    for problem in problems:
-        click.echo(f"Problem: {problem}", err=True)
-    if problems:
+    result = assess(settings)
+    if as_json:
+        click.echo(result.as_json())
+    else:
+        for line in result.lines:
+            click.echo(line)
+        for problem in result.problems:
+            click.echo(f"Problem: {problem}", err=True)
+        if result.ok:
+            click.echo("Alles in Ordnung.")
+    if not result.ok:
         sys.exit(1)
-    click.echo("Alles in Ordnung.")
 
 
 @cli.command()
@@ -257,6 +236,9 @@ def status(kb: Path | None, db: Path | None) -> None:
 @db_option
 def backup(target: Path, db: Path | None) -> None:
     """Frageprotokoll im laufenden Betrieb sichern (SQLite Online-Backup).
+
+    Die Sicherung ist nur für den Eigentümer lesbar (0600, sie enthält die Fragetexte); schlägt
+    sie fehl, bleibt keine halbe Datei (.part) zurück.
 
     \b
     Beispiel:

@@ -7,6 +7,7 @@ import traceback
 from pathlib import Path
 
 from telegram import Update
+from telegram.error import Conflict, InvalidToken, NetworkError
 
 from handlers.context import BotContext
 from handlers.keyboards import send
@@ -17,6 +18,14 @@ logger = logging.getLogger(__name__)
 async def on_error(update: object, context: BotContext) -> None:
     """Log the failure (type and place only, no message text or user ids) and apologise."""
     error = context.error
+    if update is None and isinstance(error, Conflict | InvalidToken):
+        # Polling said 409 or 401: bot.runtime.liveness has logged it in German already
+        # (another instance polls with this token / the token was revoked).
+        return
+    if update is None and isinstance(error, NetworkError):
+        logger.warning("Abfrage bei Telegram fehlgeschlagen (%s); neuer Versuch folgt",
+                       type(error).__name__)  # fmt: skip
+        return
     logger.error(
         "Fehler bei der Verarbeitung: %s in %s",
         type(error).__name__,

@@ -28,8 +28,8 @@ async def gatekeeper(update: Update, context: BotContext) -> None:
     services = context.services
     if not services.seen.first_time(update.update_id):
         raise ApplicationHandlerStop
-    if services.log is not None:  # survives a restart: written with this update's question row
-        services.log.mark_handled(update.update_id)
+    # Marked as handled once its answer is out (bot.runtime.polling.UpdateFlow), not here: a
+    # mark written before the answer would hide the update after a crash in between.
     services.updates_handled += 1
     services.last_update_at = time.time()
     user = update.effective_user

@@ -11,6 +11,7 @@ from fakebotapi import FakeBotApi
 
 # The end-to-end fixtures (the bot in this event loop or as a subprocess), for every test file.
 from harness import running, start_bot, start_process  # noqa: F401
+from opskit import start_plain  # noqa: F401  (processes with a umask or without root's powers)
 
 from bot.config import DEFAULT_KB
 from bot.search.library import Library

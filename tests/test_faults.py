@@ -11,10 +11,14 @@ cases (second instance, invalid token, restart, SIGTERM, kill -9) are in tests/t
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
+import re
 import shutil
 import sqlite3
+import time
 from collections.abc import Callable
+from html import escape, unescape
 from pathlib import Path
 from typing import Any
 
@@ -22,14 +26,16 @@ import pytest
 from click.testing import CliRunner
 from fakebotapi import BotMessage, FakeBotApi
 from harness import OTHER, TEAM, USER, LiveBot, StartBot, question_update, until
+from opskit import scan_logs, until_cli_status  # noqa: F401 (scan_logs: every test's logs)
 from telegram.error import NetworkError
 
+from bot.chat.cards import split_message
 from bot.chat.conversation import STALE, Conversation
 from bot.cli import cli
 from bot.config import DEFAULT_KB
 from bot.log import schema as logschema
 from bot.log.writer import QuestionLog
-from bot.runtime.ops import read_heartbeat
+from bot.runtime.ops import InstanceLock, read_heartbeat
 from bot.search.index import SearchIndex
 from bot.search.library import Library
 
@@ -411,7 +417,39 @@ BAD_EDITS: dict[str, tuple[Callable[[Path], None], str]] = {
         lambda kb: _write(kb, "massnahmen.yaml", _half(DEFAULT_KB / "massnahmen.yaml")),
         r"massnahmen.yaml, Zeile \d+: YAML-Syntaxfehler",
     ),
+    "yaml-is-a-folder": (  # 9 counselling entries would silently be gone
+        lambda kb: _replace_by_folder(kb / "beratungsangebote.yaml"),
+        r"beratungsangebote.yaml: ist ein Ordner, keine Datei",
+    ),
+    "dangling-link": (
+        lambda kb: (kb / "zusatz.yaml").symlink_to(kb / "gibt-es-nicht.yaml"),
+        r"zusatz.yaml: ist keine lesbare Datei",
+    ),
+    "5000-char-title": (
+        lambda kb: _edit(
+            kb,
+            "massnahmen.yaml",
+            '    titel: "Gleitzeit ohne Kernarbeitszeit"\n',
+            f'    titel: "{"Gleitzeit " * 500}"\n',
+        ),
+        r"massnahmen.yaml, Zeile 12: Eintrag 'gleitzeit': Feld 'titel' ist zu lang "
+        r"\(5000 Zeichen, höchstens 100\)",
+    ),
+    "60-kB-answer": (
+        lambda kb: _edit(
+            kb,
+            "massnahmen.yaml",
+            '    antwort: "Wenn die Betreuung Ihres Kindes',
+            '    antwort: "' + "Eine lange Antwort. " * 3000 + "Wenn die Betreuung Ihres Kindes",
+        ),
+        r"Eintrag 'spielekoffer': Feld 'antwort' ist zu lang \(\d{5} Zeichen, höchstens 2500\)",
+    ),
 }
+
+
+def _replace_by_folder(path: Path) -> None:
+    path.unlink()
+    path.mkdir()
 
 
 @pytest.mark.parametrize("kind", list(BAD_EDITS))
@@ -590,3 +628,161 @@ def test_stale_reply_is_the_same_for_every_forged_kind() -> None:
     conversation = Conversation(lambda: library.current)
     replies = {conversation.press(data) for data in FORGED}
     assert {(r.text, r.notice) for r in replies} == {(STALE, "Menü veraltet")}
+
+
+# --- 12. knowledge: a reload that drops entries, limits, HTML over several messages -------------
+
+
+async def test_reload_that_drops_entries_tells_the_team_which(running: LiveBot) -> None:
+    await running.ask("/hilfe", user=TEAM)
+    good = running.services.library.current
+    before = len(running.api.messages(TEAM))
+
+    (running.kb_dir / "beratungsangebote.yaml").unlink()  # still a valid knowledge base
+    notice = await running.message_after(TEAM, before, "Einträge sind nicht mehr enthalten")
+
+    assert running.services.library.current is not good  # the smaller version serves now
+    assert (notice.text or "").startswith("ℹ️ Wissensbasis neu geladen")
+    gone = [e for e in good.kb.entries.values() if e.kind == "counselling"]
+    assert f"{len(gone)} Einträge" in (notice.text or "")
+    assert all(f"({e.id})" in (notice.text or "") for e in gone)
+
+
+def test_check_enforces_field_lengths_and_the_size_of_a_card(
+    make_kb: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    long_detail = "x" * 290  # each detail within its limit, together too much for one card
+    contacts = "".join(
+        f"""\
+  - id: stelle-{n}
+    name: "Stelle {n}"
+    antwort: "Berät."
+    web: "{long_detail}"
+    adresse: "{long_detail}"
+"""
+        for n in range(3)
+    )
+    kb = make_kb(
+        organisation=MINIMAL_ORGANISATION + contacts,
+        massnahmen=f"""\
+        massnahmen:
+          - id: gleitzeit
+            titel: "{"Titel " * 30}"
+            thema: arbeitszeit
+            antwort: "Kurz."
+            zielgruppe: "alle"
+            status: geplant
+            zustaendig: [beratung]
+          - id: teilzeit
+            titel: "Teilzeit"
+            thema: arbeitszeit
+            antwort: "{"Antwort. " * 260}"
+            zielgruppe: "alle"
+            status: geplant
+            zustaendig: [stelle-0, stelle-1, stelle-2]
+        """,
+    )
+    for name in [n for n in os.environ if n.startswith(("BOT_", "TELEGRAM_"))]:
+        monkeypatch.delenv(name)
+    result = CliRunner().invoke(cli, ["check", "--kb", str(kb), "--ohne-selbsttest"])
+
+    assert result.exit_code == 1
+    assert "Feld 'titel' ist zu lang (180 Zeichen, höchstens 100)" in result.output
+    assert re.search(
+        r"Eintrag 'teilzeit': die Antwortkarte wird mit etwa \d+ Zeichen zu lang für eine "
+        r"Telegram-Nachricht \(höchstens 4096\)",
+        result.output,
+    ), result.output
+    assert "Traceback" not in result.output
+
+
+MINIMAL_ORGANISATION = """\
+organisation:
+  name: "Stadt Musterstadt"
+  beratung: beratung
+  quelle: "Testquelle"
+themen:
+  - id: arbeitszeit
+    titel: "Arbeitszeit"
+kontakte:
+  - id: beratung
+    name: "Beratungsstelle Vereinbarkeit"
+    antwort: "Berät alle Beschäftigten persönlich."
+"""
+
+
+async def test_long_html_is_split_into_parts_telegram_accepts(running: LiveBot) -> None:
+    await running.ask("/hilfe")
+    before = len(running.api.messages(USER))
+    title = "Ein sehr langer Titel mit Umlauten äöü & Zeichen <> " * 100  # 5,300 characters
+    text = (
+        f"<b>{escape(title)}</b>\n"
+        + "Absatz mit <i>Betonung über Zeilen\nhinweg</i> " * 60
+        + '\n<a href="https://www.stadt-koeln.de/leben-in-koeln/">ein Link mit mehreren Wörtern</a>'
+    )
+
+    parts = split_message(text)
+    for part in parts:  # the fake server parses each part as Telegram does; BadRequest if not
+        await running.application.bot.send_message(USER, part)
+
+    sent = running.api.messages(USER)[before:]
+    assert len(sent) == len(parts) >= 2
+    assert all(m.message["text"] for m in sent)
+
+    def visible(html: str) -> str:
+        return "".join(unescape(re.sub(r"<[^>]+>", "", html)).split())
+
+    assert "".join("".join((m.text or "").split()) for m in sent) == visible(text)
+
+
+# --- 13. liveness and privacy inside the process ------------------------------------------------
+
+
+async def test_no_log_line_carries_message_text_or_identifiers(
+    running: LiveBot, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    search = SearchIndex.search
+    secret = "Mein Geheimnis zur Elternzeit"
+
+    def leaky_search(self: SearchIndex, question: str, *args: Any, **kwargs: Any) -> Any:
+        if "Geheimnis" in question:
+            raise ValueError(f"kann {question!r} nicht suchen")  # the message quotes the text
+        return search(self, question, *args, **kwargs)
+
+    monkeypatch.setattr(SearchIndex, "search", leaky_search)
+    reply = await running.ask(secret, user=OTHER)
+    assert (reply.text or "").startswith(APOLOGY)
+    # What python-telegram-bot itself logged for a batch it could not parse (issue 14):
+    batch = [question_update(5, secret, user=OTHER)]
+    ptb = logging.getLogger("telegram.Bot")
+    ptb.critical("Error while parsing updates! Received data was %r", batch)
+    logging.getLogger("telegram.ext.Updater").critical(
+        "Something went wrong processing the data received from Telegram.",
+        exc_info=KeyError(secret),
+    )
+
+    assert "Fehler bei der Verarbeitung: ValueError" in caplog.text
+    assert "Error while parsing updates! Received data was ‹…›" in caplog.text
+    assert "Geheimnis" not in caplog.text and str(OTHER) not in caplog.text
+
+
+async def test_hung_maintenance_and_stalled_polling_turn_status_red(
+    running: LiveBot, tmp_path: Path
+) -> None:
+    lock = InstanceLock(running.database)  # what run_bot holds: status sees a bot up
+    lock.acquire()
+    try:
+        application = running.application
+        liveness = application.bot_data["liveness"]
+        application.bot_data["maintenance"].cancel()  # the loop is stuck in a round...
+        liveness.maintenance_since = time.time() - 120  # ...that began two minutes ago
+        await until_cli_status(running.api, running.database, "Wartung hängt seit", cwd=tmp_path)
+
+        await application.updater.stop()  # nobody asks Telegram any more...
+        liveness.poll_active_at -= 300  # ...for five minutes now
+        red = await until_cli_status(
+            running.api, running.database, "Abfrage neuer Nachrichten steht seit", cwd=tmp_path
+        )
+    finally:
+        lock.release()
+    assert "Der Bot beendet sich" in red.stderr

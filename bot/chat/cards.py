@@ -191,9 +191,22 @@ def first_sentence(text: str, limit: int = 220) -> str:
 
 
 def split_message(text: str, limit: int = MAX_MESSAGE) -> list[str]:
-    """Split at paragraph, then line, then word boundaries so no part exceeds ``limit``."""
+    """Split at paragraph, then line, then word boundaries so no part exceeds ``limit``.
+
+    Telegram HTML stays valid in every part: a cut never falls inside a tag or an entity,
+    and tags open at a cut are closed at the end of the part and opened again at the start
+    of the next (``<b>`` around a long title, a link over a line break). Text that is not
+    well-formed Telegram HTML is split as plain text.
+    """
     if len(text) <= limit:
         return [text]
+    tokens = _html_tokens(text)
+    if tokens is None:
+        return _split_plain(text, limit)
+    return _split_html(tokens, limit)
+
+
+def _split_plain(text: str, limit: int) -> list[str]:
     parts: list[str] = []
     current = ""
     for line in text.split("\n"):
@@ -215,3 +228,85 @@ def split_message(text: str, limit: int = MAX_MESSAGE) -> list[str]:
     if current:
         parts.append(current)
     return [p for p in parts if p.strip()]
+
+
+# The tags Telegram's HTML parse mode knows; anything else in a text is not HTML to us.
+_TAG = re.compile(
+    r"<(/?)(b|strong|i|em|u|ins|s|strike|del|a|code|pre|span|tg-spoiler|tg-emoji|blockquote)"
+    r"((?:\s[^<>]*)?)>"
+)
+_ENTITY = re.compile(r"&(?:#\d{1,7}|#x[0-9a-fA-F]{1,6}|[a-zA-Z]{2,8});")
+# A token: (text, tag name or "" for text, +1 opening / -1 closing / 0 text)
+_Token = tuple[str, str, int]
+
+
+def _html_tokens(text: str) -> list[_Token] | None:
+    """Tags, entities and single characters; None unless the tags are known and nest."""
+    tokens: list[_Token] = []
+    stack: list[str] = []
+    position = 0
+    while position < len(text):
+        char = text[position]
+        match = _TAG.match(text, position) if char == "<" else None
+        if match:
+            name, closing = match[2], bool(match[1])
+            if closing:
+                if not stack or stack.pop() != name:
+                    return None
+            else:
+                stack.append(name)
+            tokens.append((match[0], name, -1 if closing else 1))
+            position = match.end()
+            continue
+        entity = _ENTITY.match(text, position) if char == "&" else None
+        piece = entity[0] if entity else char
+        tokens.append((piece, "", 0))
+        position += len(piece)
+    if stack or not any(kind for _, _, kind in tokens):
+        return None
+    return tokens
+
+
+def _closers(stack: list[_Token]) -> str:
+    return "".join(f"</{name}>" for _, name, _ in reversed(stack))
+
+
+def _split_html(tokens: list[_Token], limit: int) -> list[str]:
+    parts: list[str] = []
+    stack: list[_Token] = []  # the opening tags in force
+    start = 0
+    while start < len(tokens):
+        prefix = "".join(raw for raw, _, _ in stack)
+        size = len(prefix)
+        walk = list(stack)
+        best: dict[str, tuple[int, list[_Token]]] = {}
+        end = start
+        while end < len(tokens):
+            raw, _, kind = tokens[end]
+            size += len(raw)
+            if kind == 1:
+                walk.append(tokens[end])
+            elif kind == -1:
+                walk.pop()
+            if size + len(_closers(walk)) > limit and end > start:
+                break
+            end += 1
+            boundary = "line" if raw == "\n" else "word" if raw == " " else "any"
+            best[boundary] = best["any"] = (end, list(walk))
+        if end == len(tokens):
+            cut, after = end, walk
+        elif "line" in best:
+            cut, after = best["line"]
+        elif "word" in best and best["word"][0] - start > (limit - len(prefix)) // 2:
+            cut, after = best["word"]
+        else:
+            cut, after = best["any"]
+        body = "".join(raw for raw, _, _ in tokens[start:cut])
+        part = prefix + body.rstrip() + _closers(after)
+        if _TAG.sub("", part).strip():
+            parts.append(part)
+        stack = after
+        start = cut
+        while start < len(tokens) and tokens[start][0] in (" ", "\n", "\t"):
+            start += 1
+    return parts

@@ -19,7 +19,7 @@ from types import MappingProxyType
 from typing import Any
 
 from bot.knowledge.schema import SEARCH_FILE, Problem
-from bot.knowledge.yamlsafe import LineDict, LineList, YamlError, read_yaml
+from bot.knowledge.yamlsafe import LineDict, LineList, YamlError, read_yaml, unreadable_reason
 
 LANGUAGE_DIR = "sprache"
 LANGUAGE_FILE = "de.yaml"
@@ -162,7 +162,12 @@ def _read(
     path: Path, keys: Mapping[str, str], problems: list[Problem], *, required: bool
 ) -> LineDict | None:
     name = _display(path)
-    if not path.exists():
+    try:
+        exists = path.exists()
+    except OSError as exc:  # e.g. a folder without permission: say so instead of raising
+        problems.append(Problem(name, None, f"Datei nicht lesbar ({unreadable_reason(exc)})"))
+        return None
+    if not exists:
         if required:
             problems.append(Problem(name, None, "Sprachdatei der Suche nicht gefunden"))
         return None
@@ -172,7 +177,7 @@ def _read(
         problems.append(Problem(name, exc.line, exc.message))
         return None
     except OSError as exc:
-        problems.append(Problem(name, None, f"Datei nicht lesbar ({exc.strerror})"))
+        problems.append(Problem(name, None, f"Datei nicht lesbar ({unreadable_reason(exc)})"))
         return None
     if data is None:
         return LineDict()

@@ -33,6 +33,7 @@ from bot.knowledge.yamlsafe import (
     find_mojibake,
     parse_yaml,
     read_text,
+    unreadable_reason,
 )
 
 __all__ = [
@@ -53,6 +54,26 @@ ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 REF_PATTERN = re.compile(r"^\d{1,2}(\.\d{1,2}){1,3}$")
 MAX_TOPIC_TITLE = 30
 MAX_FILES = 50
+# Longest texts an entry may have: a card must fit one Telegram message (4096 characters), a
+# title stands on buttons and above the card. Far above what the bundled knowledge bases use.
+MAX_CHARS = {
+    "titel": 100,
+    "name": 100,
+    "antwort": 2500,
+    "zielgruppe": 400,
+    "hinweis": 600,
+    "beschreibung": 400,
+    "quelle": 300,
+    "umsetzung_bis": 80,
+    "web": 300,
+    "email": 120,
+    "telefon": 80,
+    "adresse": 300,
+    "begruessung": 1500,
+}
+MAX_ITEM_CHARS = 200  # one keyword or example question
+MAX_CARD = 4096
+CARD_FRAME = 400  # labels, status sentence and line breaks the card adds around the fields
 SEARCH_FILE = "suche.yaml"
 """The search lexicon of an organisation (bot/knowledge/lexicon.py), not an entries file."""
 
@@ -245,14 +266,19 @@ def validate(directory: Path) -> tuple[KnowledgeBase | None, list[Problem]]:
     directory = Path(directory)
     col = _Collector()
     label = _display(directory)
-    if not directory.is_dir():
-        col.error(label, None, "Ordner der Wissensbasis nicht gefunden")
+    try:
+        if not directory.is_dir():
+            col.error(label, None, "Ordner der Wissensbasis nicht gefunden")
+            return None, col.problems
+        names = sorted(
+            p
+            for p in directory.iterdir()
+            if p.suffix in (".yaml", ".yml") and p.name != SEARCH_FILE
+        )
+    except OSError as exc:
+        col.error(label, None, f"Ordner der Wissensbasis nicht lesbar ({unreadable_reason(exc)})")
         return None, col.problems
-    files = sorted(
-        p
-        for p in directory.iterdir()
-        if p.suffix in (".yaml", ".yml") and p.is_file() and p.name != SEARCH_FILE
-    )
+    files = [p for p in names if _regular_file(p, col)]
     if not files:
         col.error(label, None, "keine YAML-Dateien (*.yaml) gefunden")
         return None, col.problems
@@ -294,6 +320,28 @@ def _display(path: Path) -> str:
         return str(path)
 
 
+def _regular_file(path: Path, col: _Collector) -> bool:
+    """A ``*.yaml`` that is a folder, a dangling link or unreadable is an error, never skipped
+    in silence: the entries it should hold would just be missing."""
+    name = _display(path)
+    try:
+        if path.is_file():
+            return True
+        if path.is_dir():
+            col.error(
+                name,
+                None,
+                "ist ein Ordner, keine Datei – die Einträge, die hier stehen sollten, fehlen."
+                " Lösung: den Ordner umbenennen oder die Datei wiederherstellen.",
+            )
+            return False
+    except OSError as exc:
+        col.error(name, None, f"Datei nicht lesbar ({unreadable_reason(exc)})")
+        return False
+    col.error(name, None, "ist keine lesbare Datei (Verknüpfung ins Leere oder Sonderdatei)")
+    return False
+
+
 MAX_MOJIBAKE_LINES = 5
 
 
@@ -306,7 +354,7 @@ def _read_file(path: Path, name: str, col: _Collector) -> str | None:
         col.error(name, exc.line, exc.message)
         return None
     except OSError as exc:
-        col.error(name, None, f"Datei nicht lesbar ({exc.strerror})")
+        col.error(name, None, f"Datei nicht lesbar ({unreadable_reason(exc)})")
         return None
     garbled = find_mojibake(text)
     lines = sorted({m.line for m in garbled})
@@ -397,6 +445,12 @@ def _check_fields(name: str, what: str, item: LineDict, schema: Schema, col: _Co
         problem = check(value)
         if problem is None and required and isinstance(value, list) and not value:
             problem = "darf nicht leer sein"
+        if problem is None and not (schema is TOPIC and key == "titel"):  # topics: 30, below
+            problem = _too_long(key, value)
+            if problem:
+                col.error(name, item.key_lines[key], f"{what}: Feld '{key}' {problem}")
+                ok = False
+                continue
         if problem:
             hint = _type_hint(key, value, check, required)
             col.error(name, item.key_lines[key], f"{what}: Feld '{key}' {problem}. Lösung: {hint}.")
@@ -417,6 +471,43 @@ def _check_fields(name: str, what: str, item: LineDict, schema: Schema, col: _Co
             )
             ok = False
     return ok
+
+
+def _too_long(key: str, value: Any) -> str | None:
+    """Length limits (``MAX_CHARS``): a card fits one message, a title a button."""
+    limit = MAX_CHARS.get(key)
+    if limit is not None and isinstance(value, str) and len(value) > limit:
+        return (
+            f"ist zu lang ({len(value)} Zeichen, höchstens {limit}). Lösung: kürzen – eine "
+            "Antwortkarte muss in eine Telegram-Nachricht passen, Titel stehen auf Knöpfen."
+        )
+    if isinstance(value, list):
+        for number, item in enumerate(value, start=1):
+            if isinstance(item, str) and len(item) > MAX_ITEM_CHARS:
+                return (
+                    f"hat ein zu langes Element {number} ({len(item)} Zeichen, höchstens "
+                    f"{MAX_ITEM_CHARS}). Lösung: kürzen oder aufteilen."
+                )
+    return None
+
+
+def _check_card_sizes(col: _Collector, entries: dict[str, Entry], places: Places) -> None:
+    """Each card with all it shows (its contacts' details too) must fit one message."""
+    for entry in entries.values():
+        contacts = [entries[c] for c in entry.contacts if c in entries]
+        own = (entry.title, entry.answer, entry.target_group, entry.deadline, entry.web)
+        shown = [*own, *(c.title for c in contacts)]
+        for contact in [entry] if entry.kind == "contact" else contacts[:3]:
+            details = (contact.web, contact.email, contact.phone, contact.address)
+            shown.extend(details if any(details) else (contact.note,))
+        size = sum(len(text) for text in shown if text) + CARD_FRAME
+        if size > MAX_CARD:
+            col.error(
+                *places[entry.id],
+                f"Eintrag '{entry.id}': die Antwortkarte wird mit etwa {size} Zeichen zu lang für "
+                f"eine Telegram-Nachricht (höchstens {MAX_CARD}). Lösung: 'antwort' kürzen oder "
+                "weniger Ansprechstellen unter 'zustaendig' nennen.",
+            )
 
 
 def _unknown_field(key: str, schema: Schema) -> str:
@@ -489,6 +580,7 @@ def _assemble(directory: Path, col: _Collector, version: str) -> KnowledgeBase |
     topics = _build_topics(col)
     entries, places, by_ref = _build_entries(col)
     _check_references(col, topics, entries, places, by_ref)
+    _check_card_sizes(col, entries, places)
     _warn_shared_synonyms(col, entries, places)
     if not col.organisations:
         return None

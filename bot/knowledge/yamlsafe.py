@@ -67,12 +67,21 @@ def read_yaml(path: Path) -> Any:
     return parse_yaml(read_text(path))
 
 
+def unreadable_reason(exc: OSError) -> str:
+    """Why a file or folder cannot be read, in German for the admins."""
+    if isinstance(exc, PermissionError):
+        return "keine Leserechte für den Bot"
+    if isinstance(exc, IsADirectoryError):
+        return "ist ein Ordner"
+    return exc.strerror or type(exc).__name__
+
+
 def read_text(path: Path) -> str:
     """The file's text, bounded in size and decoded as UTF-8, or YamlError in German."""
     try:
         size = path.stat().st_size
     except OSError as exc:
-        raise YamlError(f"Datei nicht lesbar ({exc.strerror})") from exc
+        raise YamlError(f"Datei nicht lesbar ({unreadable_reason(exc)})") from exc
     if size > MAX_FILE_BYTES:
         raise YamlError(
             f"Datei ist zu groß ({size // 1024} KB, höchstens {MAX_FILE_BYTES // 1024} KB erlaubt)"
@@ -81,7 +90,7 @@ def read_text(path: Path) -> str:
         with path.open("rb") as fh:
             raw = fh.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
-        raise YamlError(f"Datei nicht lesbar ({exc.strerror})") from exc
+        raise YamlError(f"Datei nicht lesbar ({unreadable_reason(exc)})") from exc
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -1,10 +1,10 @@
 """Persistent dedupe of Telegram updates: which update ids this bot has already handled.
 
 Telegram redelivers an update whose confirmation was lost (for at most 24 hours), also to a
-restarted bot. The gatekeeper marks each update before its question is logged, and the log
-writes everything queued in one transaction, so after a restart a redelivered update is
-recognised exactly when its question row was written. Only the update id and the day are
-stored: no link to a question row or a person.
+restarted bot. The bot marks an update once its answer is out (bot.runtime.polling.UpdateFlow);
+the mark is written with the log's next transaction, so after a restart a redelivered update is
+recognised when its answer went out before. Only the update id and the day are stored: no link
+to a question row or a person.
 """
 
 from __future__ import annotations

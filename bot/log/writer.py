@@ -171,11 +171,10 @@ class QuestionLog:
     def mark_handled(self, update_id: int) -> None:
         """Remember a Telegram update as handled, written with the next flush.
 
-        Marking does not wake the writer: the mark goes out with the question row that the
-        same update logs next (or with an earlier transaction if another row is written in
-        between), so after a restart a redelivered update is recognised once its question was
-        logged. Marks are best effort: the oldest are dropped beyond ``max_pending``, which at
-        worst lets a redelivery be answered again.
+        Called once the update's answer is out. Marking does not wake the writer: the mark
+        goes out with the next transaction (another row, or the maintenance loop's flush).
+        Marks are best effort: the oldest are dropped beyond ``max_pending``, which at worst
+        lets a redelivery be answered again.
         """
         with self._cond:
             self._handled.add(update_id)
@@ -528,13 +527,14 @@ class QuestionLog:
             forget = sorted(self._forget)
             self._in_flight = len(rows) + len(updates)
             self._marks_in_flight = len(marks)
-        losses = Losses(dropped_rows=dropped) + self._unsaved
-        if not (rows or updates or marks or forget or losses):
+        if not (rows or updates or marks or forget or dropped or self._unsaved):
             return 0
-        if losses:
-            losses = losses + Losses(lost_at=int(time.time()))
         try:
             conn = self._connection()
+            # Counted after connecting: connecting may find the file vanished and count that.
+            losses = Losses(dropped_rows=dropped) + self._unsaved
+            if losses:
+                losses = losses + Losses(lost_at=int(time.time()))
             with logschema.transaction(conn):
                 questions.write(conn, forget=forget, rows=list(rows.values()), updates=updates)
                 handled.write(conn, marks, self._today())

@@ -7,6 +7,7 @@ import contextlib
 import logging
 import secrets
 import sys
+import time
 from collections.abc import Callable, Collection, Coroutine
 from typing import Any
 from urllib.parse import urlsplit
@@ -34,10 +35,11 @@ from bot.chat.services import SeenUpdates, Services, UserRateLimit
 from bot.config import Settings
 from bot.log.tickets import MemoryRunner, TicketStore
 from bot.log.writer import QuestionLog, load_or_create_secret
-from bot.runtime.delivery import ChatOrderedProcessor, DeliveryRetry, SafeFormatter
-from bot.runtime.maintenance import maintain
-from bot.runtime.ops import AlreadyRunning, InstanceLock, lock_path
-from bot.runtime.transport import AiohttpRequest
+from bot.runtime.delivery import ChatOrderedProcessor, DeliveryRetry, PrivacyFilter, SafeFormatter
+from bot.runtime.liveness import TOKEN_REJECTED, Liveness
+from bot.runtime.maintenance import heartbeat, maintain, watch
+from bot.runtime.ops import AlreadyRunning, InstanceLock, write_heartbeat
+from bot.runtime.polling import PollingRequest, UpdateFlow, WatchedRequest
 from bot.search.library import Library
 from handlers import buttons, errors, handoff, other, privacy, questions, start
 from handlers import team as team_handlers
@@ -55,6 +57,7 @@ def configure_logging(token: str | None) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     for handler in logging.getLogger().handlers:
         handler.setFormatter(SafeFormatter(token))
+        handler.addFilter(PrivacyFilter())  # on the handler: it sees every library's records
 
 
 def open_log(settings: Settings) -> QuestionLog | None:
@@ -89,9 +92,12 @@ def build_application(
         settings, library, conversation, log, UserRateLimit(settings.user_rate), seen
     )
     rate = settings.rate_limit
+    liveness = Liveness()
+    # An update counts as handled (and is confirmed to Telegram) once its answer is out.
+    flow = UpdateFlow(on_finished=log.mark_handled if log is not None else None)
     requests = (
-        AiohttpRequest(connection_pool_size=64, proxy=settings.proxy),
-        AiohttpRequest(connection_pool_size=2, proxy=settings.proxy),
+        WatchedRequest(liveness, connection_pool_size=64, proxy=settings.proxy),
+        PollingRequest(flow, liveness, connection_pool_size=2, proxy=settings.proxy),
     )
     builder = (
         ApplicationBuilder()
@@ -110,7 +116,7 @@ def build_application(
                 max_retries=5,
             )
         )
-        .concurrent_updates(ChatOrderedProcessor(256))
+        .concurrent_updates(ChatOrderedProcessor(256, done=flow.finished))
         .request(requests[0])
         .get_updates_request(requests[1])
         .post_init(_post_init)
@@ -123,6 +129,8 @@ def build_application(
     application = builder.build()
     application.bot_data[SERVICES_KEY] = services
     application.bot_data["requests"] = requests
+    application.bot_data["liveness"] = liveness
+    application.bot_data["flow"] = flow
     register_handlers(
         application, team_ids=settings.team_ids, handoff_chat=settings.handoff_chat_id
     )
@@ -261,15 +269,46 @@ async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> 
         logger.warning("Befehlsmenü nicht gesetzt: %s", type(exc).__name__)
     services = _services(application)
     await team_handlers.announce(application.bot, services)
-    application.bot_data["maintenance"] = asyncio.create_task(maintain(application, services))
+    liveness: Liveness = application.bot_data["liveness"]
+    application.bot_data["maintenance"] = asyncio.create_task(
+        maintain(application, services, liveness)
+    )
+    application.bot_data["watch"] = asyncio.create_task(
+        watch(
+            services,
+            liveness,
+            application.bot_data["flow"],
+            lock=application.bot_data.get("lock"),
+        )
+    )
 
 
 async def _post_stop(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    task = application.bot_data.pop("maintenance", None)
-    if task is not None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    for name in ("maintenance", "watch"):
+        task = application.bot_data.pop(name, None)
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    await _confirm_finished(application)
+
+
+async def _confirm_finished(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Confirm to Telegram the updates answered since the updater's last poll (the updater
+    stops before the updates in hand are done); the unfinished ones come again after a start."""
+    liveness: Liveness = application.bot_data["liveness"]
+    flow: UpdateFlow = application.bot_data["flow"]
+    offset = flow.offset(None)
+    if liveness.mode != "polling" or liveness.rejected or offset is None:
+        return
+    try:
+        await application.bot.get_updates(offset=offset, limit=1, timeout=0)
+    except TelegramError as exc:
+        logger.warning(
+            "Erledigte Updates nicht bestätigt (%s); Telegram stellt sie nach dem nächsten "
+            "Start erneut zu, sie werden dann als erledigt erkannt",
+            type(exc).__name__,
+        )
 
 
 async def _post_shutdown(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -277,9 +316,21 @@ async def _post_shutdown(application: Application[Any, Any, Any, Any, Any, Any])
     # Application.shutdown skipped the HTTP sessions; close them here (idempotent).
     for request in application.bot_data.get("requests", ()):
         await request.shutdown()
-    log = _services(application).log
-    if log is not None:
-        await asyncio.to_thread(log.close)
+    services = _services(application)
+    if services.log is not None:
+        await asyncio.to_thread(services.log.close)
+    # The last heartbeat says the bot stopped, and why, with the log's final state.
+    liveness: Liveness = application.bot_data["liveness"]
+    served = liveness.polled_at is not None or liveness.mode != "polling"
+    fields = heartbeat(services, liveness, application.bot_data.get("flow"))
+    with contextlib.suppress(OSError):
+        write_heartbeat(
+            services.settings.database,
+            **fields,
+            stopped=True,
+            stopped_at=time.time(),
+            stop_reason=liveness.fatal or ("regulär beendet" if served else "Start abgebrochen"),
+        )
 
 
 def run_bot(
@@ -289,17 +340,31 @@ def run_bot(
     webhook_url: str | None = None,
     listen: tuple[str, int] | None = None,
 ) -> None:
-    """Long polling (or a webhook) until SIGINT/SIGTERM; pending updates are kept."""
+    """Long polling (or a webhook) until SIGINT/SIGTERM; pending updates are kept.
+
+    Exits with one German line (code 1) when the bot cannot serve: another instance holds the
+    database, Telegram rejects the token (also when it is revoked while running), or polling
+    stopped for good.
+    """
     configure_logging(settings.token)
-    lock = InstanceLock(lock_path(settings.database))
+    lock = InstanceLock(settings.database, side_file=not settings.question_log)
     try:
         lock.acquire()
     except AlreadyRunning as exc:
         raise SystemExit(str(exc)) from exc
-    log = open_log(settings)
-    application = build_application(settings, library, log)
+    except OSError as exc:
+        raise SystemExit(
+            f"Datenbank {settings.database} kann nicht angelegt oder gesperrt werden "
+            f"({exc.strerror or exc})."
+        ) from exc
     try:
+        log = open_log(settings)
+        application = build_application(settings, library, log)
+        liveness: Liveness = application.bot_data["liveness"]
+        liveness.stopper = application.stop_running
+        application.bot_data["lock"] = lock
         if webhook_url:
+            liveness.mode = "webhook"
             host, port = listen or ("127.0.0.1", 8443)
             path = urlsplit(webhook_url).path.lstrip("/")
             application.run_webhook(
@@ -317,8 +382,10 @@ def run_bot(
                 allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False, bootstrap_retries=3
             )
     except InvalidToken as exc:
-        raise SystemExit("Telegram lehnt das Token ab (TELEGRAM_BOT_TOKEN prüfen).") from exc
+        raise SystemExit(TOKEN_REJECTED) from exc
     except NetworkError as exc:
         raise SystemExit(f"Telegram nicht erreichbar: {type(exc).__name__}.") from exc
     finally:
         lock.release()
+    if liveness.fatal is not None:
+        raise SystemExit(liveness.fatal)

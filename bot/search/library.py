@@ -41,25 +41,38 @@ def build_snapshot(
     return Snapshot(kb, SearchIndex(kb, lexicon, semantic=semantic)), problems
 
 
-def fingerprint(directory: Path) -> tuple[tuple[str, int, int], ...]:
-    """Cheap change detection: names, sizes and modification times of the YAML files,
-    including the organisation's suche.yaml and the shared language file."""
-    found: list[tuple[str, int, int]] = []
+Fingerprint = tuple[tuple[str, int, int, int, int, int], ...]
+
+
+def fingerprint(directory: Path) -> Fingerprint:
+    """Cheap change detection: names, sizes, modification times, modes and owners of the YAML
+    files (the folder's own too), including the organisation's suche.yaml and the shared
+    language file. Modes and owners so that a file made unreadable is noticed (a chmod leaves
+    the modification time alone)."""
+    found: list[tuple[str, int, int, int, int, int]] = []
+
+    def facts(name: str, st: os.stat_result) -> tuple[str, int, int, int, int, int]:
+        return (name, st.st_size, st.st_mtime_ns, st.st_mode, st.st_uid, st.st_gid)
+
+    def entry(item: os.DirEntry[str]) -> tuple[str, int, int, int, int, int]:
+        try:
+            return facts(item.name, item.stat())
+        except OSError:  # a dangling link: noticed as such, the other files still watched
+            return (item.name, -1, -1, -1, -1, -1)
+
     try:
+        st = directory.stat()  # the folder: mode only (its mtime moves with editors' temp files)
+        found.append((".", 0, 0, st.st_mode, st.st_uid, st.st_gid))
         with os.scandir(directory) as it:
-            found = [
-                (e.name, (st := e.stat()).st_size, st.st_mtime_ns)
-                for e in it
-                if e.name.endswith((".yaml", ".yml"))
-            ]
+            found.extend(entry(e) for e in it if e.name.endswith((".yaml", ".yml")))
     except OSError:
-        return ()
+        return tuple(found)
     language = language_file(directory)
+    name = f"../{language.parent.name}/{language.name}"
     try:
-        st = language.stat()
-        found.append((f"../{language.parent.name}/{language.name}", st.st_size, st.st_mtime_ns))
+        found.append(facts(name, language.stat()))
     except OSError:
-        found.append((f"../{language.parent.name}/{language.name}", -1, -1))
+        found.append((name, -1, -1, -1, -1, -1))
     assert SEARCH_FILE.endswith(".yaml")
     return tuple(sorted(found))
 
