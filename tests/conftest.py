@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
-from botharness import live  # noqa: F401  (a former fixture name, until botharness.py goes)
 from fakebotapi import FakeBotApi
 
 # The end-to-end fixtures (the bot in this event loop or as a subprocess), for every test file.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from botharness import RunningBot
+from harness import LiveBot as RunningBot
 from telegram.ext import CommandHandler
 
 from bot.chat import commands

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from botharness import USER, RunningBot, button, buttons
+from harness import USER, button, buttons
+from harness import LiveBot as RunningBot
 
 OTHER = 5151
 
