@@ -282,6 +282,8 @@ async def test_conflict_409_says_in_german_that_another_process_polls_with_this_
         try:
             await until(lambda: CONFLICT in bot.stderr())
             await until_status(bot.database, "409 Conflict")
+            # enough failed polls that "once a minute at most" is tested, however slow the host
+            await until(lambda: sum(c.status == 409 for c in fake_api.calls("getUpdates")) >= 3)
         finally:
             poller.cancel()
     conflicts = [c for c in fake_api.calls("getUpdates") if c.status == 409]
