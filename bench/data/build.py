@@ -76,7 +76,7 @@ def _with_contacts(ids: list[str], entries: dict[str, dict[str, Any]]) -> list[s
 
 def koeln_labels(item: dict[str, Any], entries: list[dict[str, Any]]) -> list[str]:
     by_id = {e["id"]: e for e in entries}
-    sub = KOELN_SUBOFFERS.get(str(item.get("angebot", "")).lower())
+    sub = KOELN_SUBOFFERS.get(str(item.get("angebot", "")).lower().replace("'", "’"))
     ids: list[str] = []
     for ref in item["refs"]:
         for e in entries:
@@ -113,22 +113,37 @@ def split(items: list[dict[str, Any]], seed: int) -> None:
             start = end
 
 
+# Each round of writers is split on its own, so a later round never redraws an earlier split:
+# round 1 (2026-12-01, first session) and round 2 (fresh writers, later the same day).
+ROUNDS = {
+    "koeln": (
+        (["koeln_a.yaml", "koeln_b.yaml"], 20261201),
+        (["koeln_c.yaml", "koeln_d.yaml"], 20261202),
+    ),
+    "herne": ((["herne.yaml"], 20261201), (["herne_b.yaml"], 20261202)),
+}
+
+
 def main() -> None:
-    jobs = (
-        ("koeln", ["koeln_a.yaml", "koeln_b.yaml"], koeln_labels),
-        ("herne", ["herne.yaml"], herne_labels),
-    )
-    for org, files, label in jobs:
+    labels = {"koeln": koeln_labels, "herne": herne_labels}
+    for org, rounds in ROUNDS.items():
         entries = _kb(org)
-        items = []
-        for file in files:
-            for raw in yaml.safe_load((HERE / "raw" / file).read_text()):
-                erwartet = label(raw, entries)
-                items.append({"frage": raw["frage"], "erwartet": erwartet, "stil": raw["stil"]})
-        split(items, seed=20261201)
+        items: list[dict[str, Any]] = []
+        for number, (files, seed) in enumerate(rounds, start=1):
+            batch = []
+            for file in files:
+                for raw in yaml.safe_load((HERE / "raw" / file).read_text()):
+                    erwartet = labels[org](raw, entries)
+                    batch.append({"frage": raw["frage"], "erwartet": erwartet, "stil": raw["stil"]})
+            split(batch, seed=seed)
+            for item in batch:
+                item["runde"] = number
+            items += batch
         header = (
             f"# Blind set {org}: written from the seed documents only (see bench/data/build.py).\n"
             "# split: train/dev for fitting and choosing; test is quoted, never fitted on.\n"
+            "# runde: 1 = first writers, 2 = fresh writers (their test split was never looked at\n"
+            "# before the figures in docs/performance.md were taken).\n"
         )
         text = yaml.safe_dump(items, allow_unicode=True, sort_keys=False, width=1000)
         (HERE / f"blind_{org}.yaml").write_text(header + text)
