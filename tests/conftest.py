@@ -1,5 +1,6 @@
 """Shared pytest fixtures: the fake Bot API server, the end-to-end harness, knowledge bases."""
 
+import os
 import shutil
 import textwrap
 from collections.abc import AsyncIterator, Callable
@@ -11,6 +12,10 @@ from fakebotapi import FakeBotApi
 # The end-to-end fixtures (the bot in this event loop or as a subprocess), for every test file.
 from harness import running, start_bot, start_process  # noqa: F401
 from opskit import start_plain  # noqa: F401  (processes with a umask or without root's powers)
+
+# The semantic signal is on by default; the suite tests the words-only engine unless a test
+# passes an embedder itself, so no bot process spends 15 s of CPU embedding the knowledge base.
+os.environ.setdefault("BOT_SEMANTIC", "aus")
 
 from bot.config import DEFAULT_KB
 from bot.search.library import Library

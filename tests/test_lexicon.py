@@ -164,3 +164,48 @@ def test_an_english_redirect_is_read_and_too_long_hints_are_refused(
     lexicon, problems = load_lexicon(kb_with_lexicon)
     assert lexicon is None
     assert any("hinweis_en zu lang" in str(p) for p in problems)
+
+
+def test_regional_words_read_as_standard_german(kb_with_lexicon: Path) -> None:
+    """A Kölsch question finds the offer its standard-German twin finds; without the list the
+    dialect words are unknown to the knowledge base."""
+    question = "Jitt et ene Platz för ming Pänz en dä Kita?"
+    before = index_of(kb_with_lexicon)
+    assert "kind" not in before.terms(question)
+    search = kb_with_lexicon / "suche.yaml"
+    search.write_text(
+        textwrap.dedent(SEARCH)
+        + '\nmundart:\n  "pänz": "kinder"\n  "jitt et": "gibt es"\n  "för": "für"\n',
+        encoding="utf-8",
+    )
+    index = index_of(kb_with_lexicon)
+    terms = index.terms(question)
+    assert "kind" in terms and "panz" not in terms and "jitt" not in terms
+    assert index.search(question).best.entry.id == "kita-plaetze"  # type: ignore[union-attr]
+
+
+def test_a_regional_word_the_knowledge_base_uses_is_warned_about(kb_with_lexicon: Path) -> None:
+    """Folded, Kölsch "ühr" (ihr) is "uhr": the knowledge base's own "Uhr" would be misread."""
+    (kb_with_lexicon / "suche.yaml").write_text(
+        textwrap.dedent(SEARCH) + '\nmundart:\n  "ühr": "ihr"\n  "pänz": "kinder"\n',
+        encoding="utf-8",
+    )
+    massnahmen = kb_with_lexicon / "massnahmen.yaml"
+    text = massnahmen.read_text(encoding="utf-8")
+    old = '"Sie können Beginn und Ende Ihres Arbeitstags frei wählen."'
+    assert old in text
+    massnahmen.write_text(text.replace(old, '"Beginn ab 6 Uhr, Ende frei wählbar."'), "utf-8")
+    snapshot, problems = build_snapshot(kb_with_lexicon)
+    assert snapshot is not None  # a warning, not an error: the bot keeps serving
+    warnings = [str(p) for p in problems if p.severity == "warnung" and "mundart" in str(p)]
+    assert len(warnings) == 1
+    assert "„uhr“" in warnings[0] and "'gleitzeit'" in warnings[0] and "„ihr“" in warnings[0]
+
+
+def test_an_empty_regional_entry_is_an_error_with_its_line(kb_with_lexicon: Path) -> None:
+    (kb_with_lexicon / "suche.yaml").write_text(
+        textwrap.dedent(SEARCH) + '\nmundart:\n  "pänz": ""\n', encoding="utf-8"
+    )
+    lexicon, problems = load_lexicon(kb_with_lexicon)
+    assert lexicon is None
+    assert any("mundart: leerer Eintrag" in str(p) and "suche.yaml" in str(p) for p in problems)

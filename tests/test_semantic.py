@@ -379,3 +379,76 @@ def test_the_embedding_happens_in_prepare_and_ask_only_reads_it(
     assert [name for name, _ in calls] == ["worker"]
     talk.ask(question)
     assert [name for name, _ in calls] == ["worker"]  # nothing embedded on the caller's thread
+
+
+class _Gated:
+    """A deterministic embedder that waits for the test's signal before embedding entries."""
+
+    model_id = "gated-8"
+
+    def __init__(self) -> None:
+        self.go = threading.Event()
+        self.entry_texts: list[str] = []
+
+    def embed(self, texts: Sequence[str], *, query: bool) -> Matrix:
+        self.go.wait(10)
+        self.entry_texts.extend(texts)
+        out = np.ones((len(texts), 8), dtype=np.float32)
+        out[:, 0] = [len(t) for t in texts]
+        return normalise(out)
+
+
+def test_in_the_background_the_words_answer_until_the_embeddings_join(
+    tmp_path: Path, make_kb: Any
+) -> None:
+    """The bot must answer from its first second: the fused index replaces the words-only one
+    when the worker is done, and a reload embeds only the texts that changed."""
+    from bot.search.library import Library
+
+    gated = _Gated()
+    directory = make_kb()
+    library, problems = Library.open(
+        directory, embedder=gated, cache_dir=tmp_path / "cache", background=True
+    )
+    assert library is not None, problems
+    assert library.current.index.semantic is None and not library.semantic_ready
+    assert library.current.index.search("Elternzeit").matches  # words only, at once
+    gated.go.set()
+    assert library.wait_semantic(10)
+    semantic = library.current.index.semantic
+    assert semantic is not None and semantic.embedded == len(gated.entry_texts) > 1
+    first = set(gated.entry_texts)
+
+    gated.entry_texts.clear()
+    massnahmen = directory / "massnahmen.yaml"
+    text = massnahmen.read_text(encoding="utf-8")
+    assert 'titel: "Gleitzeit ohne Kernzeit"' in text
+    old, new = 'titel: "Gleitzeit ohne Kernzeit"', 'titel: "Gleitzeit ohne Kernzeit neu"'
+    edited = text.replace(old, new)
+    massnahmen.write_text(edited, encoding="utf-8")
+    swapped, problems = library.reload()
+    assert swapped, problems
+    assert library.wait_semantic(10)
+    assert library.current.index.semantic is not semantic
+    # only the edited title went through the model again
+    assert len(gated.entry_texts) == 1 and gated.entry_texts[0] not in first
+    assert gated.entry_texts[0].endswith(" neu")
+
+
+def test_an_embedder_that_fails_leaves_the_words_in_service(
+    tmp_path: Path, make_kb: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    from bot.search.library import Library
+
+    class Broken:
+        model_id = "broken-1"
+
+        def embed(self, texts: Sequence[str], *, query: bool) -> Matrix:
+            raise RuntimeError("kaputt")
+
+    library, _ = Library.open(make_kb(), embedder=Broken(), cache_dir=None, background=True)
+    assert library is not None
+    assert library.wait_semantic(10)
+    assert library.current.index.semantic is None
+    assert library.current.index.search("Elternzeit").matches
+    assert "Semantische Suche aus" in caplog.text

@@ -36,6 +36,7 @@ _ORG_KEYS = {
     "themenfremd": "Liste von Themen ohne Angebot (thema, woerter, hinweis)",
     "fehlende_themen": "Vereinbarkeitsthemen ohne Angebot in dieser Wissensbasis",
     "fuehrungstitel": "Berufsbezeichnungen, die Führungskraft meinen",
+    "mundart": "regionales Wort oder Wendung: hochdeutsche Wörter",
 }
 _OFF_TOPIC_KEYS = ("thema", "woerter", "hinweis")
 _OFF_TOPIC_OPTIONAL = ("hinweis_en",)
@@ -89,6 +90,8 @@ class Lexicon:
     off_topic: tuple[OffTopic, ...] = ()
     missing_subjects: frozenset[str] = frozenset()
     leader_titles: frozenset[str] = frozenset()
+    regional_words: frozenset[str] = frozenset()
+    """Single words of the organisation's ``mundart`` list (folded), for ``check``'s clash test."""
 
     def redirect_for(self, word: str) -> OffTopic | None:
         for group in self.off_topic:
@@ -141,6 +144,22 @@ def load_lexicon(
                 problems.append(Problem(lang_name, _line(lang, key), f"{key}: leerer Eintrag"))
                 continue
             (phrases if " " in source else expansions)[source] = target
+    regional: set[str] = set()
+    # The region's own words ("Pänz", "Kernzick", "gibbet") read as standard German; they
+    # belong to the organisation, so its file may also override a language-wide entry.
+    for raw_key, raw_value in _mapping(org or LineDict(), "mundart", org_name, problems).items():
+        source = " ".join(_words(str(raw_key)))
+        target = " ".join(_words(str(raw_value)))
+        if source == target:
+            continue  # already standard German: nothing to read differently
+        if " " not in source:
+            regional.add(source)
+        if not source or not target:
+            problems.append(
+                Problem(org_name, _line(org or LineDict(), "mundart"), "mundart: leerer Eintrag")
+            )
+            continue
+        (phrases if " " in source else expansions)[source] = target
     off_topic = _off_topic(org or LineDict(), org_name, problems)
     lexicon = Lexicon(
         stop_words=_word_set(lang, "stoppwoerter", lang_name, problems),
@@ -151,6 +170,7 @@ def load_lexicon(
         off_topic=off_topic,
         missing_subjects=_word_set(org or LineDict(), "fehlende_themen", org_name, problems),
         leader_titles=_word_set(org or LineDict(), "fuehrungstitel", org_name, problems),
+        regional_words=frozenset(regional),
     )
     _warn_overlaps(lexicon, org_name, problems)
     if any(p.severity == "fehler" for p in problems):
@@ -288,6 +308,34 @@ def _off_topic(data: LineDict, name: str, problems: list[Problem]) -> tuple[OffT
             )
         groups.append(OffTopic(str(item["thema"]).strip(), words, redirect, english))
     return tuple(groups)
+
+
+def regional_clashes(
+    lexicon: Lexicon, texts: Mapping[str, Iterable[str]], name: str
+) -> list[Problem]:
+    """A regional word that the knowledge base itself uses in its standard meaning would be
+    read as dialect there too (Kölsch "ühr" folds to "uhr"): one warning per word."""
+    if not lexicon.regional_words:
+        return []
+    found: dict[str, str] = {}
+    for entry_id, entry_texts in texts.items():
+        for text in entry_texts:
+            for word in _WORDS_IN_TEXT.findall(fold_word(text)):
+                if word in lexicon.regional_words:
+                    found.setdefault(word, entry_id)
+    return [
+        Problem(
+            name,
+            None,
+            f"mundart: „{word}“ steht auch in der Wissensbasis (Eintrag '{entry_id}') und würde "
+            f"dort als „{lexicon.expansions.get(word, '')}“ gelesen – Zeile löschen",
+            "warnung",
+        )
+        for word, entry_id in sorted(found.items())
+    ]
+
+
+_WORDS_IN_TEXT = re.compile(r"[a-z0-9][a-z0-9'-]*")
 
 
 def _warn_overlaps(lexicon: Lexicon, name: str, problems: list[Problem]) -> None:

@@ -33,6 +33,8 @@ class Features:
     semantic: float | None = None  # cosine of the first entry, when the embedding was asked
     semantic_margin: float = 0.0
     lexical: float = 0.0  # the first entry's lexical score, when the ranking was fused
+    agree_lexical: bool = False  # the fused first entry is also the words' first entry
+    agree_semantic: bool = False  # ... and the embedding's own first entry
 
 
 FEATURE_NAMES = (
@@ -50,14 +52,14 @@ FEATURE_NAMES = (
 )
 
 DEFAULT_WEIGHTS: tuple[float, ...] = (
-    -1.93, 1.594, 0.065, 1.529, 1.878, 1.064, 0.285, -0.976, -1.148, -0.582, 0.447,
+    -3.099, 1.735, -0.129, 1.864, 2.493, 1.777, 0.641, -0.812, -1.058, -0.727, 0.539,
 )  # fmt: skip
 """Fitted by ``bench/accuracy.py --fit`` on the train split (see docs/performance.md)."""
 
-SEMANTIC_FEATURES = ("semantic", "semantic_margin", "lexical")
+SEMANTIC_FEATURES = ("semantic", "semantic_margin", "lexical", "agree_lexical", "agree_semantic")
 DEFAULT_SEMANTIC_WEIGHTS: tuple[float, ...] = (
-    0.243, 0.405, -0.481, 0.887, 0.553, 0.304, -0.112, -0.692, -1.645, -0.559, -0.378,
-    0.32, 0.129, 0.792,
+    -2.519, 0.702, -0.615, 1.317, 0.372, 0.293, 0.377, 0.077, -1.537, -0.363, 0.241,
+    0.767, 0.254, 1.705, -0.105, 0.979,
 )  # fmt: skip
 """The same model plus SEMANTIC_FEATURES for fused rankings (``--fit`` with the extra)."""
 
@@ -79,7 +81,14 @@ def vector(features: Features, runner_up: float, linked_runner_up: bool) -> list
     ]
     if features.semantic is None:
         return base
-    return [*base, features.semantic, features.semantic_margin, features.lexical]
+    return [
+        *base,
+        features.semantic,
+        features.semantic_margin,
+        features.lexical,
+        float(features.agree_lexical),
+        float(features.agree_semantic),
+    ]
 
 
 def probability(x: list[float], weights: tuple[float, ...]) -> float:

@@ -9,6 +9,7 @@ confident wrong answer.
 
 from __future__ import annotations
 
+import copy
 import math
 from collections import defaultdict
 from collections.abc import Iterable
@@ -129,6 +130,13 @@ class SearchIndex:
         self._pos = {e.id: i for i, e in enumerate(self._entries)}
         self._titles = [fold(e.title) for e in self._entries]
         self._link_related(kb)
+
+    def with_semantic(self, semantic: SemanticIndex | None) -> SearchIndex:
+        """The same lexical index with another semantic signal: attaching the embeddings
+        once they are ready must not rebuild (or re-split) anything."""
+        twin = copy.copy(self)
+        twin.semantic = semantic
+        return twin
 
     def terms(self, text: str) -> list[str]:
         """The search terms of a text, as this index sees them (for reports and baselines)."""
@@ -342,6 +350,9 @@ class SearchIndex:
         base = ranking.features.get(top)
         by_id = {self._pos[eid]: cos for eid, cos in cosines.items() if eid in self._pos}
         ordered = sorted(by_id.values(), reverse=True)
+        # the margin to the first *different* offer: a measure and its own service score alike
+        links = self._links[top]
+        others = [cos for idx, cos in by_id.items() if idx != top and idx not in links]
         features = Features(
             score=fused[0][0],
             coverage=base.coverage if base else 0.0,
@@ -351,8 +362,10 @@ class SearchIndex:
             off_topic=ranking.redirect is not None,
             missing=base.missing if base else False,
             semantic=by_id.get(top, 0.0),
-            semantic_margin=by_id.get(top, 0.0) - (ordered[1] if len(ordered) > 1 else 0.0),
+            semantic_margin=by_id.get(top, 0.0) - max(others, default=0.0),
             lexical=lexical.get(top, 0.0),
+            agree_lexical=bool(ranking.matches) and self._pos[ranking.matches[0].entry.id] == top,
+            agree_semantic=bool(ordered) and by_id.get(top, 0.0) >= ordered[0],
         )
         matches = [Match(self._entries[i], round(score, 4)) for score, i in fused]
         return _Ranking(matches, {top: features}, ranking.redirect)

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bot.knowledge.lexicon import language_file, load_lexicon
+from bot.knowledge.lexicon import language_file, load_lexicon, regional_clashes
 from bot.knowledge.schema import SEARCH_FILE, KnowledgeBase, Problem, validate
 from bot.search.embedder import Embedder
 from bot.search.index import SearchIndex
+
+if TYPE_CHECKING:
+    from bot.search.semantic import SemanticIndex
 
 logger = logging.getLogger("vereinbar")
 
@@ -33,6 +38,11 @@ def build_snapshot(
     problems = [*problems, *lexicon_problems]
     if kb is None or lexicon is None:
         return None, problems
+    problems += regional_clashes(
+        lexicon,
+        {e.id: (e.title, *e.synonyms, *e.examples, e.answer) for e in kb.entries.values()},
+        str(directory / SEARCH_FILE),
+    )
     semantic = None
     if embedder is not None:
         from bot.search.semantic import SemanticIndex, kb_texts
@@ -78,7 +88,14 @@ def fingerprint(directory: Path) -> Fingerprint:
 
 
 class Library:
-    """Holds the last good snapshot; a failed reload never replaces it."""
+    """Holds the last good snapshot; a failed reload never replaces it.
+
+    With an embedder, the semantic signal joins each snapshot once its embeddings are ready:
+    ``background=True`` (the bot, the terminal chat) serves words-only answers at once and
+    swaps in the fused index when a worker thread has embedded the knowledge base (a first
+    start costs ~15 s of CPU, later ones read the disk cache); ``False`` (``ask``, tools)
+    waits. A reload re-embeds only texts the previous version did not have.
+    """
 
     def __init__(
         self,
@@ -87,12 +104,22 @@ class Library:
         *,
         embedder: Embedder | None = None,
         cache_dir: Path | None = None,
+        background: bool = False,
     ) -> None:
         self.directory = directory
         self._embedder = embedder
         self._cache_dir = cache_dir
+        self._background = background
         self._current = snapshot
         self._fingerprint = fingerprint(directory)
+        self._lock = threading.Lock()
+        self._generation = 0
+        self._semantic: SemanticIndex | None = snapshot.index.semantic
+        self._ready = threading.Event()
+        if embedder is None or snapshot.index.semantic is not None:
+            self._ready.set()
+        else:
+            self._attach()
 
     @classmethod
     def open(
@@ -101,15 +128,28 @@ class Library:
         *,
         embedder: Embedder | None = None,
         cache_dir: Path | None = None,
+        background: bool = False,
     ) -> tuple[Library | None, list[Problem]]:
-        snapshot, problems = build_snapshot(directory, embedder=embedder, cache_dir=cache_dir)
+        snapshot, problems = build_snapshot(directory)
         if snapshot is None:
             return None, problems
-        return cls(snapshot, directory, embedder=embedder, cache_dir=cache_dir), problems
+        library = cls(
+            snapshot, directory, embedder=embedder, cache_dir=cache_dir, background=background
+        )
+        return library, problems
 
     @property
     def current(self) -> Snapshot:
         return self._current
+
+    @property
+    def semantic_ready(self) -> bool:
+        """Whether the snapshot in service has its semantic signal (or none is configured)."""
+        return self._ready.is_set()
+
+    def wait_semantic(self, timeout: float | None = None) -> bool:
+        """Block until the semantic signal has joined the current snapshot (or failed)."""
+        return self._ready.wait(timeout)
 
     def changed(self) -> bool:
         return fingerprint(self.directory) != self._fingerprint
@@ -117,13 +157,61 @@ class Library:
     def reload(self) -> tuple[bool, list[Problem]]:
         """Validate the folder again; swap only when valid. Returns (swapped, problems)."""
         self._fingerprint = fingerprint(self.directory)
-        snapshot, problems = build_snapshot(
-            self.directory, embedder=self._embedder, cache_dir=self._cache_dir
-        )
+        snapshot, problems = build_snapshot(self.directory)
         if snapshot is None:
             return False, problems
-        self._current = snapshot
+        with self._lock:
+            self._generation += 1
+            self._current = snapshot
+        if self._embedder is not None:
+            self._ready.clear()
+            self._attach()
         return True, problems
+
+    def _attach(self) -> None:
+        with self._lock:
+            generation, snapshot = self._generation, self._current
+        if self._background:
+            threading.Thread(
+                target=self._embed, args=(generation, snapshot), name="semantic", daemon=True
+            ).start()
+        else:
+            self._embed(generation, snapshot)
+
+    def _embed(self, generation: int, snapshot: Snapshot) -> None:
+        from bot.search.semantic import SemanticIndex, kb_texts
+
+        assert self._embedder is not None
+        kb = snapshot.kb
+        try:
+            semantic = SemanticIndex(
+                kb_texts(kb),
+                self._embedder,
+                cache_dir=self._cache_dir,
+                kb_version=kb.version,
+                reuse=self._semantic,
+            )
+        except Exception as exc:  # the words alone keep answering; say so once
+            logger.warning(
+                "Semantische Suche aus, nur Wortsuche: Einbettung fehlgeschlagen (%s: %s)",
+                type(exc).__name__,
+                exc,
+            )
+            with self._lock:
+                if generation == self._generation:
+                    self._ready.set()
+            return
+        with self._lock:
+            if generation != self._generation:
+                return  # a newer version arrived meanwhile; its own worker attaches to it
+            self._semantic = semantic
+            self._current = Snapshot(kb, snapshot.index.with_semantic(semantic))
+            self._ready.set()
+        logger.info(
+            "Semantische Suche bereit: Version %s, %d Texte neu eingebettet",
+            kb.version,
+            semantic.embedded,
+        )
 
 
 @dataclass(frozen=True, slots=True)

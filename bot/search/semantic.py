@@ -77,6 +77,7 @@ class SemanticIndex:
         top_k: int = 3,
         texts_as_query: bool = True,
         lru_size: int = 1024,
+        reuse: SemanticIndex | None = None,
     ) -> None:
         if top_k < 1:
             raise ValueError("top_k must be at least 1")
@@ -105,9 +106,10 @@ class SemanticIndex:
         self._key = _cache_key(kb_version, embedder.model_id, texts_as_query, flat, self._ids)
         self.cache_file = cache_dir / f"{CACHE_PREFIX}{self._key}.npy" if cache_dir else None
         self.from_cache = False
+        self._flat = flat
         matrix = self._load_cached(len(flat))
         if matrix is None:
-            matrix = embedder.embed(flat, query=texts_as_query) if flat else _empty()
+            matrix = self._embed(flat, reuse)
             self._store(matrix)
         matrix.setflags(write=False)
         self._matrix: Matrix = matrix
@@ -116,6 +118,25 @@ class SemanticIndex:
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
+
+    def _embed(self, flat: list[str], reuse: SemanticIndex | None) -> Matrix:
+        """Only texts the previous version did not have are embedded: an admin's edit of one
+        entry costs its few rows, not the whole knowledge base's minute of CPU."""
+        if not flat:
+            return _empty()
+        known: dict[str, Matrix] = {}
+        if (
+            reuse is not None
+            and reuse.embedder.model_id == self.embedder.model_id
+            and reuse._texts_as_query == self._texts_as_query
+        ):
+            known = {text: reuse._matrix[row] for row, text in enumerate(reuse._flat)}
+        missing = list(dict.fromkeys(t for t in flat if t not in known))
+        if missing:
+            fresh = self.embedder.embed(missing, query=self._texts_as_query)
+            known.update(zip(missing, fresh, strict=True))
+        self.embedded = len(missing)
+        return np.ascontiguousarray(np.stack([known[t] for t in flat]), dtype=np.float32)
 
     @property
     def entry_ids(self) -> list[str]:
