@@ -292,7 +292,18 @@ def test_check_warns_about_missing_translations_and_still_passes(
             zielgruppe: "alle Beschäftigten"
             status: geplant
             zustaendig: [amt-personal]
-        """
+            quelle: "Zielvereinbarung 2020, Maßnahme 1.1.1"
+        """,
+        suche="""\
+        themenfremd:
+          - thema: Gehalt
+            woerter: "gehalt lohn"
+            hinweis: "Fragen zum Gehalt beantwortet Ihre Personalsachbearbeitung."
+          - thema: Urlaub
+            woerter: "urlaub"
+            hinweis: "Urlaub regelt Ihre Dienststelle."
+            hinweis_en: "Your department handles leave."
+        """,
     )
     monkeypatch.chdir(directory.parent)
     result = CliRunner().invoke(cli, ["check", "--kb", "kb", "--ohne-selbsttest"])
@@ -300,8 +311,14 @@ def test_check_warns_about_missing_translations_and_still_passes(
     warnings = [line for line in result.stdout.splitlines() if "Warnung" in line]
     assert (
         "kb/massnahmen.yaml, Zeile 2: Warnung: Eintrag 'gleitzeit': englische Übersetzung fehlt "
-        "('zielgruppe_en') – wer auf Englisch fragt, sieht hier den deutschen Text"
+        "('zielgruppe_en', 'quelle_en') – wer auf Englisch fragt, sieht hier den deutschen Text"
     ) in warnings
+    # The off-topic hints of suche.yaml too: the one without hinweis_en, not the other.
+    assert (
+        "kb/suche.yaml, Zeile 2: Warnung: themenfremd 'Gehalt': englische Übersetzung fehlt "
+        "('hinweis_en') – wer auf Englisch fragt, sieht hier den deutschen Hinweis"
+    ) in warnings
+    assert not any("'Urlaub'" in w for w in warnings)
     assert (
         "kb/massnahmen.yaml, Zeile 7: Warnung: Eintrag 'gleitzeit': Feld 'antwort_en' ist "
         "wortgleich mit 'antwort' – noch nicht übersetzt?"
@@ -310,7 +327,8 @@ def test_check_warns_about_missing_translations_and_still_passes(
         "Thema 'arbeitszeit': englische Übersetzung fehlt ('titel_en')" in w for w in warnings
     )
     assert any(
-        "Abschnitt 'organisation': englische Übersetzung fehlt ('name_en')" in w for w in warnings
+        "Abschnitt 'organisation': englische Übersetzung fehlt ('name_en', 'quelle_en')" in w
+        for w in warnings
     )
     assert any(
         "Eintrag 'beratung': englische Übersetzung fehlt ('name_en', 'antwort_en')" in w
@@ -503,4 +521,5 @@ def test_ask_answers_in_english_with_lang_en() -> None:
     result = CliRunner().invoke(cli, ["ask", "--lang", "en", "who can help me with childcare?"])
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("Did you mean one of these offers?")
-    assert "Familienservice: advice and support with childcare" in result.stdout
+    # The label keeps the English gloss of "Familienservice" where the title is too long.
+    assert "Family service: advice and support with childcare" in result.stdout
