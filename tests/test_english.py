@@ -20,7 +20,7 @@ from harness import USER, LiveBot, button, read_rows
 
 from bot import report
 from bot.chat import actions, commands
-from bot.chat.cards import MAX_LABEL, is_note
+from bot.chat.cards import MAX_LABEL, is_note, shorten_glossed
 from bot.chat.context import HERE as CHAT
 from bot.chat.context import FollowupLexicon
 from bot.chat.conversation import Conversation
@@ -432,6 +432,51 @@ def test_english_cards_and_labels_are_complete_short_and_invent_no_year(director
         e.title_en for e in kb.entries.values()
     }
     assert not set(labels(talk.topic(next(iter(kb.topics))))) & german_titles
+
+
+@pytest.mark.parametrize(
+    ("title", "limit", "shown"),
+    [
+        (  # fits: unchanged, gloss and all
+            "Bewerbercenter (applicant centre)",
+            60,
+            "Bewerbercenter (applicant centre)",
+        ),
+        (  # a German name in quotes gives way to its gloss
+            "„Plötzlich Pflege“ (suddenly caring) – advice when relatives need care",
+            50,
+            "Suddenly caring – advice when relatives need care",
+        ),
+        (  # in the middle of an English title, without the key-noun logic of German
+            "Setting up the Beratungsstelle Vereinbarkeit (advice centre)",
+            43,
+            "Setting up the advice centre",
+        ),
+        (  # an office's name with German links ("für", "und"); only the first comma part
+            "Amt für Personal und Verwaltungsmanagement (HR and administrative management office)",
+            58,
+            "HR and administrative management office",
+        ),
+        (
+            "Beratungsstelle Vereinbarkeit (work-life balance advice centre, Bündnis BerufLeben)",
+            40,
+            "Work-life balance advice centre",
+        ),
+        (  # a German aside is no gloss: dropped
+            "Informing the heads of offices (Amtsleitungstag 2020)",
+            43,
+            "Informing the heads of offices",
+        ),
+        (  # cut after a word, never after "with"
+            "Familienservice (family service): advice and support with childcare",
+            40,
+            "Family service: advice and support …",
+        ),
+    ],
+)
+def test_english_labels_keep_the_gloss_of_a_german_name(title: str, limit: int, shown: str) -> None:
+    assert shorten_glossed(title, limit) == shown
+    assert len(shown) <= limit
 
 
 def test_an_english_follow_up_after_a_herne_card(herne_library: Library) -> None:
