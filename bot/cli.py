@@ -349,7 +349,8 @@ def check(kb: Path | None, skip_selftest: bool) -> None:
         click.echo(f"{errors} Fehler – die Wissensbasis wurde nicht übernommen.", err=True)
         sys.exit(1)
     kb_ = library.current.kb
-    for problem in kb_.untranslated:  # English readers see German there; nothing stops
+    untranslated = [*kb_.untranslated, *library.current.index.lexicon.untranslated]
+    for problem in untranslated:  # English readers see German there; nothing stops
         click.echo(str(problem))
     click.echo(
         f"{kb_.organisation.name}: {len(kb_.entries)} Einträge, {len(kb_.topics)} Themen, "
@@ -380,19 +381,34 @@ def check(kb: Path | None, skip_selftest: bool) -> None:
 )
 @kb_option
 def export(kb: Path | None) -> None:
-    """Alle Einträge der Wissensbasis als JSON ausgeben (für Intranet und andere Werkzeuge)."""
+    """Alle Einträge der Wissensbasis als JSON ausgeben (für Intranet und andere Werkzeuge).
+
+    Jedes Textfeld steht zuerst auf Deutsch, dann mit der Endung _en auf Englisch (title_en,
+    answer_en, …; null, wo noch nicht übersetzt).
+    """
     snapshot = open_library(settings_for(kb)).current
     kb_ = snapshot.kb
+    org = kb_.organisation
+    # The German fields are a contract with the intranet: unchanged; the English ones follow.
     data = {
         "organisation": {
-            "name": kb_.organisation.name,
-            "source": kb_.organisation.source,
-            "as_of": kb_.organisation.as_of,
-            "counselling": kb_.organisation.counselling,
+            "name": org.name,
+            "source": org.source,
+            "as_of": org.as_of,
+            "counselling": org.counselling,
+            "name_en": org.name_en,
+            "source_en": org.source_en,
         },
         "version": kb_.version,
         "topics": [
-            {"id": t.id, "number": t.number, "title": t.title, "description": t.description}
+            {
+                "id": t.id,
+                "number": t.number,
+                "title": t.title,
+                "description": t.description,
+                "title_en": t.title_en,
+                "description_en": t.description_en,
+            }
             for t in kb_.topics.values()
         ],
         "entries": [e.to_json() for e in kb_.entries.values()],

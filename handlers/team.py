@@ -4,9 +4,11 @@ Membership is checked once, by the filters these handlers are registered with
 (``bot.runtime.app.register_handlers``): a non-member's team command falls through to the
 unknown-command reply, and a non-member's ignore button to the stale menu.
 
-Team texts are HTML: every text from the log or the knowledge base is escaped line by line
-before it is measured and split (``bot.report.text.html_messages``), so no message can
-outgrow Telegram's limit through escaping or be cut inside a tag.
+Team texts come from the chat's catalogue ("team" in bot/chat/texts.de.yaml, read through
+``Services.team_texts``: German, like the reports) and are HTML: every text from the log or
+the knowledge base is escaped line by line before it is measured and split
+(``bot.report.text.html_messages``), so no message can outgrow Telegram's limit through
+escaping or be cut inside a tag.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ import asyncio
 import logging
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
-from html import escape
 from typing import Any
 
 from telegram import (
@@ -34,7 +35,9 @@ from telegram.ext import Application, ContextTypes
 from bot import report
 from bot.chat import actions, commands
 from bot.chat.conversation import reload_message
+from bot.chat.language import ENGLISH
 from bot.chat.services import Services
+from bot.chat.texts import Texts
 from bot.report.text import html_messages
 from bot.search.library import Reload, reload_knowledge
 from handlers.context import SERVICES_KEY, BotContext
@@ -45,14 +48,6 @@ logger = logging.getLogger("vereinbar")
 GAPS_LISTED = 10
 CAPTION_LIMIT = 1024
 WEEKLY_JOB = "wochenbericht"
-TEAM_DESCRIPTIONS = {
-    "statistik": "Statistik der letzten 30 Tage mit Diagramm",
-    "luecken": "Offene Lücken, die meisten Personen zuerst",
-    "bericht": "Vollständiger Bericht als HTML-Datei",
-    "neuladen": "Wissensbasis jetzt prüfen und laden",
-}
-"""Team command descriptions: the team's command menu and the team part of /hilfe."""
-ALL_CLEAR = "Der gemeldete Fehler ist behoben – alles wieder in Ordnung."
 
 
 async def statistics(update: Update, context: BotContext) -> None:
@@ -68,7 +63,7 @@ async def statistics(update: Update, context: BotContext) -> None:
     if message is None:
         return
     await _send_html(message, summary)
-    await message.reply_photo(chart, caption="Fragen je Kalenderwoche nach Ergebnis")
+    await message.reply_photo(chart, caption=services.team_texts.plain("team.chart"))
 
 
 async def gaps(update: Update, context: BotContext) -> None:
@@ -77,7 +72,7 @@ async def gaps(update: Update, context: BotContext) -> None:
     if message is None:
         return
     text, groups = await _gap_list(context.services)
-    await _send_html(message, text, _ignore_markup(groups))
+    await _send_html(message, text, _ignore_markup(groups, context.services.team_texts))
 
 
 async def ignore_group(update: Update, context: BotContext) -> None:
@@ -89,14 +84,15 @@ async def ignore_group(update: Update, context: BotContext) -> None:
     services = context.services
     await asyncio.to_thread(report.ignore_group, services.settings.database, action.args[0])
     # CallbackQueries need to be answered, even if no notification to the user is needed.
-    await query.answer("Gruppe ausgeblendet")
+    t = services.team_texts
+    await query.answer(t.plain("team.hidden"))
     text, groups = await _gap_list(services)
     parts = html_messages(text)
     try:
         if len(parts) == 1:
-            await query.edit_message_text(parts[0], reply_markup=_ignore_markup(groups))
+            await query.edit_message_text(parts[0], reply_markup=_ignore_markup(groups, t))
         else:  # the list spans messages: drop the pressed button, keep the text
-            await query.edit_message_reply_markup(_ignore_markup(groups))
+            await query.edit_message_reply_markup(_ignore_markup(groups, t))
     except BadRequest as exc:
         if "not modified" not in str(exc).lower():
             logger.info("Lückenliste nicht aktualisiert (%s)", type(exc).__name__)
@@ -115,9 +111,9 @@ async def full_report(update: Update, context: BotContext) -> None:
         search_index=snapshot.index,
         knowledge=snapshot.kb,
     )
+    name = services.team_texts.plain("team.report_file", date=date.today().isoformat())
     await message.reply_document(
-        InputFile(html.encode("utf-8"), filename=f"bericht-{date.today().isoformat()}.html"),
-        caption=_caption(summary),
+        InputFile(html.encode("utf-8"), filename=name), caption=_caption(summary)
     )
 
 
@@ -127,32 +123,38 @@ async def team_help(update: Update, context: BotContext) -> None:
     if message is None:
         return
     reply = context.conversation.help()
-    lines = ["<b>Für das Projektteam</b>"] + [
-        f"/{name} – {escape(description)}" for name, description in team_menu()
+    t = context.services.team_texts
+    lines = [t("team.help")] + [
+        t("help.command", name=name, description=description) for name, description in team_menu(t)
     ]
     await message.reply_text(f"{reply.text}\n\n" + "\n".join(lines), reply_markup=markup(reply))
 
 
-def team_menu() -> list[tuple[str, str]]:
+def team_menu(texts: Texts) -> list[tuple[str, str]]:
     """(name, description) of every team command, in the order of the command table."""
-    return [(c.name, TEAM_DESCRIPTIONS[c.name]) for c in commands.COMMANDS if c.team]
+    return [(c.name, texts.plain(f"team.command.{c.name}")) for c in commands.COMMANDS if c.team]
 
 
 async def announce(bot: Bot, services: Services) -> None:
-    """At start-up: the bot's description for everyone, the team's own command menu.
+    """At start-up: the bot's description for everyone (German, and English for English
+    apps), the team's own command menu.
 
     Telegram shows the description in an empty chat before /start and the short description
     on the bot's profile; the team menu is set per member's private chat
     (``BotCommandScopeChat``), so nobody else ever sees the team commands.
     """
-    description, short = services.conversation.about()
     try:
+        description, short = services.conversation.about()
         await bot.set_my_description(description)
         await bot.set_my_short_description(short)
+        # Telegram shows these to users whose app speaks English.
+        description, short = services.conversation.about(ENGLISH)
+        await bot.set_my_description(description, language_code=ENGLISH)
+        await bot.set_my_short_description(short, language_code=ENGLISH)
     except TelegramError as exc:
         logger.warning("Bot-Beschreibung nicht gesetzt: %s", type(exc).__name__)
     menu = [BotCommand(n, d) for n, d in services.conversation.command_menu()]
-    menu += [BotCommand(n, d) for n, d in team_menu()]
+    menu += [BotCommand(n, d) for n, d in team_menu(services.team_texts)]
     for user_id in sorted(services.settings.team_ids):
         try:
             await bot.set_my_commands(menu, scope=BotCommandScopeChat(user_id))
@@ -187,7 +189,7 @@ async def weekly_report(context: ContextTypes.DEFAULT_TYPE) -> None:
         search_index=snapshot.index,
         knowledge=snapshot.kb,
     )
-    name = f"wochenbericht-{date.today().isoformat()}.html"
+    name = services.team_texts.plain("team.weekly_file", date=date.today().isoformat())
     for user_id in sorted(services.settings.team_ids):
         try:
             for part in html_messages(summary):
@@ -217,7 +219,8 @@ async def reload_and_tell(bot: Bot, services: Services) -> Reload:
         await notify_team(bot, services.settings.team_ids, text)
     elif services.kb_broken:
         services.kb_broken = False
-        text = f"{reload_message(True, outcome.problems, outcome.version)}\n{ALL_CLEAR}"
+        all_clear = services.team_texts("team.all_clear")
+        text = f"{reload_message(True, outcome.problems, outcome.version)}\n{all_clear}"
         await notify_team(bot, services.settings.team_ids, text)
     return outcome
 
@@ -242,14 +245,14 @@ async def _gap_list(services: Services) -> tuple[str, list[tuple[str, str]]]:
     )
 
 
-def _ignore_markup(groups: Sequence[tuple[str, str]]) -> InlineKeyboardMarkup | None:
+def _ignore_markup(groups: Sequence[tuple[str, str]], texts: Texts) -> InlineKeyboardMarkup | None:
     if not groups:
         return None
     return InlineKeyboardMarkup(
         [
             [
                 InlineKeyboardButton(
-                    f"🙈 ausblenden: {wording[:40]}",
+                    texts.plain("team.hide", wording=wording[:40]),
                     callback_data=actions.encode("ignore", group_id),
                 )
             ]

@@ -46,6 +46,8 @@ EXPORTED_FIELDS = {
     "note",
     "source",
 }
+# Their English twins (null where not translated), added after the German contract.
+EXPORTED_ENGLISH = {"title_en", "answer_en", "target_group_en", "note_en", "source_en"}
 
 
 @pytest.fixture(autouse=True)
@@ -277,11 +279,22 @@ def test_export_contains_every_entry_with_the_documented_fields(
     assert [t["id"] for t in data["topics"]] == list(koeln.topics)
     assert [e["id"] for e in data["entries"]] == list(koeln.entries)
     for exported in data["entries"]:
-        assert set(exported) == EXPORTED_FIELDS
+        assert set(exported) == EXPORTED_FIELDS | EXPORTED_ENGLISH
+        assert set(list(exported)[: len(EXPORTED_FIELDS)]) == EXPORTED_FIELDS  # German first
         entry = koeln.entries[exported["id"]]
         assert exported["title"] == entry.title and exported["answer"] == entry.answer
         assert exported["contacts"] == list(entry.contacts)
         assert exported["ref"] == entry.ref
+        # English: the twins of the German fields, as the knowledge base has them.
+        assert exported["title_en"] == entry.title_en and exported["answer_en"] == entry.answer_en
+        assert exported["target_group_en"] == entry.target_group_en
+        assert exported["note_en"] == entry.note_en and exported["source_en"] == entry.source_en
+        assert exported["title_en"] and exported["answer_en"]  # every bundled entry translated
+    assert data["organisation"]["name_en"] == "Stadt Köln (City of Cologne)"
+    assert data["organisation"]["source_en"] == koeln.organisation.source_en
+    assert {"id", "number", "title", "description"} < set(data["topics"][0])
+    assert data["topics"][0]["title_en"] == "Working hours"
+    assert all(t["title_en"] and t["description_en"] for t in data["topics"])
     measures = [e for e in data["entries"] if e["kind"] == "measure"]
     assert len(measures) == 29
 

@@ -20,7 +20,7 @@ from harness import USER, LiveBot, button, read_rows
 
 from bot import report
 from bot.chat import actions, commands
-from bot.chat.cards import MAX_LABEL, is_note
+from bot.chat.cards import MAX_LABEL, is_note, shorten_glossed
 from bot.chat.context import HERE as CHAT
 from bot.chat.context import FollowupLexicon
 from bot.chat.conversation import Conversation
@@ -292,7 +292,18 @@ def test_check_warns_about_missing_translations_and_still_passes(
             zielgruppe: "alle Beschäftigten"
             status: geplant
             zustaendig: [amt-personal]
-        """
+            quelle: "Zielvereinbarung 2020, Maßnahme 1.1.1"
+        """,
+        suche="""\
+        themenfremd:
+          - thema: Gehalt
+            woerter: "gehalt lohn"
+            hinweis: "Fragen zum Gehalt beantwortet Ihre Personalsachbearbeitung."
+          - thema: Urlaub
+            woerter: "urlaub"
+            hinweis: "Urlaub regelt Ihre Dienststelle."
+            hinweis_en: "Your department handles leave."
+        """,
     )
     monkeypatch.chdir(directory.parent)
     result = CliRunner().invoke(cli, ["check", "--kb", "kb", "--ohne-selbsttest"])
@@ -300,8 +311,14 @@ def test_check_warns_about_missing_translations_and_still_passes(
     warnings = [line for line in result.stdout.splitlines() if "Warnung" in line]
     assert (
         "kb/massnahmen.yaml, Zeile 2: Warnung: Eintrag 'gleitzeit': englische Übersetzung fehlt "
-        "('zielgruppe_en') – wer auf Englisch fragt, sieht hier den deutschen Text"
+        "('zielgruppe_en', 'quelle_en') – wer auf Englisch fragt, sieht hier den deutschen Text"
     ) in warnings
+    # The off-topic hints of suche.yaml too: the one without hinweis_en, not the other.
+    assert (
+        "kb/suche.yaml, Zeile 2: Warnung: themenfremd 'Gehalt': englische Übersetzung fehlt "
+        "('hinweis_en') – wer auf Englisch fragt, sieht hier den deutschen Hinweis"
+    ) in warnings
+    assert not any("'Urlaub'" in w for w in warnings)
     assert (
         "kb/massnahmen.yaml, Zeile 7: Warnung: Eintrag 'gleitzeit': Feld 'antwort_en' ist "
         "wortgleich mit 'antwort' – noch nicht übersetzt?"
@@ -310,7 +327,8 @@ def test_check_warns_about_missing_translations_and_still_passes(
         "Thema 'arbeitszeit': englische Übersetzung fehlt ('titel_en')" in w for w in warnings
     )
     assert any(
-        "Abschnitt 'organisation': englische Übersetzung fehlt ('name_en')" in w for w in warnings
+        "Abschnitt 'organisation': englische Übersetzung fehlt ('name_en', 'quelle_en')" in w
+        for w in warnings
     )
     assert any(
         "Eintrag 'beratung': englische Übersetzung fehlt ('name_en', 'antwort_en')" in w
@@ -416,6 +434,51 @@ def test_english_cards_and_labels_are_complete_short_and_invent_no_year(director
     assert not set(labels(talk.topic(next(iter(kb.topics))))) & german_titles
 
 
+@pytest.mark.parametrize(
+    ("title", "limit", "shown"),
+    [
+        (  # fits: unchanged, gloss and all
+            "Bewerbercenter (applicant centre)",
+            60,
+            "Bewerbercenter (applicant centre)",
+        ),
+        (  # a German name in quotes gives way to its gloss
+            "„Plötzlich Pflege“ (suddenly caring) – advice when relatives need care",
+            50,
+            "Suddenly caring – advice when relatives need care",
+        ),
+        (  # in the middle of an English title, without the key-noun logic of German
+            "Setting up the Beratungsstelle Vereinbarkeit (advice centre)",
+            43,
+            "Setting up the advice centre",
+        ),
+        (  # an office's name with German links ("für", "und"); only the first comma part
+            "Amt für Personal und Verwaltungsmanagement (HR and administrative management office)",
+            58,
+            "HR and administrative management office",
+        ),
+        (
+            "Beratungsstelle Vereinbarkeit (work-life balance advice centre, Bündnis BerufLeben)",
+            40,
+            "Work-life balance advice centre",
+        ),
+        (  # a German aside is no gloss: dropped
+            "Informing the heads of offices (Amtsleitungstag 2020)",
+            43,
+            "Informing the heads of offices",
+        ),
+        (  # cut after a word, never after "with"
+            "Familienservice (family service): advice and support with childcare",
+            40,
+            "Family service: advice and support …",
+        ),
+    ],
+)
+def test_english_labels_keep_the_gloss_of_a_german_name(title: str, limit: int, shown: str) -> None:
+    assert shorten_glossed(title, limit) == shown
+    assert len(shown) <= limit
+
+
 def test_an_english_follow_up_after_a_herne_card(herne_library: Library) -> None:
     talk = english_talk(herne_library, RecordingLog())
     [card] = talk.ask("mentoring programme for women")
@@ -503,4 +566,5 @@ def test_ask_answers_in_english_with_lang_en() -> None:
     result = CliRunner().invoke(cli, ["ask", "--lang", "en", "who can help me with childcare?"])
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("Did you mean one of these offers?")
-    assert "Familienservice: advice and support with childcare" in result.stdout
+    # The label keeps the English gloss of "Familienservice" where the title is too long.
+    assert "Family service: advice and support with childcare" in result.stdout

@@ -105,10 +105,11 @@ async def send_request(bot: LiveBot, question: str = QUESTION) -> tuple[BotMessa
     return sent, request
 
 
-def request_block(preview: BotMessage) -> str:
-    """The part of the preview that shows the request as the group will get it."""
+def request_block(preview: BotMessage, heading: str = "📨 Anfrage #…") -> str:
+    """The part of the preview that shows the request, line by line as the group gets it
+    (in an English chat: the same lines in English, ``heading`` "📨 Request #…")."""
     text = preview.text or ""
-    start = text.index("📨 Anfrage #…")
+    start = text.index(heading)
     return text[start : text.index("\n\n🔒", start)]
 
 
@@ -617,15 +618,21 @@ def test_python_m_bot_chat_offers_the_way_only_with_a_counselling_group(
 
 # --- an employee who reads English -----------------------------------------------------------
 
-ASK_EN = "💬 Ask the counselling office"
+ASK_EN = "💬 Ask the advice centre"
 QUESTION_EN = "How does parental leave work?"
 GERMAN_CARD_LINE = (
     "Der Bot hatte dazu gezeigt: „Elternzeit – wie geht's?“ – Beratung (Beratungsangebot)"
 )
-IN_GERMAN = (
-    "🇩🇪 The counselling office works in German, so the request is laid out in German; your "
-    "question is sent exactly as you wrote it."
+ENGLISH_CARD_LINE = (
+    "The bot had shown: „Elternzeit – wie geht's?“ (parental leave – how does it work?) – "
+    "advice (Advice service)"
 )
+PREVIEW_EN = "📝 This is what your request to the advice centre would contain:"
+IN_GERMAN = (
+    "🇩🇪 The advice centre works in German: it gets these lines in German, with your question "
+    "exactly as you wrote it."
+)
+REQUEST_EN = "📨 Request #…"
 
 
 async def ask_en(bot: LiveBot, text: str, *, reply_to: int | None = None) -> BotMessage:
@@ -646,14 +653,13 @@ async def test_an_english_employee_gets_the_handoff_in_english_and_the_group_in_
 ) -> None:
     bot = desk_bot
     preview = await english_preview(bot)
-    assert (preview.text or "").startswith(
-        f"📝 This is how your request would reach the counselling office:\n{IN_GERMAN}\n\n"
-    )
-    # The request itself is shown as the group will read it: German, the question as typed,
-    # the German card line (the employee saw the English card).
-    block = request_block(preview)
-    assert block.startswith("📨 Anfrage #…\nFrage: How does parental leave work?\n")
-    assert GERMAN_CARD_LINE in block
+    assert (preview.text or "").startswith(f"{PREVIEW_EN}\n{IN_GERMAN}\n\n")
+    # The request line by line in English: the question as typed, the card it followed (the
+    # English card the employee saw); one line says that the group gets these in German.
+    block = request_block(preview, REQUEST_EN)
+    assert block.startswith(f"{REQUEST_EN}\nQuestion: How does parental leave work?\n")
+    assert ENGLISH_CARD_LINE in block
+    assert "Anfrage" not in (preview.text or "") and "Frage:" not in (preview.text or "")
     assert "🔒 Without your name, your username and your Telegram ID" in (preview.text or "")
     assert [label for label, _ in buttons(preview)] == [
         "✅ Send",
@@ -663,27 +669,32 @@ async def test_an_english_employee_gets_the_handoff_in_english_and_the_group_in_
     ]
     named = await bot.click(preview, button(preview, "👤 Add my first name"))
     assert "👤 Your first name is in the request because you added it." in (named.text or "")
-    assert "Vorname: Anna" in request_block(named)
+    assert "First name: Anna" in request_block(named, REQUEST_EN)
     assert "👤 Remove my first name" in [label for label, _ in buttons(named)]
 
     before = len(group(fake_api))
     sent = await bot.click(named, button(named, "✅ Send"))
     request = await group_after(bot, before, r"^📨 Anfrage #\d+")
     number = number_of(request)
-    assert request.text == request_block(named).replace("Anfrage #…", f"Anfrage #{number}")
+    # The group gets the same lines in German, the question exactly as typed.
+    german = (request.text or "").split("\n")
+    english = request_block(named, REQUEST_EN).split("\n")
+    assert len(german) == len(english)
+    assert german[:2] == [f"📨 Anfrage #{number}", "Frage: How does parental leave work?"]
+    assert GERMAN_CARD_LINE in german and "Vorname: Anna" in german
+    assert (sent.text or "").startswith(f"📨 Request #{number}\nQuestion: How does parental")
     assert (sent.text or "").endswith(
-        f"✅ Sent as request #{number}. The counselling office's answer will arrive here in the "
-        "chat."
+        f"✅ Sent as request #{number}. The advice centre's answer will arrive here in the chat."
     )
 
     # The counsellor answers in the group; the employee reads the frame in English.
     before_user, before_group = len(fake_api.messages(USER)), len(group(fake_api))
     counsel(fake_api, request, "Gern! Wir beraten Sie auch auf Englisch.")
-    answer = await bot.message_after(USER, before_user, "^💬 Answer from the counselling office")
+    answer = await bot.message_after(USER, before_user, "^💬 Answer from the advice centre")
     assert answer.text == (
-        f"💬 Answer from the counselling office (request #{number}):\n\n"
+        f"💬 Answer from the advice centre (request #{number}):\n\n"
         "Gern! Wir beraten Sie auch auf Englisch.\n\n"
-        "Your reply goes to the counselling office without your name: tap “↩️ Reply” or reply "
+        "Your reply goes to the advice centre without your name: tap “↩️ Reply” or reply "
         "directly to this message."
     )
     assert [label for label, _ in buttons(answer)] == ["↩️ Reply", "✅ Done, thank you"]
@@ -693,13 +704,13 @@ async def test_an_english_employee_gets_the_handoff_in_english_and_the_group_in_
     # "Reply", then a message: English for the employee, German around it in the group.
     prompt = await bot.click(answer, button(answer, "↩️ Reply"))
     assert prompt.text == (
-        f"✍️ Now write your message to the counselling office (request #{number}). It goes "
+        f"✍️ Now write your message to the advice centre (request #{number}). It goes "
         "there without your name."
     )
     assert [label for label, _ in buttons(prompt)] == ["✖️ Cancel"]
     before_group = len(group(fake_api))
     forwarded = await ask_en(bot, "Thank you! Is Tuesday fine?")
-    assert forwarded.text == f"✅ Forwarded to the counselling office (request #{number})."
+    assert forwarded.text == f"✅ Forwarded to the advice centre (request #{number})."
     relayed = await group_after(bot, before_group, "Tuesday")
     assert relayed.text == (
         f"💬 Anfrage #{number} – Nachricht der anfragenden Person:\n\nThank you! Is Tuesday fine?"
@@ -713,7 +724,7 @@ async def test_an_english_employee_gets_the_handoff_in_english_and_the_group_in_
     counsel(fake_api, request, "/erledigt")
     closed = await bot.message_after(USER, before_user, "marked your request")
     assert closed.text == (
-        f"✅ The counselling office has marked your request #{number} as done. If you have a new "
+        f"✅ The advice centre has marked your request #{number} as done. If you have a new "
         "question, just write it."
     )
     notice = await group_after(bot, before_group, "ist erledigt")
@@ -723,7 +734,7 @@ async def test_an_english_employee_gets_the_handoff_in_english_and_the_group_in_
     # Nothing English ever reached the group, apart from what the employee wrote.
     for message in group(fake_api):
         text = message.text or ""
-        assert not re.search(r"[Rr]equest|counselling|Question:|First name", text), text
+        assert not re.search(r"[Rr]equest|advice|Question:|First name|shown", text), text
 
     # A German colleague asking at the same time still gets everything in German.
     card = await bot.ask(QUESTION, user=OTHER)
@@ -739,10 +750,10 @@ async def test_english_failures_and_forgetting_are_in_english(
     fake_api.remove_bot(GROUP)
     failed = await desk_bot.click(preview, button(preview, "✅ Send"))
     assert (failed.text or "").endswith(
-        "⚠️ That did not work just now: the request has not reached the counselling office, and "
+        "⚠️ That did not work just now: the request has not reached the advice centre, and "
         "nothing was stored. Your text is not lost – please try again in a moment."
     )
-    assert "Frage: How does parental leave work?" in (failed.text or "")  # still German
+    assert "Question: How does parental leave work?" in (failed.text or "")
     assert [label for label, _ in buttons(failed)] == ["🔁 Send again", "✖️ Don't send"]
     fake_api.remove_bot(GROUP, removed=False)
     before = len(group(fake_api))
@@ -759,25 +770,24 @@ async def test_english_failures_and_forgetting_are_in_english(
     fake_api.block_bot(USER, blocked=False)
 
     privacy = await ask_en(desk_bot, "/privacy")
-    assert (
-        "Requests to the counselling office: a question goes to the counselling office only "
-        in (privacy.text or "")
+    assert "Requests to the advice centre: a question goes to the advice centre only " in (
+        privacy.text or ""
     )
     assert "at most 30 days after the last message" in (privacy.text or "")
     question = await ask_en(desk_bot, "/forget")
     assert (question.text or "").endswith(
-        "Your open requests to the counselling office will be deleted too; answers to them will "
+        "Your open requests to the advice centre will be deleted too; answers to them will "
         "no longer reach you afterwards."
     )
     done = await desk_bot.click(question, button(question, "🗑 Yes, delete"))
     assert (
-        "1 open request to the counselling office has been deleted; answers to it will no longer "
+        "1 open request to the advice centre has been deleted; answers to it will no longer "
         "reach you." in (done.text or "")
     )
     assert table(desk_bot.database, "tickets") == []
 
 
-def test_the_terminal_in_english_previews_the_german_request(koeln_library: Library) -> None:
+def test_the_terminal_in_english_previews_the_request_in_english(koeln_library: Library) -> None:
     conversation = Conversation(
         lambda: koeln_library.current,
         None,
@@ -788,15 +798,13 @@ def test_the_terminal_in_english_previews_the_german_request(koeln_library: Libr
     [card] = conversation.ask(QUESTION_EN, 1)
     [preview] = _press(conversation, render(card)[1], ASK_EN)
     text, shown = render(preview)
-    assert text.startswith(
-        f"📝 This is how your request would reach the counselling office:\n{IN_GERMAN}"
-    )
-    assert f"📨 Anfrage #…\nFrage: {QUESTION_EN}\n{GERMAN_CARD_LINE}" in text
+    assert text.startswith(f"{PREVIEW_EN}\n{IN_GERMAN}")
+    assert f"{REQUEST_EN}\nQuestion: {QUESTION_EN}\n{ENGLISH_CARD_LINE}" in text
     assert [b.label for b in shown] == ["✅ Send", "✏️ Rephrase", "✖️ Don't send"]
     [sent] = _press(conversation, shown, "✅ Send")
     assert render(sent)[0].endswith(
-        "🖥️ The terminal has no counselling group – nothing was sent. In Telegram, exactly this "
-        "message would go to the counselling office."
+        "🖥️ The terminal is not connected to the advice centre – nothing was sent. In Telegram, "
+        "this request would go to the advice centre."
     )
     # A German chat of the same conversation still reads German.
     conversation.run_command("deutsch", None, 2)

@@ -397,7 +397,7 @@ async def test_vanished_database_is_recreated_the_team_is_told_and_status_is_red
     await bot.ask("Sabbatical")
     notice = await bot.message_after(TEAM, 1, "Frageprotokoll neu angelegt")
 
-    assert "1 gespeicherte Fragen sind verloren" in (notice.text or "")
+    assert "1 gespeicherte Frage ist verloren" in (notice.text or "")
     assert "wurde im laufenden Betrieb gelöscht; neu angelegt" in bot.stderr()
     await until(lambda: query(database, "SELECT question FROM questions") == [("Sabbatical",)])
     red = await until_status(database, "mit einer gelöschten Datenbank verloren")

@@ -107,10 +107,16 @@ async def test_help_lists_team_commands_for_the_team_only(running: LiveBot) -> N
 
 
 async def test_bot_description_is_set_at_start(running: LiveBot) -> None:
-    [description] = running.api.calls("setMyDescription")
-    [short] = running.api.calls("setMyShortDescription")
+    [description, english] = running.api.calls("setMyDescription")
+    [short, english_short] = running.api.calls("setMyShortDescription")
     assert "Stadt Köln" in description.params["description"]
+    assert "language_code" not in description.params
     assert 0 < len(short.params["short_description"]) <= 120
+    # English apps get the English twins, with the English name of the organisation.
+    assert english.params["language_code"] == english_short.params["language_code"] == "en"
+    assert english.params["description"].startswith("I answer questions from the staff of ")
+    assert "Stadt Köln (City of Cologne)" in english.params["description"]
+    assert 0 < len(english_short.params["short_description"]) <= 120
 
 
 async def test_all_clear_follows_a_fixed_knowledge_base(running: LiveBot) -> None:

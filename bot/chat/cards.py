@@ -123,9 +123,94 @@ def one_note(text: Html, texts: Texts) -> Html:
 def label(entry: Entry, texts: Texts, limit: int = MAX_LABEL) -> str:
     """Button label of an entry: its title without measure number, shortened to ``limit``.
 
-    Plain text: Telegram shows button labels unformatted.
+    Plain text: Telegram shows button labels unformatted. In English a title too long for
+    its button keeps the English gloss of a German name rather than the bare German name
+    (``shorten_glossed``): "Plötzlich Pflege" alone tells an English reader nothing.
     """
+    if texts.language != "de":
+        return shorten_glossed(entry.title, limit, texts.plain("label.cut"))
     return shorten(entry.title, limit, texts.plain("label.cut"))
+
+
+# English titles gloss German names in parentheses: „Plötzlich Pflege“ (suddenly caring),
+# Amt für Personal und Verwaltungsmanagement (HR and administrative management office).
+_GERMAN_LINKS = frozenset(
+    {"für", "und", "von", "der", "die", "das", "des", "dem", "den", "zur", "zum", "im", "am"}
+)
+_ENGLISH_WEAK = frozenset(
+    {"a", "an", "the", "and", "or", "of", "for", "with", "to", "at", "in", "on", "by", "from"}
+)
+_GLOSS = re.compile(r"\s*\(([^()]*)\)")
+
+
+def shorten_glossed(text: str, limit: int, cut: str = "…") -> str:
+    """An English title within ``limit``: whole if it fits, else with each glossed German
+    name replaced by its gloss ("Setting up the advice centre"), other asides dropped, and
+    cut after a word as the last resort. No key-noun logic: English nouns are not capitalised.
+    """
+    if len(text) <= limit:
+        return text
+    candidates = [_glossed(text, whole) for whole in (True, False)]
+    candidates += [_GLOSS.sub("", c).strip() for c in candidates]
+    for candidate in candidates:
+        if len(candidate) <= limit:
+            return candidate
+    words = candidates[-1].split()
+    fitting: list[str] = []
+    for word in words:
+        if len(" ".join([*fitting, word, cut])) > limit:
+            break
+        fitting.append(word)
+    while len(fitting) > 1 and fitting[-1].lower().strip(",:;") in _ENGLISH_WEAK:
+        fitting.pop()  # "… support with …" reads as if a word were missing
+    shown = " ".join(fitting).rstrip(",:;–- ")
+    if shown.count("„") != shown.count("“"):
+        shown = shown.replace("„", "", 1)
+    return f"{shown} {cut}" if shown else candidates[-1][: max(limit - len(cut), 1)] + cut
+
+
+def _glossed(text: str, whole: bool) -> str:
+    """``text`` with every "German name (english gloss)" as the gloss alone (with ``whole``
+    False only up to its first comma: "work-life balance advice centre")."""
+    while True:
+        for match in _GLOSS.finditer(text):
+            gloss = match[1].strip()
+            first = gloss.split()[0] if gloss.split() else ""
+            if not first or not (first[0].islower() or (first.isupper() and len(first) > 1)):
+                continue  # "(Amtsleitungstag 2020)", "(Dienststelle)": German, not a gloss
+            start = _german_run(text[: match.start()])
+            if start is None:
+                continue
+            if not whole:
+                gloss = gloss.split(",")[0].strip()
+            glossed = text[:start] + gloss + text[match.end() :]
+            text = glossed[0].upper() + glossed[1:] if start == 0 else glossed
+            break
+        else:
+            return text
+
+
+def _german_run(before: str) -> int | None:
+    """Where the German name right before a gloss starts: the capitalised words (and German
+    links such as "für", "und") at the end of ``before``, a „quoted“ name as a whole."""
+    words = before.split(" ")
+    start = len(words)
+    if words and words[-1].endswith("“"):
+        opening = next((i for i in range(len(words) - 1, -1, -1) if "„" in words[i]), None)
+        if opening is None:
+            return None
+        start = opening
+    else:
+        while start > 0:
+            word = words[start - 1].strip(",:;")
+            if not word or not (word[0].isupper() or word in _GERMAN_LINKS):
+                break
+            start -= 1
+        while start < len(words) and words[start].strip(",:;") in _GERMAN_LINKS:
+            start += 1  # a name starts with a capitalised word, never with "für"
+    if start == len(words):
+        return None
+    return len(" ".join(words[:start])) + (1 if start else 0)
 
 
 def shorten(text: str, limit: int, cut: str = "…") -> str:

@@ -246,12 +246,14 @@ class Conversation:
         kb = c._snap().kb
         return Reply(c.texts("failure", counselling=kb.counselling_contact.title))
 
-    def about(self) -> tuple[str, str]:
-        """Telegram's bot description (shown before /start) and short description (profile)."""
-        org = self.snapshot().kb.organisation.name
+    def about(self, language: str | None = None) -> tuple[str, str]:
+        """Telegram's bot description (shown before /start) and short description (profile),
+        in ``language`` (this conversation's by default)."""
+        c = self.speaking(language) if language else self
+        org = c._snap().kb.organisation.name
         return (
-            self.texts.plain("about.description", organisation=org),
-            self.texts.plain("about.short", organisation=org),
+            c.texts.plain("about.description", organisation=org),
+            c.texts.plain("about.short", organisation=org),
         )
 
     def command_menu(self, language: str | None = None) -> list[tuple[str, str]]:

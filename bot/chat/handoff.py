@@ -11,8 +11,9 @@ written anywhere; a restart forgets them.
 
 Two languages meet here. The employee reads their chat's language (``speaking``: the
 conversation hands each chat the desk of its language, as it does with itself); the group is
-German-speaking staff and reads German, whatever the employee speaks, so the request in the
-preview stays German too: it is exactly what the group gets.
+German-speaking staff and reads German, whatever the employee speaks. The preview shows the
+employee the request line by line in their own language — the same lines, the question exactly
+as typed — with one line saying that the group gets them in German.
 
 Nothing here knows Telegram. The Telegram side (handlers/handoff.py) hands in a ``Sender`` and
 shows the replies; the terminal chat goes through ``press`` and is told, after the same
@@ -94,7 +95,8 @@ class Draft:
 
     user: int | None
     text: str | None
-    card: Html | None = None  # the line about the card the question followed
+    card: Html | None = None  # the line about the card the question followed, for the group
+    shown: Html | None = None  # the same line in the employee's language, for the preview
     ticket: int | None = None  # None: a new request (needs consent); N: a message to ticket N
     name: str | None = None  # the first name, only once the employee added it
 
@@ -257,7 +259,7 @@ class Handoff:
             return self._preview(token, draft, edit=True)
         # "consent" without a counselling group: the terminal.
         self._drop(token)
-        return Reply(f"{self._request(draft)}\n\n{t('handoff.terminal')}")
+        return Reply(f"{self._request(draft, own=True)}\n\n{t('handoff.terminal')}")
 
     # --- privacy ---------------------------------------------------------------------------
 
@@ -359,7 +361,8 @@ class Handoff:
             return self._not_sent(token, draft)
         self._drop(token)
         done = Reply(
-            f"{self._request(draft, number)}\n\n{t('handoff.sent', number=number)}", edit=True
+            f"{self._request(draft, number, own=True)}\n\n{t('handoff.sent', number=number)}",
+            edit=True,
         )
         self._sent.put(token, (user, done))
         return done
@@ -373,7 +376,7 @@ class Handoff:
         except TicketError:
             return self._not_forwarded(token)
         if ticket is None:  # closed, expired or forgotten: offer it as a new request
-            draft = replace(draft, ticket=None, card=None)
+            draft = replace(draft, ticket=None, card=None, shown=None)
             self._drafts.put(token, draft)
             intro = Html(f"{t('handoff.gone')}\n{t('handoff.gone_as_new')}")
             return self._preview(token, draft, edit=False, intro=intro)
@@ -536,34 +539,38 @@ class Handoff:
         question = noted[1] if noted is not None and noted[0] == user else None
         entry = kb.entries.get(entry_id) if entry_id != NONE else None
         token = self._tokens()
-        draft = Draft(user, question, self._card(kb, entry))
+        shown = self._card(kb.in_language(self.texts.language), entry, self.texts)
+        draft = Draft(user, question, self._card(kb, entry, self.group), shown)
         self._drafts.put(token, draft)
         if question is None:  # a card opened while browsing, or the question is forgotten
             self._waiting.put(user, token)
             return self._prompt(token, edit=False)
         return self._preview(token, draft, edit=False)
 
-    def _card(self, kb: KnowledgeBase, entry: Entry | None) -> Html | None:
-        """The card line, fixed when the draft is made: a reload cannot change what was shown.
-        For the group, so in German, from the German knowledge base the callers hand in."""
+    def _card(self, kb: KnowledgeBase, entry: Entry | None, t: Texts) -> Html | None:
+        """The card line in ``t``'s language, fixed when the draft is made: a reload cannot
+        change what was shown. The group's from the German knowledge base the callers hand in,
+        the employee's from its view in their language (the same entry, by id)."""
+        entry = kb.entries.get(entry.id) if entry is not None else None
         if entry is None:
             return None
-        t = self.group
         kind = t(f"kind.{entry.kind}")
         if entry.ref:
             kind = t("card.kind_ref", kind=kind, ref=entry.ref)
         gist = first_sentence(entry.answer)
         return t("handoff.request.card", title=entry.title, kind=kind, gist=gist)
 
-    def _request(self, draft: Draft, number: int | None = None) -> Html:
-        """The request exactly as the group gets it, in German (before sending, "…" stands
-        for the number)."""
-        t = self.group
+    def _request(self, draft: Draft, number: int | None = None, *, own: bool = False) -> Html:
+        """The request as the group gets it, in German; with ``own`` the same lines in the
+        employee's language, for them to see what goes (before sending, "…" stands for the
+        number). In a German chat both are the same text."""
+        t = self.texts if own else self.group
+        card = draft.shown if own else draft.card
         shown = t("handoff.number_pending") if number is None else number
         lines = [
             t("handoff.request.heading", number=shown),
             t("handoff.request.question", question=draft.text or ""),
-            draft.card or t("handoff.request.no_card"),
+            card or t("handoff.request.no_card"),
         ]
         if draft.name:
             lines.append(t("handoff.request.name", name=draft.name))
@@ -574,9 +581,9 @@ class Handoff:
         t = self.texts
         lines: list[str] = [intro, ""] if intro else []
         lines.append(t("handoff.preview.heading"))
-        if t.language != self.group.language:  # the request below is in the group's language
+        if t.language != self.group.language:  # the group gets the lines below in German
             lines.append(t("handoff.preview.language"))
-        lines += ["", self._request(draft), "", t("handoff.preview.anonymous")]
+        lines += ["", self._request(draft, own=True), "", t("handoff.preview.anonymous")]
         if draft.name:
             lines.append(t("handoff.preview.name_added"))
         elif self.online:
@@ -597,7 +604,7 @@ class Handoff:
 
     def _not_sent(self, token: str, draft: Draft) -> Reply:
         """The request did not reach the group: nothing stored, the draft kept for a retry."""
-        text = f"{self._request(draft)}\n\n{self.texts('handoff.send_failed')}"
+        text = f"{self._request(draft, own=True)}\n\n{self.texts('handoff.send_failed')}"
         rows = (
             (self._button("handoff.label.retry", "consent", token),),
             (self._button("handoff.label.decline", "decline", token),),

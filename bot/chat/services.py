@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from bot.chat.conversation import Conversation
+from bot.chat.language import GERMAN
+from bot.chat.texts import Texts
 from bot.config import Settings
 from bot.log.writer import QuestionLog
 from bot.search.library import Library
@@ -70,6 +72,8 @@ class Services:
     updates_handled: int = 0
     last_update_at: float | None = None  # wall clock, for the monitoring heartbeat
     kb_broken: bool = False  # the team was told of a broken edit; the next good one clears it
+    # What the project team reads: German, like the reports (texts.de.yaml, section "team").
+    team_texts: Texts = field(default_factory=lambda: Texts.load(GERMAN))
 
     def is_team(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.settings.team_ids

@@ -92,6 +92,9 @@ class Lexicon:
     leader_titles: frozenset[str] = frozenset()
     regional_words: frozenset[str] = frozenset()
     """Single words of the organisation's ``mundart`` list (folded), for ``check``'s clash test."""
+    untranslated: tuple[Problem, ...] = field(default=(), compare=False)
+    """Warnings about off-topic hints without ``hinweis_en``; shown by ``check``, never
+    blocking a load (like ``KnowledgeBase.untranslated``)."""
 
     def redirect_for(self, word: str) -> OffTopic | None:
         for group in self.off_topic:
@@ -152,15 +155,16 @@ def load_lexicon(
         target = " ".join(_words(str(raw_value)))
         if source == target:
             continue  # already standard German: nothing to read differently
-        if " " not in source:
-            regional.add(source)
         if not source or not target:
             problems.append(
                 Problem(org_name, _line(org or LineDict(), "mundart"), "mundart: leerer Eintrag")
             )
             continue
+        if " " not in source:
+            regional.add(source)
         (phrases if " " in source else expansions)[source] = target
-    off_topic = _off_topic(org or LineDict(), org_name, problems)
+    untranslated: list[Problem] = []
+    off_topic = _off_topic(org or LineDict(), org_name, problems, untranslated)
     lexicon = Lexicon(
         stop_words=_word_set(lang, "stoppwoerter", lang_name, problems),
         filler_words=_word_set(lang, "fuellwoerter", lang_name, problems),
@@ -171,6 +175,7 @@ def load_lexicon(
         missing_subjects=_word_set(org or LineDict(), "fehlende_themen", org_name, problems),
         leader_titles=_word_set(org or LineDict(), "fuehrungstitel", org_name, problems),
         regional_words=frozenset(regional),
+        untranslated=tuple(untranslated),
     )
     _warn_overlaps(lexicon, org_name, problems)
     if any(p.severity == "fehler" for p in problems):
@@ -257,7 +262,9 @@ def _mapping(data: LineDict, key: str, name: str, problems: list[Problem]) -> Ma
     return value
 
 
-def _off_topic(data: LineDict, name: str, problems: list[Problem]) -> tuple[OffTopic, ...]:
+def _off_topic(
+    data: LineDict, name: str, problems: list[Problem], untranslated: list[Problem]
+) -> tuple[OffTopic, ...]:
     raw = data.get("themenfremd")
     if raw is None:
         return ()
@@ -298,6 +305,16 @@ def _off_topic(data: LineDict, name: str, problems: list[Problem]) -> tuple[OffT
             else frozenset()
         )
         english = str(item.get("hinweis_en") or "").strip() or None
+        if english is None:
+            untranslated.append(
+                Problem(
+                    name,
+                    line,
+                    f"themenfremd '{str(item['thema']).strip()}': englische Übersetzung fehlt"
+                    " ('hinweis_en') – wer auf Englisch fragt, sieht hier den deutschen Hinweis",
+                    "warnung",
+                )
+            )
         if english and len(english) > MAX_REDIRECT:
             problems.append(
                 Problem(

@@ -68,10 +68,14 @@ class Organisation:
     greeting: str | None = None
     name_en: str | None = None
     greeting_en: str | None = None
+    source_en: str | None = None
 
     def in_english(self) -> Organisation:
         return replace(
-            self, name=self.name_en or self.name, greeting=self.greeting_en or self.greeting
+            self,
+            name=self.name_en or self.name,
+            greeting=self.greeting_en or self.greeting,
+            source=self.source_en or self.source,
         )
 
 
@@ -109,6 +113,7 @@ class Entry:
     answer_en: str | None = None
     target_group_en: str | None = None
     note_en: str | None = None
+    source_en: str | None = None
 
     @property
     def status_label(self) -> str | None:
@@ -127,10 +132,12 @@ class Entry:
             answer=self.answer_en or self.answer,
             target_group=self.target_group_en or self.target_group,
             note=self.note_en or self.note,
+            source=self.source_en or self.source,
         )
 
     def to_json(self) -> dict[str, Any]:
-        """The export shape used by ``python -m bot export --json``."""
+        """The export shape used by ``python -m bot export --json``: the German fields first
+        (a contract, unchanged), then their English twins (None where not translated)."""
         return {
             "id": self.id,
             "kind": self.kind,
@@ -151,6 +158,11 @@ class Entry:
             "address": self.address,
             "note": self.note,
             "source": self.source,
+            "title_en": self.title_en,
+            "answer_en": self.answer_en,
+            "target_group_en": self.target_group_en,
+            "note_en": self.note_en,
+            "source_en": self.source_en,
         }
 
 

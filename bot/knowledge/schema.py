@@ -174,6 +174,7 @@ ORGANISATION: Schema = {
     "begruessung": (_text, False),
     "name_en": (_text, False),
     "begruessung_en": (_text, False),
+    "quelle_en": (_text, False),
 }
 TOPIC: Schema = {
     "id": (_text, True),
@@ -221,6 +222,7 @@ MEASURE: Schema = {
     "antwort_en": (_text, False),
     "zielgruppe_en": (_text, False),
     "hinweis_en": (_text, False),
+    "quelle_en": (_text, False),
 }
 COUNSELLING: Schema = {
     **{k: v for k, v in MEASURE.items() if k != "ref"},
@@ -445,8 +447,9 @@ def _check_fields(name: str, what: str, item: LineDict, schema: Schema, col: _Co
         problem = check(value)
         if problem is None and required and isinstance(value, list) and not value:
             problem = "darf nicht leer sein"
-        if problem is None and not (schema is TOPIC and key == "titel"):  # topics: 30, below
-            problem = _too_long(key, value)
+        base = key.removesuffix(ENGLISH_SUFFIX)  # an English field has its German one's limit
+        if problem is None and not (schema is TOPIC and base == "titel"):  # topics: 30, below
+            problem = _too_long(base, value)
             if problem:
                 col.error(name, item.key_lines[key], f"{what}: Feld '{key}' {problem}")
                 ok = False
@@ -875,6 +878,7 @@ def _build_organisation(col: _Collector, entries: dict[str, Entry]) -> Organisat
         org.get("begruessung"),
         _stripped(org.get("name_en")),
         _stripped(org.get("begruessung_en")),
+        _stripped(org.get("quelle_en")),
     )
 
 
@@ -917,6 +921,7 @@ def _entry(name: str, kind: Kind, raw: LineDict) -> Entry:
         answer_en=text("antwort_en"),
         target_group_en=text("zielgruppe_en"),
         note_en=text("hinweis_en"),
+        source_en=text("quelle_en"),
     )
 
 

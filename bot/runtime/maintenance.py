@@ -17,12 +17,12 @@ import asyncio
 import logging
 import time
 from datetime import date
-from html import escape
 from typing import Any, Final
 
 from telegram.ext import Application
 
 from bot.chat.services import Services
+from bot.chat.texts import Html
 from bot.runtime.liveness import Liveness
 from bot.runtime.ops import HEARTBEAT_SECONDS, InstanceLock, write_heartbeat
 from bot.runtime.polling import UpdateFlow
@@ -42,18 +42,6 @@ POLL_STALL_S: Final = 120.0
 """No getUpdates began or ended for this long: PTB's polling loop is gone (its pauses between
 failed attempts are at most 30 s, a long poll lasts 10 s plus the read timeout)."""
 
-RECREATED_NOTICE: Final = (
-    "⚠️ <b>Frageprotokoll neu angelegt</b>: Die Datei {name} wurde im laufenden Betrieb "
-    "gelöscht oder ersetzt. {lost} gespeicherte Fragen sind verloren; der Bot schreibt in eine "
-    "neue Datei weiter. Bitte klären, wer die Datei entfernt hat. "
-    "<code>python -m bot status</code> meldet den Verlust, bis er mit "
-    "<code>--quittieren</code> bestätigt ist."
-)
-REMOVED_NOTICE: Final = (
-    "ℹ️ <b>Wissensbasis neu geladen</b> (Version {version}): {count} Einträge sind nicht mehr "
-    "enthalten:\n{entries}\nFalls das nicht gewollt war: die YAML-Dateien prüfen (eine Datei "
-    "gelöscht, umbenannt oder durch einen Ordner ersetzt?)."
-)
 MAX_LISTED = 15
 
 
@@ -128,13 +116,12 @@ async def _announce_removed(
     current = _entries(services.library)
     gone = [(ident, title) for ident, title in known.items() if ident not in current]
     if gone:
-        listed = "\n".join(f"• {escape(title)} ({escape(ident)})" for ident, title in gone)
+        t = services.team_texts
+        lines = [t("team.removed_item", title=title, id=ident) for ident, title in gone]
         if len(gone) > MAX_LISTED:
-            more = len(gone) - MAX_LISTED
-            listed = "\n".join(listed.split("\n")[:MAX_LISTED]) + f"\n• … und {more} weitere"
-        text = REMOVED_NOTICE.format(
-            version=escape(services.library.current.kb.version), count=len(gone), entries=listed
-        )
+            lines = [*lines[:MAX_LISTED], t.plural("team.removed_more", len(gone) - MAX_LISTED)]
+        version = services.library.current.kb.version
+        text = t.plural("team.removed", len(gone), version=version, entries=Html("\n".join(lines)))
         logger.warning("Wissensbasis neu geladen: %d Einträge sind weggefallen", len(gone))
         await notify_team(application.bot, services.settings.team_ids, text)
     return current
@@ -148,9 +135,8 @@ async def _announce_recreated(
         return seen
     health = services.log.health()
     if health.recreated > seen:
-        text = RECREATED_NOTICE.format(
-            name=escape(services.settings.database.name), lost=health.vanished_rows
-        )
+        name = services.settings.database.name
+        text = services.team_texts.plural("team.recreated", health.vanished_rows, name=name)
         await notify_team(application.bot, services.settings.team_ids, text)
     return health.recreated
 
