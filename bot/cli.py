@@ -117,7 +117,9 @@ def chat(kb: Path | None, db: Path | None, lang: str) -> None:
     from bot.log.writer import QuestionLog, load_or_create_secret
 
     settings = settings_for(kb, db)
-    library = open_library(settings, semantic="background")
+    # A person at the terminal gets the prompt at once (words only until the embeddings are
+    # ready); a script piping questions in gets every answer with the semantic signal.
+    library = open_library(settings, semantic="background" if sys.stdin.isatty() else "wait")
     log = None
     try:
         settings.database.parent.mkdir(parents=True, exist_ok=True)

@@ -452,3 +452,59 @@ def test_an_embedder_that_fails_leaves_the_words_in_service(
     assert library.current.index.semantic is None
     assert library.current.index.search("Elternzeit").matches
     assert "Semantische Suche aus" in caplog.text
+
+
+SLOW_EMBEDDER = '''
+import os, time
+import numpy as np
+
+class Slow:
+    """Takes its time over the knowledge base and notes every question it embeds."""
+
+    model_id = "slow-8"
+
+    def embed(self, texts, *, query):
+        if len(texts) > 1:
+            time.sleep(1.5)
+        else:
+            with open(os.environ["EMBEDDED_LOG"], "a", encoding="utf-8") as fh:
+                fh.write(texts[0] + "\\n")
+        out = np.ones((len(texts), 8), dtype=np.float32)
+        out[:, 0] = [len(t) for t in texts]
+        return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+def make(argument=None):
+    return Slow()
+'''
+
+
+def test_questions_piped_into_the_chat_get_the_semantic_signal(tmp_path: Path) -> None:
+    """A script feeding the terminal chat must not race the background embedding: without a
+    terminal the chat waits for it, so even the first question reaches the model."""
+    import os
+    import subprocess
+
+    (tmp_path / "slow_embedder.py").write_text(SLOW_EMBEDDER, encoding="utf-8")
+    embedded = tmp_path / "embedded.txt"
+    root = Path(__file__).resolve().parents[1]
+    env = {
+        **os.environ,
+        "PYTHONPATH": f"{tmp_path}{os.pathsep}{root}",
+        "BOT_SEMANTIC": "slow_embedder:make",
+        "BOT_DATABASE": str(tmp_path / "fragen.db"),
+        "EMBEDDED_LOG": str(embedded),
+        "PYTHONIOENCODING": "utf-8",
+    }
+    question = "quux frobnitz zzyzx"  # nothing the words know: the fused path decides
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "chat"],
+        input=question + "\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert embedded.read_text(encoding="utf-8").splitlines() == [question]
