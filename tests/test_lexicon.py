@@ -209,3 +209,48 @@ def test_an_empty_regional_entry_is_an_error_with_its_line(kb_with_lexicon: Path
     lexicon, problems = load_lexicon(kb_with_lexicon)
     assert lexicon is None
     assert any("mundart: leerer Eintrag" in str(p) and "suche.yaml" in str(p) for p in problems)
+
+
+def test_a_missing_subject_that_an_entry_names_is_warned_about(kb_with_lexicon: Path) -> None:
+    """'pflege' is listed as missing; an entry that names it in its keywords wins the word, so
+    check says that the two files contradict each other."""
+    massnahmen = kb_with_lexicon / "massnahmen.yaml"
+    text = massnahmen.read_text(encoding="utf-8")
+    old = 'stichworte: ["Gleitzeit", "Kernzeit"]'
+    assert old in text
+    massnahmen.write_text(text.replace(old, 'stichworte: ["Gleitzeit", "Pflege"]'), "utf-8")
+    snapshot, problems = build_snapshot(kb_with_lexicon)
+    assert snapshot is not None
+    warnings = [str(p) for p in problems if "fehlende_themen" in str(p)]
+    assert len(warnings) == 1 and "„pfleg“" in warnings[0] and "'gleitzeit'" in warnings[0]
+    assert snapshot.index.search("Pflege").best.entry.id == "gleitzeit"  # type: ignore[union-attr]
+
+
+def test_a_missing_subject_is_never_answered_on_the_semantic_path(
+    kb_with_lexicon: Path, tmp_path: Path
+) -> None:
+    """The embedding may find a resembling offer; the organisation still has none for it."""
+    from bot.search.embedder import Matrix, normalise
+    from bot.search.semantic import SemanticIndex, kb_texts
+
+    class Agreeable:
+        """Puts every question right next to the Kita entry."""
+
+        model_id = "agreeable-4"
+
+        def embed(self, texts: list[str], *, query: bool) -> Matrix:
+            import numpy as np
+
+            out = np.ones((len(texts), 4), dtype=np.float32)
+            for row, text in enumerate(texts):
+                out[row, 0] = 5.0 if "kita" in text.lower() or "pflege" in text.lower() else 0.0
+            return normalise(out)
+
+    index = index_of(kb_with_lexicon)
+    semantic = SemanticIndex(
+        kb_texts(index.kb), Agreeable(), cache_dir=None, kb_version=index.kb.version
+    )
+    fused = index.with_semantic(semantic)
+    result = fused.search("Pflege für meine Kita-Kinder")
+    assert result.outcome != "answered"
+    assert fused.search("Kita-Platz für Kinder").outcome == "answered"

@@ -82,6 +82,7 @@ class _Ranking:
     matches: list[Match]
     features: dict[int, Features]
     redirect: OffTopic | None = None
+    missing: bool = False  # the question names a subject this organisation has no offer for
 
 
 class SearchIndex:
@@ -137,6 +138,18 @@ class SearchIndex:
         twin = copy.copy(self)
         twin.semantic = semantic
         return twin
+
+    def named_missing(self) -> list[tuple[str, str]]:
+        """(word, entry id) for each subject listed as missing that an entry names in its title
+        or keywords: the entry wins, so the word is not missing at all (``check`` says so)."""
+        found = []
+        for term in sorted(self.analyzer.missing_terms):
+            owners = [
+                i for i, w in self._postings.get(term, {}).items() if w >= self.config.w_synonym
+            ]
+            if owners:
+                found.append((term, self._entries[min(owners)].id))
+        return found
 
     def terms(self, text: str) -> list[str]:
         """The search terms of a text, as this index sees them (for reports and baselines)."""
@@ -218,6 +231,10 @@ class SearchIndex:
         if ranking.redirect is not None and outcome == "ambiguous":
             # "VPN geht nicht im Homeoffice": the redirect to IT beats choices among offers.
             outcome = "unknown"
+        if ranking.missing and outcome == "answered":
+            # A subject the organisation has no offer for is never answered with an offer that
+            # merely resembles it (knowledge/README.md, fehlende_themen): choices at most.
+            outcome = "ambiguous"
         ranked = ranking.matches
         suggestions: tuple[Match, ...] = ()
         if outcome == "unknown" and ranking.redirect is None:
@@ -321,7 +338,12 @@ class SearchIndex:
             )
             for idx, s in kept[:1]
         }
-        return _Ranking([Match(self._entries[i], round(s, 4)) for i, s in kept], features, redirect)
+        return _Ranking(
+            [Match(self._entries[i], round(s, 4)) for i, s in kept],
+            features,
+            redirect,
+            missing=any(qt.missing for qt in query),
+        )
 
     def _fuse(self, question: str, ranking: _Ranking, limit: int) -> _Ranking:
         """(1 - w) * lexical + w * cosine over every entry the embedding scores."""
@@ -360,7 +382,7 @@ class SearchIndex:
             terms=base.terms if base else 0,
             unknown=base.unknown if base else 1.0,
             off_topic=ranking.redirect is not None,
-            missing=base.missing if base else False,
+            missing=ranking.missing,
             semantic=by_id.get(top, 0.0),
             semantic_margin=by_id.get(top, 0.0) - max(others, default=0.0),
             lexical=lexical.get(top, 0.0),
@@ -368,7 +390,7 @@ class SearchIndex:
             agree_semantic=bool(ordered) and by_id.get(top, 0.0) >= ordered[0],
         )
         matches = [Match(self._entries[i], round(score, 4)) for score, i in fused]
-        return _Ranking(matches, {top: features}, ranking.redirect)
+        return _Ranking(matches, {top: features}, ranking.redirect, ranking.missing)
 
     def _reading_scores(self, reading: tuple[tuple[str, float], ...]) -> dict[int, float]:
         """Per entry, how well it matches all parts of one reading of a query word."""

@@ -43,12 +43,24 @@ def build_snapshot(
         {e.id: (e.title, *e.synonyms, *e.examples, e.answer) for e in kb.entries.values()},
         str(directory / SEARCH_FILE),
     )
+    index = SearchIndex(kb, lexicon)
+    problems += [
+        Problem(
+            str(directory / SEARCH_FILE),
+            None,
+            f"fehlende_themen: „{word}“ nennt auch Eintrag '{entry_id}' in Titel oder "
+            "Stichworten – Fragen dazu werden mit diesem Eintrag beantwortet; das Wort hier "
+            "oder dort streichen",
+            "warnung",
+        )
+        for word, entry_id in index.named_missing()
+    ]
     semantic = None
     if embedder is not None:
         from bot.search.semantic import SemanticIndex, kb_texts
 
         semantic = SemanticIndex(kb_texts(kb), embedder, cache_dir=cache_dir, kb_version=kb.version)
-    return Snapshot(kb, SearchIndex(kb, lexicon, semantic=semantic)), problems
+    return Snapshot(kb, index.with_semantic(semantic)), problems
 
 
 Fingerprint = tuple[tuple[str, int, int, int, int, int], ...]
