@@ -508,3 +508,21 @@ def test_questions_piped_into_the_chat_get_the_semantic_signal(tmp_path: Path) -
     )
     assert done.returncode == 0, done.stderr
     assert embedded.read_text(encoding="utf-8").splitlines() == [question]
+
+
+def test_a_second_start_reads_the_embeddings_from_disk(tmp_path: Path, make_kb: Any) -> None:
+    """Restarting on an unchanged knowledge base costs a file read, not the model's time."""
+    from bot.search.library import Library
+
+    gated = _Gated()
+    gated.go.set()
+    directory = make_kb()
+    first, _ = Library.open(directory, embedder=gated, cache_dir=tmp_path / "c")
+    assert first is not None and first.current.index.semantic is not None
+    assert first.current.index.semantic.embedded > 0
+    gated.entry_texts.clear()
+    second, problems = Library.open(directory, embedder=gated, cache_dir=tmp_path / "c")
+    assert second is not None, problems
+    semantic = second.current.index.semantic
+    assert semantic is not None and semantic.from_cache and semantic.embedded == 0
+    assert gated.entry_texts == []

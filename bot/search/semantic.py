@@ -106,6 +106,7 @@ class SemanticIndex:
         self._key = _cache_key(kb_version, embedder.model_id, texts_as_query, flat, self._ids)
         self.cache_file = cache_dir / f"{CACHE_PREFIX}{self._key}.npy" if cache_dir else None
         self.from_cache = False
+        self.embedded = 0  # texts run through the model for this index (0: cache or reuse)
         self._flat = flat
         matrix = self._load_cached(len(flat))
         if matrix is None:
