@@ -661,6 +661,27 @@ def run_scenario(
                         f"exactly one message: {calibration.skipped[:3]}"
                     )
             pool = calibration.pool
+        if scenario.semantic:
+            # Calibration put every question's embedding into the bot's LRU cache; a fresh
+            # process (knowledge-base embeddings from the disk cache) meets them cold.
+            procs.stop(bot)
+            calls = control.stats()["get_updates_calls"]
+            bot_err = (workdir / "bot.err").open("wb")
+            try:
+                spawned = time.monotonic()
+                bot = procs.spawn(
+                    bot_command(scenario),
+                    env=bot_env(scenario, hello, workdir),
+                    stdout=bot_err,
+                    stderr=bot_err,
+                )
+            finally:
+                bot_err.close()
+            ready = wait_for_line(bot, workdir, "Semantische Suche bereit", spawned)
+            while control.stats()["get_updates_calls"] <= calls:
+                _alive(bot, workdir)
+                time.sleep(0.05)
+            _say(f"  restarted with a cold question cache; embeddings from disk in {ready:.1f} s")
         warm_up(control, bot, workdir, pool)
         _say(
             f"  load: {scenario.users} users, {scenario.seconds:g} s, "
