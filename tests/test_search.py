@@ -512,18 +512,27 @@ def test_two_different_offers_about_equally_good_are_choices_however_sure(
     )
 
 
-@pytest.mark.parametrize("question", ["checkliste", "ferien"])
 @miss(
-    "choices are the first three matches, padding included: 'ferien' matches one entry and"
-    " 'checkliste' two, yet three buttons are offered (in Köln too, e.g. 'mal in eine andere"
-    " abteilung reinschnuppern' offers fuehren-in-teilzeit, which matched nothing)"
+    "with pad=True (the default) `choices` are the first three matches, padding included:"
+    " 'checkliste' matches two entries and offers a third that matched nothing (Köln: 'mal in"
+    " eine andere abteilung reinschnuppern'); the chat searches with pad=False, so no one sees"
+    " it there, but `choices` promises candidates worth offering"
 )
-def test_choices_are_entries_that_match_the_question(index: SearchIndex, question: str) -> None:
-    result = index.search(question)
-    matched = {m.entry.id for m in index.search(question, pad=False).matches}
+def test_choices_are_entries_that_match_the_question(index: SearchIndex) -> None:
+    result = index.search("checkliste")
+    matched = {m.entry.id for m in index.search("checkliste", pad=False).matches}
     assert result.outcome == "ambiguous"
-    assert len(result.choices) >= 2
     assert {m.entry.id for m in result.choices} <= matched, ranked(result)
+
+
+@miss(
+    "one weak candidate and nothing else is *ambiguous*, so the chat asks 'Meinten Sie eines"
+    " dieser Angebote?' with a single offer ('ferien': Familienservice, p 0.57); seen on the"
+    " small fixture only, never on the bundled question sets"
+)
+def test_choices_offer_at_least_two_offers(index: SearchIndex) -> None:
+    result = index.search("ferien", pad=False)
+    assert result.outcome != "ambiguous" or len(result.choices) >= 2, ranked(result)
 
 
 def test_a_service_and_the_measure_it_implements_are_not_rivals(
