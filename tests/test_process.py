@@ -35,6 +35,7 @@ from opskit import (  # noqa: F401 (fixtures)
 )
 
 from bot.config import DEFAULT_KB, PROJECT_ROOT
+from bot.knowledge.schema import load_knowledge
 from bot.log.writer import QuestionLog
 from bot.runtime.liveness import CONFLICT, TOKEN_REJECTED
 from bot.runtime.ops import heartbeat_path
@@ -579,7 +580,7 @@ async def test_unreadable_knowledge_reaches_the_team_and_status_without_a_traceb
         (kb / "massnahmen.yaml").chmod(0o644)
     for report in (file_report, folder_report):
         assert (report.text or "").startswith("⚠️ Wissensbasis fehlerhaft")
-    assert (answer.text or "").startswith("Spielekoffer für den Betreuungsnotfall")
+    assert (answer.text or "").startswith(load_knowledge(kb).entries["spielekoffer"].title)
 
 
 # --- backup -----------------------------------------------------------------------------------
