@@ -43,7 +43,7 @@ from bot.report.site import (
     topic_path,
 )
 from bot.report.site.build import MANIFEST
-from bot.report.site.pages import kind_label
+from bot.report.site.pages import NO_DEADLINE, kind_label
 from bot.report.site.searchindex import normaliser_data, snippet
 from bot.search.index import SearchIndex
 from bot.search.library import Library, Snapshot
@@ -366,12 +366,17 @@ def test_status_overview_counts_offers_by_jahresbericht(
     assert header == ["Zieltermin", "geplant", "in Prüfung", "zusammen"]
     offers = [e for e in kb.entries.values() if e.kind != "contact"]
     for deadline, planned, review, together in rows[:-1]:
-        group = [e for e in offers if e.deadline == deadline]
-        assert deadline.startswith("Jahresbericht ")
+        group = [e for e in offers if (e.deadline or NO_DEADLINE) == deadline]
         assert int(planned) == sum(e.status == "geplant" for e in group)
         assert int(review) == sum(e.status == "pruefung" for e in group)
         assert int(together) == len(group)
-    assert [r[0] for r in rows[:-1]] == ["Jahresbericht 1", "Jahresbericht 2", "Jahresbericht 3"]
+    # One row per target date, "Jahresbericht 1, 2, 3" in that order, offers without one last.
+    dates = [r[0] for r in rows[:-1]]
+    assert len(dates) == len(set(dates))
+    assert set(dates) == {e.deadline or NO_DEADLINE for e in offers}
+    assert NO_DEADLINE not in dates[:-1]
+    reports = [d for d in dates if re.fullmatch(r"Jahresbericht \d+", d)]
+    assert reports and reports == sorted(reports, key=lambda d: int(d.split()[1]))
     assert rows[-1] == ["alle", *(str(int(x)) for x in rows[-1][1:])]
     assert int(rows[-1][-1]) == len(offers)
     for entry in offers:  # every offer appears once, in its group, with its status in words
