@@ -569,13 +569,13 @@ def report(
     from bot.report import build as reports
 
     settings = settings_for(kb, db)
+    snapshot = open_library(settings).current
     for group in ignore:
         try:
-            reports.ignore_group(settings.database, group)
+            reports.ignore_group(settings.database, group, lexicon=snapshot.index.lexicon)
         except ValueError as exc:
             raise Fehler(str(exc)) from exc
         click.echo(f"Gruppe {group} wird künftig ausgeblendet.", err=True)
-    snapshot = open_library(settings).current
     text = reports.build_report(
         settings.database,
         since=since.date() if isinstance(since, datetime) else None,

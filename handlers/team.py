@@ -58,6 +58,7 @@ async def statistics(update: Update, context: BotContext) -> None:
         services.settings.database,
         30,
         knowledge=services.library.current.kb,
+        lexicon=services.library.current.index.lexicon,
     )
     message = update.effective_message
     if message is None:
@@ -82,7 +83,12 @@ async def ignore_group(update: Update, context: BotContext) -> None:
     if query is None or action is None:  # the handler's pattern lets only ignore actions in
         return
     services = context.services
-    await asyncio.to_thread(report.ignore_group, services.settings.database, action.args[0])
+    await asyncio.to_thread(
+        report.ignore_group,
+        services.settings.database,
+        action.args[0],
+        lexicon=services.library.current.index.lexicon,
+    )
     # CallbackQueries need to be answered, even if no notification to the user is needed.
     t = services.team_texts
     await query.answer(t.plain("team.hidden"))

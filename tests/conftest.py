@@ -78,6 +78,27 @@ def make_kb(tmp_path: Path) -> Callable[..., Path]:
     return make
 
 
+FIXTURE_ROOT = Path(__file__).parent / "data" / "fixture"
+FIXTURE_KB = FIXTURE_ROOT / "musterstadt"
+"""The fixture knowledge base of the engine tests, with its own language file beside it
+(``../sprache/de.yaml``): invented, generic content that only the tests depend on."""
+
+
+@pytest.fixture(scope="session")
+def fixture_library() -> Library:
+    """The fixture knowledge base with its search index, loaded once per test run."""
+    library, problems = Library.open(FIXTURE_KB)
+    assert library is not None, [str(p) for p in problems]
+    return library
+
+
+@pytest.fixture
+def fixture_copy(tmp_path: Path) -> Path:
+    """A private copy of the fixture knowledge base (and its language file) to edit."""
+    shutil.copytree(FIXTURE_ROOT, tmp_path / "fixture")
+    return tmp_path / "fixture" / FIXTURE_KB.name
+
+
 @pytest.fixture
 def koeln_copy(tmp_path: Path) -> Path:
     """A private copy of the bundled Köln knowledge base that a test may break."""

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from conftest import FIXTURE_KB
 
 from bot.chat.conversation import Conversation, status_text
 from bot.chat.terminal import chat
@@ -73,6 +74,12 @@ def run(
     return CliRunner().invoke(cli, [str(a) for a in args], input=input, env=env)
 
 
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1, f"{old!r} must stand exactly once in {path.name}"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
 def json_lines(result: Result) -> list[dict[str, Any]]:
     return [json.loads(line) for line in result.stdout.splitlines()]
 
@@ -103,7 +110,7 @@ def test_ask_unknown_names_the_counselling_office(koeln: KnowledgeBase) -> None:
 
 
 def test_ask_ambiguous_lists_the_choices_and_nothing_of_these() -> None:
-    result = run("ask", "checkliste")
+    result = run("ask", "--kb", FIXTURE_KB, "checkliste")  # two checklists about equally good
     lines = result.stdout.splitlines()
     assert lines[0] == "Meinten Sie eines dieser Angebote?"
     choices = [line for line in lines if re.match(r"  \[\d\] ", line)]
@@ -226,30 +233,25 @@ def test_check_counts_every_error_of_every_file(koeln_copy: Path) -> None:
     assert re.search(r"kaputt\.yaml, Zeile 3: YAML-Syntaxfehler: ", errors[1])
 
 
-def test_check_passes_with_warnings(koeln_copy: Path) -> None:
-    path = koeln_copy / "massnahmen.yaml"
-    text = path.read_text(encoding="utf-8")
-    path.write_text(
-        text.replace(
-            '      - "Kernarbeitszeit"\n', '      - "Kernarbeitszeit"\n      - "Spielekoffer"\n', 1
-        ),
-        encoding="utf-8",
+def test_check_passes_with_warnings(fixture_copy: Path) -> None:
+    edit(
+        fixture_copy / "massnahmen.yaml",
+        'stichworte: ["Gleitzeit", "Kernzeit",',
+        'stichworte: ["Gleitzeit", "Kernzeit", "Seminar",',
     )
-    result = run("check", "--kb", koeln_copy, "--ohne-selbsttest")
+    result = run("check", "--kb", fixture_copy, "--ohne-selbsttest")
     assert result.exit_code == 0, result.output
-    assert "Warnung: Stichwort 'spielekoffer' steht bei mehreren Einträgen: " in result.stdout
+    assert "Warnung: Stichwort 'seminar' steht bei mehreren Einträgen: " in result.stdout
     assert "Selbsttest" not in result.output
 
 
-def test_check_fails_when_an_example_question_finds_another_entry(koeln_copy: Path) -> None:
-    path = koeln_copy / "massnahmen.yaml"
-    text = path.read_text(encoding="utf-8")
-    anchor = '      - "gleitzeit ohne kernzeit ab wann gilt das"\n'
-    path.write_text(text.replace(anchor, anchor + '      - "Spielekoffer"\n'), encoding="utf-8")
-    result = run("check", "--kb", koeln_copy)
+def test_check_fails_when_an_example_question_finds_another_entry(fixture_copy: Path) -> None:
+    anchor = '      - "gibt es noch eine kernzeit"\n'
+    edit(fixture_copy / "massnahmen.yaml", anchor, anchor + '      - "Seminare"\n')
+    result = run("check", "--kb", fixture_copy)
     assert result.exit_code == 1
     assert (
-        "Selbsttest: Eintrag 'gleitzeit': Beispielfrage „Spielekoffer“ findet zuerst 'spielekoffer'"
+        "Selbsttest: Eintrag 'gleitzeit': Beispielfrage „Seminare“ findet zuerst 'fortbildung'"
     ) in result.stderr.splitlines()
     assert "Selbsttest: 1 von " in result.stderr
 

@@ -109,11 +109,11 @@ def test_answer_card_shows_what_for_whom_status_and_contact(
         "arbeitszeit",
     )
     assert record["kb_version"] == kb.version and record["channel"] == "test"
-    assert reply.text.startswith(f"<b>{escape(entry.title)}</b>\n<i>Maßnahme 1.1.1</i>")
+    assert reply.text.startswith(f"<b>{escape(entry.title)}</b>\n<i>Maßnahme {entry.ref}</i>")
     assert escape(entry.answer) in reply.text
     assert f"👥 <b>Für wen:</b> {escape(entry.target_group or '')}" in reply.text
     assert f"📌 <b>Stand:</b> {escape(status_text(kb, entry) or '')}" in reply.text
-    assert "geplant, Umsetzung bis Jahresbericht 2" in reply.text
+    assert entry.status_label and entry.status_label in reply.text
     contact = kb.entries["amt-personal"]
     assert f"📞 <b>Ansprechpartner:</b> {escape(contact.title)}" in reply.text
     assert [b.label for b in reply.buttons[0]] == ["👍 Hat geholfen", "👎 Nicht geholfen"]

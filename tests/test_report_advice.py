@@ -17,7 +17,7 @@ import yaml
 from bot.config import DEFAULT_KB
 from bot.log.gaps import GapGroup, ProblemQuestion, group_questions
 from bot.log.writer import QuestionLog
-from bot.report.advice import Vocabulary, advise, usable_example
+from bot.report.advice import Vocabulary, advise, gap_stop_words, usable_example
 from bot.report.build import build_report, export_csv, report_model
 from bot.search.library import Library
 
@@ -57,8 +57,11 @@ def _group(
     *texts: str, reason: str = "unknown", entry: str | None = None, library: Library | None = None
 ) -> GapGroup:
     questions = [ProblemQuestion(t, reason, entry, asker=i) for i, t in enumerate(texts)]  # type: ignore[arg-type]
-    terms = library.current.index.terms if library is not None else None
-    [group] = group_questions(questions, terms=terms)
+    index = library.current.index if library is not None else None
+    stop_words = gap_stop_words(index.lexicon if index is not None else None)
+    [group] = group_questions(
+        questions, terms=index.terms if index is not None else None, stop_words=stop_words
+    )
     return group
 
 

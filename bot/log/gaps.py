@@ -2,7 +2,12 @@
 
 Normalisation and group ids are deliberately independent of the search engine's text
 folding: a group id must stay the same across releases, otherwise groups the team
-marked as irrelevant would reappear after every search tuning.
+marked as irrelevant would reappear after every search tuning. What grouping ignores (chat
+filler and request words) is the caller's to say: the stop, filler and request words of the
+search lexicon (``knowledge/sprache/de.yaml``), passed as ``stop_words``. A group id therefore
+changes when a word of its wording joins or leaves those lists; the ignore list keeps the
+hash of every member, so an ignored group stays hidden while one of its wordings keeps its
+normalised form.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import math
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from types import MappingProxyType
@@ -43,21 +48,9 @@ _MAX_CANDIDATES = 500
 
 _ID_LENGTH = 10
 
-_STOP_WORDS = frozenset(
-    """
-    a ab aber alle also am an auch auf aus bei beim bin bis bitte bzw da das dass dem den der
-    des die dies diese diesen dieser doch du ein eine einem einen einer es fuer gibt gibts habe
-    haben hallo hat hier ich ihr ihre im in ins ist ja kann koennen man mein meine meinem meinen
-    meiner mich mir mit moechte muss nach nicht noch nur ob oder sich sie sind so soll sollte um
-    und uns von vom vor was welche welcher welches wenn wer werde werden wie wir wird wo zu zum zur
-    danke dank gruss gruesse frage fragen info infos information informationen bekomme bekommen
-    kriege kriegen brauche brauchen suche suchen finde finden weiss wissen geht gilt machen mache
-    beantrage beantragen antrag beachten zustaendig zustaendigkeit anspruch dauert lange moeglich
-    stadt eigentlich gerne mal
-    """.split()
-)
-"""Chat filler and generic request words: grouping is about the subject of a question."""
 _FOLD = MappingProxyType(str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"}))
+_PLAIN = MappingProxyType(str.maketrans({"ä": "a", "ö": "o", "ü": "u", "ß": "ss"}))
+"""How the lexicon stores words (bot.knowledge.lexicon.fold_word): ä = ae = a."""
 _TOKEN = re.compile(r"\d+(?:\.\d+)*|[a-z0-9]+")
 
 
@@ -105,26 +98,41 @@ class GapGroup:
         return self.group_id in ignored or not self.member_hashes.isdisjoint(ignored)
 
 
-def normalise(text: str) -> str:
-    """Case, umlaut and punctuation folding plus stop word removal, for comparing only."""
-    tokens = _tokens(text)
-    content = [t for t in tokens if t not in _STOP_WORDS]
-    return " ".join(content or tokens)
+def normalise(text: str, *, stop_words: Collection[str]) -> str:
+    """Case, umlaut and punctuation folding plus stop word removal, for comparing only.
+
+    ``stop_words``: words as the search lexicon stores them (folded, ä = ae = a), e.g.
+    ``lexicon.stop_words | lexicon.filler_words | lexicon.request_words``.
+    """
+    pairs = list(_pairs(text))
+    content = [token for token, plain in pairs if not _is_stop(plain, stop_words)]
+    return " ".join(content or [token for token, _ in pairs])
 
 
-def content_words(text: str) -> list[tuple[str, str]]:
+def content_words(text: str, *, stop_words: Collection[str]) -> list[tuple[str, str]]:
     """(folded word, word as typed) for each word that is not chat filler or a request."""
     found = []
     for typed in re.findall(r"[^\W_]+", text):
-        tokens = _tokens(typed)
-        if len(tokens) == 1 and tokens[0] not in _STOP_WORDS:
-            found.append((tokens[0], typed))
+        pairs = list(_pairs(typed))
+        if len(pairs) == 1 and not _is_stop(pairs[0][1], stop_words):
+            found.append((pairs[0][0], typed))
     return found
 
 
-def _tokens(text: str) -> list[str]:
-    folded = unicodedata.normalize("NFKC", text).casefold().translate(_FOLD)
-    return _TOKEN.findall(folded)
+def _is_stop(word: str, stop_words: Collection[str]) -> bool:
+    """The lexicon lists verbs as infinitives; chat uses the first person as often ("Wie
+    beantrage ich …" – "beantragen"). The search matches them by stem; grouping has no
+    stemmer (group ids must not move with it), so it allows this one ending."""
+    return word in stop_words or (word.endswith("e") and f"{word}n" in stop_words)
+
+
+def _pairs(text: str) -> Iterator[tuple[str, str]]:
+    """(token as grouping keeps it, token as the lexicon spells it), word by word. Both
+    transliterations keep letters letters, so the two token lists line up."""
+    base = unicodedata.normalize("NFKC", text).casefold()
+    plain = base.translate(_PLAIN)
+    plain = plain.replace("ae", "a").replace("oe", "o").replace("ue", "u")
+    yield from zip(_TOKEN.findall(base.translate(_FOLD)), _TOKEN.findall(plain), strict=True)
 
 
 def text_hash(normalised: str) -> str:
@@ -137,6 +145,7 @@ def group_questions(
     *,
     threshold: int = THRESHOLD,
     terms: Callable[[str], Sequence[str]] | None = None,
+    stop_words: Collection[str],
 ) -> list[GapGroup]:
     """Leader clustering: frequent wordings first, each later one joins the most similar
     leader. Unlike single linkage this cannot chain unrelated questions together.
@@ -144,14 +153,15 @@ def group_questions(
     ``terms``: the search's analyzer (stems, compounds, English words in German), so
     "Hunde im Büro?" and "Darf mein Hund mit ins Büro?" compare as the same subject. It only
     decides who joins whom; group ids stay hashes of ``normalise`` and so survive tuning.
-    Groups come most-asked first: by people, then by questions.
+    Groups come most-asked first: by people, then by questions. ``stop_words``: see
+    ``normalise``; the same words must be passed wherever group ids are compared.
     """
     min_shared = _MIN_SHARED if terms is None else MIN_SHARED_TERMS
     if terms is not None and threshold == THRESHOLD:
         threshold = THRESHOLD_TERMS
     variants: dict[str, _Variant] = {}
     for question in questions:
-        key = normalise(question.text)
+        key = normalise(question.text, stop_words=stop_words)
         variant = variants.get(key)
         if variant is None:
             variant = variants[key] = _Variant(key, _match_key(question.text, key, terms))

@@ -19,6 +19,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
+from bot.knowledge.lexicon import BUNDLED_LANGUAGE, load_lexicon
 from bot.log.gaps import GapGroup, content_words
 
 logger = logging.getLogger(__name__)
@@ -178,7 +179,9 @@ def advise(
         # Only an answer about the asked subject can be improved; a wrong match needs an entry.
         if down and (rated is None or vocabulary.shares_subject(group.representative, rated)):
             entry_id = down[0]
-            alternative = _new_entry_snippet(group, usable, lexicon, known_ids, alternative=True)
+            alternative = _new_entry_snippet(
+                group, usable, lexicon, known_ids, vocabulary.stop_words, alternative=True
+            )
             return Advice(
                 "pruefen",
                 entry_id,
@@ -202,7 +205,9 @@ def advise(
         return Advice(
             "beispiel", entry_id, title, _example_snippet(entry_id, title, usable), None, usable
         )
-    new_id, snippet = _new_entry_snippet(group, usable, lexicon, known_ids, alternative=False)
+    new_id, snippet = _new_entry_snippet(
+        group, usable, lexicon, known_ids, vocabulary.stop_words, alternative=False
+    )
     return Advice(
         "neu", snippet=snippet, new_id=new_id, examples=usable, nearby=_nearby(search_index, group)
     )
@@ -285,9 +290,13 @@ class Vocabulary:
     """The search terms each entry names itself (title, keywords, examples), computed once
     per report, and in how many entries each term occurs."""
 
-    def __init__(self, search_index: SearchLike | None) -> None:
+    def __init__(
+        self, search_index: SearchLike | None, *, stop_words: frozenset[str] | None = None
+    ) -> None:
         self.terms: Callable[[str], Sequence[str]] | None = getattr(search_index, "terms", None)
         lexicon = getattr(search_index, "lexicon", None)
+        self.stop_words = gap_stop_words(lexicon) if stop_words is None else stop_words
+        """What grouping ignores (``gap_stop_words``), for the words of a proposed entry."""
         self.generic = frozenset(getattr(lexicon, "request_words", ())) | frozenset(
             getattr(lexicon, "filler_words", ())
         )
@@ -334,11 +343,12 @@ def _new_entry_snippet(
     phrases: Sequence[str],
     lexicon: Any,
     known_ids: Collection[str],
+    stop_words: frozenset[str],
     *,
     alternative: bool,
 ) -> tuple[str, str]:
     """(id, YAML) of a complete new entry; only the facts are left as TODO."""
-    words = subject_words(group, lexicon)
+    words = subject_words(group, lexicon, stop_words=stop_words)
     entry_id = _unique("-".join(w for w, _ in words[:2]) or "neuer-eintrag", known_ids)
     intro = "# Oder, falls die Frage etwas anderes meint, ein neuer Eintrag" if alternative else (
         "# Neuer Eintrag"
@@ -365,12 +375,26 @@ def _new_entry_snippet(
     return entry_id, "\n".join(lines)
 
 
-def subject_words(group: GapGroup, lexicon: Any = None) -> list[tuple[str, str]]:
+def gap_stop_words(lexicon: Any = None) -> frozenset[str]:
+    """The words gap grouping and proposed entries leave out: the lexicon's stop, filler and
+    request words (``knowledge/sprache/de.yaml``). Without a lexicon (a report run without a
+    search index) those of the bundled language file, which the bot uses too unless a
+    knowledge base brings its own; pass the bot's lexicon where group ids must agree."""
+    if lexicon is None:
+        lexicon, _ = load_lexicon(BUNDLED_LANGUAGE.parent, language=BUNDLED_LANGUAGE)
+    names = ("stop_words", "filler_words", "request_words")
+    return frozenset(w for name in names for w in getattr(lexicon, name, ()))
+
+
+def subject_words(
+    group: GapGroup, lexicon: Any = None, *, stop_words: frozenset[str] | None = None
+) -> list[tuple[str, str]]:
     """The group's subject as (id part, word as typed), most telling first.
 
     German words only: request words ("beantragen"), filler and English words are left out,
     so "how do I get my child into kita" becomes ``kita``, not ``you-have-english``.
     """
+    stop_words = gap_stop_words(lexicon) if stop_words is None else stop_words
     generic = {
         _lexicon_fold(w)
         for name in ("request_words", "filler_words", "stop_words")
@@ -388,10 +412,13 @@ def subject_words(group: GapGroup, lexicon: Any = None) -> list[tuple[str, str]]
     ]
     for text, n in texts:
         seen = set()
-        for position, (token, original) in enumerate(content_words(text)):
+        opening = next(iter(re.findall(r"[^\W_]+", text)), "")
+        for position, (token, original) in enumerate(content_words(text, stop_words=stop_words)):
             # German nouns are capitalised, where people bother; a sentence's first word only
-            # counts when it is long ("Ferienbetreuung …", not "Zahlt …").
-            if original[:1].isupper() and (position > 0 or len(token) >= 8):
+            # counts when it is long ("Ferienbetreuung …", not "Zahlt …"). The first content
+            # word is not the first word after filler ("Darf ich meinen Hund …").
+            first = position == 0 and original == opening
+            if original[:1].isupper() and (not first or len(token) >= 8):
                 nouns.add(token)
             if (
                 not _SLUG_TOKEN.fullmatch(token)

@@ -16,11 +16,12 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Literal
 
+from bot.knowledge.lexicon import Lexicon
 from bot.knowledge.model import KnowledgeBase
 from bot.log import stats as logstats
 from bot.log.gaps import group_questions, normalise, text_hash
 from bot.report import fmt as f
-from bot.report.advice import SearchLike
+from bot.report.advice import SearchLike, gap_stop_words
 from bot.report.model import ReportModel, build_model
 from bot.report.text import (
     render_csv,
@@ -85,8 +86,13 @@ def report_model(
     knowledge: KnowledgeBase | None = None,
     channel: str | None = "telegram",
     change: bool = True,
+    lexicon: Lexicon | None = None,
 ) -> ReportModel:
-    """The report's content, for callers that render it more than one way."""
+    """The report's content, for callers that render it more than one way.
+
+    ``lexicon``: the bot's search lexicon, whose stop words grouping ignores; without it the
+    search index's, else the bundled language file's. Group ids depend on it.
+    """
     channel = None if channel in (None, "alle") else channel
     if knowledge is not None:
         entry_titles = {e.id: e.title for e in knowledge.entries.values()}
@@ -97,7 +103,7 @@ def report_model(
     return build_model(
         Path(db_path), since, until, search_index, set(ignored), entry_titles, max_groups,
         today or date.today(), channel=channel, topic_titles=topic_titles,
-        entry_topics=entry_topics, change=change,
+        entry_topics=entry_topics, change=change, lexicon=lexicon,
     )  # fmt: skip
 
 
@@ -119,6 +125,7 @@ def team_summary(
     today: date | None = None,
     knowledge: KnowledgeBase | None = None,
     channel: str | None = "telegram",
+    lexicon: Lexicon | None = None,
 ) -> tuple[str, bytes]:
     """/statistik: the summary text and the weekly chart (PNG) from one read of the log."""
     from bot.report.html import weekly_chart
@@ -127,7 +134,7 @@ def team_summary(
     since = until - timedelta(days=max(1, days) - 1)
     model = report_model(
         db_path, since=since, until=until, titles=titles, max_groups=0, today=until,
-        knowledge=knowledge, channel=channel, change=False,
+        knowledge=knowledge, channel=channel, change=False, lexicon=lexicon,
     )  # fmt: skip
     return render_summary(model, days), weekly_chart(model.weeks)
 
@@ -198,15 +205,18 @@ def export_csv(db_path: Path) -> str:
     return buffer.getvalue()
 
 
-def ignore_group(db_path: Path, group_id: str, *, today: date | None = None) -> int:
+def ignore_group(
+    db_path: Path, group_id: str, *, today: date | None = None, lexicon: Lexicon | None = None
+) -> int:
     """Hide a group of unanswered questions from future reports; returns the number of
-    question wordings now ignored (0 if the group is unknown but the id is remembered)."""
+    question wordings now ignored (0 if the group is unknown but the id is remembered).
+    ``lexicon``: the one the listed group ids were computed with (see ``report_model``)."""
     group_id = group_id.strip().lower()
     if not _GROUP_ID.fullmatch(group_id):
         raise ValueError(f"Ungültige Gruppen-ID {group_id!r} (erwartet: 10 Zeichen 0-9, a-f).")
     stats = logstats.read_stats(Path(db_path))
     hashes: set[str] = set()
-    for group in group_questions(stats.problems):
+    for group in group_questions(stats.problems, stop_words=gap_stop_words(lexicon)):
         if group.group_id == group_id or group_id in group.member_hashes:
             hashes = set(group.member_hashes)
             break
@@ -219,6 +229,6 @@ def unignore_group(db_path: Path, group_id: str) -> int:
     return logstats.remove_ignored(Path(db_path), group_id.strip().lower())
 
 
-def group_id_of(question: str) -> str:
+def group_id_of(question: str, *, lexicon: Lexicon | None = None) -> str:
     """Group id a question would get as the most frequent wording of its group."""
-    return text_hash(normalise(question))
+    return text_hash(normalise(question, stop_words=gap_stop_words(lexicon)))

@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
+from bot.knowledge.lexicon import Lexicon
 from bot.log import stats as logstats
 from bot.log.gaps import GapGroup, group_questions
 from bot.log.stats import EntryStats, LogStats
-from bot.report.advice import Advice, SearchLike, Vocabulary, advise
+from bot.report.advice import Advice, SearchLike, Vocabulary, advise, gap_stop_words
 from bot.report.fmt import week_key
 
 _MAX_WEEKS = 520
@@ -149,7 +150,10 @@ def build_model(
     topic_titles: Mapping[str, str] | None = None,
     entry_topics: Mapping[str, str] | None = None,
     change: bool = True,
+    lexicon: Lexicon | None = None,
 ) -> ReportModel:
+    """``lexicon``: whose stop words grouping ignores; else the search index's, else the
+    bundled language file's (``gap_stop_words``)."""
     stats = logstats.read_stats(db_path, since=since, until=until, channel=channel)
     hidden = ignored | logstats.read_ignored(db_path)
     terms = getattr(search_index, "terms", None)
@@ -158,9 +162,13 @@ def build_model(
     done: list[GapItem] = []
     off_topic: list[GapItem] = []
     ignored_count = 0
-    vocabulary = Vocabulary(search_index)
+    stop_words = gap_stop_words(lexicon or getattr(search_index, "lexicon", None))
+    vocabulary = Vocabulary(search_index, stop_words=stop_words)
     advised = max(ADVISED, 2 * max_groups)
-    for group in group_questions(stats.problems, terms=terms if callable(terms) else None):
+    groups = group_questions(
+        stats.problems, terms=terms if callable(terms) else None, stop_words=stop_words
+    )
+    for group in groups:
         if group.is_ignored(hidden):
             ignored_count += 1
             continue
