@@ -290,14 +290,18 @@ def ask(question: str | None, as_json: bool, kb: Path | None, lang: str) -> None
     from bot.chat.language import LanguageChoice
     from bot.chat.terminal import render
 
-    snapshot = open_library(settings_for(kb), semantic="wait").current
+    library = open_library(settings_for(kb), semantic="background")
     questions = [question] if question is not None else (line.rstrip("\r\n") for line in sys.stdin)
     conversation = Conversation(
-        lambda: snapshot, None, channel="terminal", languages=LanguageChoice(default=lang)
+        lambda: library.current, None, channel="terminal", languages=LanguageChoice(default=lang)
     )
     for q in questions:
+        # The embeddings are awaited only by a question the words alone cannot answer:
+        # "Elternzeit" comes back at once, even at the first start of a knowledge base.
+        if not library.semantic_ready and not library.current.index.words_suffice(q):
+            library.wait_semantic()
         if as_json:
-            click.echo(json.dumps(result_json(snapshot, q), ensure_ascii=False))
+            click.echo(json.dumps(result_json(library.current, q), ensure_ascii=False))
             continue
         for reply in conversation.ask(q):
             click.echo(render(reply)[0])

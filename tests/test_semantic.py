@@ -465,7 +465,9 @@ class Slow:
 
     def embed(self, texts, *, query):
         if len(texts) > 1:
-            time.sleep(1.5)
+            time.sleep(float(os.environ.get("SLOW_SECONDS", "1.5")))
+            with open(os.environ["EMBEDDED_LOG"] + ".kb", "w", encoding="utf-8") as fh:
+                fh.write("done")
         else:
             with open(os.environ["EMBEDDED_LOG"], "a", encoding="utf-8") as fh:
                 fh.write(texts[0] + "\\n")
@@ -526,3 +528,39 @@ def test_a_second_start_reads_the_embeddings_from_disk(tmp_path: Path, make_kb: 
     semantic = second.current.index.semantic
     assert semantic is not None and semantic.from_cache and semantic.embedded == 0
     assert gated.entry_texts == []
+
+
+def test_ask_waits_for_the_embeddings_only_when_the_words_are_not_enough(tmp_path: Path) -> None:
+    """`ask Elternzeit` must not spend the first start's embedding minute; a question the
+    words cannot answer still gets the semantic signal."""
+    import os
+    import subprocess
+
+    (tmp_path / "slow_embedder.py").write_text(SLOW_EMBEDDER, encoding="utf-8")
+    embedded = tmp_path / "embedded.txt"
+    root = Path(__file__).resolve().parents[1]
+    env = {
+        **os.environ,
+        "PYTHONPATH": f"{tmp_path}{os.pathsep}{root}",
+        "BOT_SEMANTIC": "slow_embedder:make",
+        "BOT_DATABASE": str(tmp_path / "fragen.db"),
+        "EMBEDDED_LOG": str(embedded),
+        "SLOW_SECONDS": "8",
+        "PYTHONIOENCODING": "utf-8",
+    }
+    kb_done = tmp_path / "embedded.txt.kb"
+
+    def ask(question: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "bot", "ask", question],
+            capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    assert "Elternzeit" in ask("Elternzeit").splitlines()[0]
+    assert not embedded.exists()  # answered by the words; no question went to the model
+    assert not kb_done.exists()  # ... and without waiting for the knowledge base's embedding
+    ask("quux frobnitz zzyzx")
+    assert kb_done.exists()
+    assert embedded.read_text(encoding="utf-8").splitlines() == ["quux frobnitz zzyzx"]

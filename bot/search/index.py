@@ -246,13 +246,16 @@ class SearchIndex:
             question, outcome, tuple(ranked), probability, ranking.redirect, suggestions
         )
 
+    def words_suffice(self, question: str) -> bool:
+        """Whether the words alone answer outright, so the semantic signal would not be asked."""
+        if refs_in(question):
+            return True
+        return self._decide(self._rank(question, self.config.max_choices))[0] == "answered"
+
     def prepare(self, question: str) -> None:
         """Embed the question now if ``search`` would (blocking, thread-safe): callers on an
         event loop run this in a worker thread so the loop never waits for the model."""
-        if self.semantic is None or refs_in(question):
-            return
-        ranking = self._rank(question, self.config.max_choices)
-        if self._decide(ranking)[0] != "answered":
+        if self.semantic is not None and not self.words_suffice(question):
             self.semantic.question_vector(question)
 
     def _pad(self, question: str, ranked: list[Match], limit: int) -> list[Match]:
