@@ -126,9 +126,10 @@ def test_stores_minimal_row_with_keyed_pseudonym(make_log, db_path: Path) -> Non
     assert re.fullmatch(r"[0-9a-f]{64}", row["pseudonym"])
     assert row["pseudonym"] != hashlib.sha256(str(USER).encode()).hexdigest()
     assert row["language"] == "de"
+    assert row["followup"] is None  # a question of its own
     assert set(row) == {
         "id", "day", "question", "outcome", "entry_id", "topic", "score", "kb_version",
-        "channel", "feedback", "chosen_entry", "gap", "pseudonym", "language",
+        "channel", "feedback", "chosen_entry", "gap", "pseudonym", "language", "followup",
     }  # fmt: skip
 
 
@@ -184,7 +185,7 @@ def test_invalid_values_never_raise(make_log, db_path: Path) -> None:
 def test_schema_version_is_the_latest(make_log, db_path: Path) -> None:
     make_log().flush()
     conn = sqlite3.connect(db_path)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == logschema.SCHEMA_VERSION == 4
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == logschema.SCHEMA_VERSION == 5
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"questions", "daily_counts", "ignored_groups", "log_meta", "handled_updates"} <= tables
