@@ -329,3 +329,21 @@ def test_follow_ups_the_source_cannot_answer_reach_the_report(
     assert (kind, outcome, entry) == ("status", "unknown", "buero-vielfalt")
     report = build_report(herne, knowledge=library.current.kb, today=MONDAY)
     assert "(buero-vielfalt) fragten <5 nach dem Stand (seit/ab wann)" in report
+
+
+def test_the_browse_copy_names_the_kind_of_a_follow_up(db_path: Path, tmp_path: Path) -> None:
+    from bot.report import browse
+
+    log = open_log(db_path)
+    fresh(log, 1)
+    followups(log, 1, "difference", "unknown", text="was ist der Unterschied?")
+    log.close()
+    copy, _metadata = browse.prepare(db_path, tmp_path / "sicher")
+    conn = sqlite3.connect(copy)
+    try:
+        assert conn.execute("SELECT frage, nachfrage FROM fragen ORDER BY frage").fetchall() == [
+            ("Gibt es Gleitzeit?", None),
+            ("was ist der Unterschied?", "Unterschied"),
+        ]
+    finally:
+        conn.close()
