@@ -30,6 +30,7 @@ class RecordingLog:
         channel: str,
         user_id: int | None,
         language: str = "de",
+        followup: str | None = None,
     ) -> str:
         question_id = secrets.token_urlsafe(8)  # the shape the real log uses
         self.calls.append(
@@ -46,6 +47,7 @@ class RecordingLog:
                     "channel": channel,
                     "user_id": user_id,
                     "language": language,
+                    "followup": followup,
                 },
             )
         )

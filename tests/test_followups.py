@@ -116,13 +116,14 @@ def test_a_follow_up_is_logged_with_its_own_question_and_the_cards_entry(
     assert (first["outcome"], first["entry_id"]) == ("answered", "gleitzeit")
     assert first["score"] is not None
     assert follow["question"] == "und wer ist da zuständig?"
-    # No outcome value of its own in the log schema: answered from the card, without a score.
+    # Answered from the card, without a score, marked as a follow-up of its kind.
     assert (follow["outcome"], follow["entry_id"], follow["topic"], follow["score"]) == (
         "answered",
         "gleitzeit",
         "arbeitszeit",
         None,
     )
+    assert (first["followup"], follow["followup"]) == (None, "contact")
 
 
 def test_a_contacts_card_answers_how_to_reach_it(talk: Conversation, kb: KnowledgeBase) -> None:
@@ -173,7 +174,10 @@ def test_a_group_the_document_does_not_name_is_answered_honestly(
         assert "sagt das Dokument nicht" in reply.text
         assert f"Im Zweifel fragen Sie: {escape(kb.contacts_of(entry)[0].title)}." in reply.text
     # The team sees these as questions the document leaves open.
-    assert [r["outcome"] for r in log.records()[1:]] == ["unknown", "unknown"]
+    assert [(r["outcome"], r["followup"]) for r in log.records()[1:]] == [
+        ("unknown", "target"),
+        ("unknown", "target"),
+    ]
 
 
 def test_a_group_the_target_group_names_is_confirmed(

@@ -126,9 +126,10 @@ def test_stores_minimal_row_with_keyed_pseudonym(make_log, db_path: Path) -> Non
     assert re.fullmatch(r"[0-9a-f]{64}", row["pseudonym"])
     assert row["pseudonym"] != hashlib.sha256(str(USER).encode()).hexdigest()
     assert row["language"] == "de"
+    assert row["followup"] is None  # a question of its own
     assert set(row) == {
         "id", "day", "question", "outcome", "entry_id", "topic", "score", "kb_version",
-        "channel", "feedback", "chosen_entry", "gap", "pseudonym", "language",
+        "channel", "feedback", "chosen_entry", "gap", "pseudonym", "language", "followup",
     }  # fmt: skip
 
 
@@ -184,11 +185,102 @@ def test_invalid_values_never_raise(make_log, db_path: Path) -> None:
 def test_schema_version_is_the_latest(make_log, db_path: Path) -> None:
     make_log().flush()
     conn = sqlite3.connect(db_path)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == logschema.SCHEMA_VERSION == 4
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == logschema.SCHEMA_VERSION == 5
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"questions", "daily_counts", "ignored_groups", "log_meta", "handled_updates"} <= tables
     conn.close()
+
+
+def _version_4_log(db_path: Path) -> None:
+    """A log as version 4 wrote it: a question, a purged day, a ticket count."""
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    db = logschema.connect(db_path, busy_timeout_ms=100)
+    for migrate in (logschema._migrate_v1, logschema._migrate_v2, logschema._migrate_v3,
+                    logschema._migrate_v4):  # fmt: skip
+        migrate(db)
+    db.conn.execute("PRAGMA user_version=4")
+    db.conn.execute(
+        "INSERT INTO questions (id, day, question, outcome, entry_id, topic, score, kb_version, "
+        "channel, gap, pseudonym, language) VALUES ('old1', ?, 'Gibt es Gleitzeit?', 'answered', "
+        "'gleitzeit', 'arbeitszeit', 0.8, 'v', 'telegram', 0, 'p', 'en')",
+        (DAY.isoformat(),),
+    )
+    db.conn.execute(
+        "INSERT INTO daily_counts (day, topic, entry_id, outcome, questions, english) "
+        "VALUES ('2024-11-04', 'familie', 'elternzeit', 'answered', 7, 2)"
+    )
+    db.conn.execute("INSERT INTO ticket_counts (day, event, n) VALUES (?, 'opened', 3)",
+                    (DAY.isoformat(),))  # fmt: skip
+    db.close()
+
+
+def test_a_version_4_log_is_migrated_in_place_keeping_its_rows(make_log, db_path: Path) -> None:
+    _version_4_log(db_path)
+    log = make_log(retention_days=3650)
+    log.record(question="und wer ist da zuständig?", outcome="unknown", entry_id="gleitzeit",
+               topic="arbeitszeit", score=None, kb_version="v", channel="telegram",
+               user_id=USER, followup="contact")  # fmt: skip
+    log.flush()
+    conn = sqlite3.connect(db_path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 5
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert "followup_counts" in tables
+    conn.close()
+    old, new = rows(db_path)
+    # The old row is kept as it was: a question of its own (its kind was never recorded).
+    assert (old["id"], old["question"], old["language"], old["followup"]) == (
+        "old1", "Gibt es Gleitzeit?", "en", None,
+    )  # fmt: skip
+    assert (new["question"], new["outcome"], new["followup"]) == (
+        "und wer ist da zuständig?", "unknown", "contact",
+    )  # fmt: skip
+    assert new["pseudonym"] != str(USER) and str(USER).encode() not in file_bytes(db_path)
+    (daily,) = rows(db_path, "SELECT * FROM daily_counts")
+    assert (daily["questions"], daily["english"]) == (7, 2)
+    assert rows(db_path, "SELECT day, event, n FROM ticket_counts") == [
+        {"day": DAY.isoformat(), "event": "opened", "n": 3}
+    ]
+    log.close()
+    make_log().close()  # opening it again migrates nothing twice
+    assert len(rows(db_path)) == 2
+
+
+def test_a_follow_up_of_an_unknown_kind_is_kept_as_more(make_log, db_path: Path) -> None:
+    log = make_log()
+    log.record(question="und sonst?", outcome="answered", entry_id="gleitzeit", topic=None,
+               score=None, kb_version="v", channel="telegram", user_id=USER,
+               followup="gossip")  # fmt: skip
+    log.flush()
+    assert rows(db_path)[0]["followup"] == "more"
+
+
+def test_purged_follow_ups_are_counted_apart_from_questions_of_their_own(
+    make_log, db_path: Path, clock: Clock
+) -> None:
+    log = make_log(retention_days=30)
+    ask(log)
+    for kind, outcome in (("contact", "unknown"), ("contact", "unknown"), ("target", "answered")):
+        log.record(question="und wer?", outcome=outcome, entry_id="gleitzeit", topic="arbeitszeit",
+                   score=None, kb_version="v", channel="telegram", user_id=USER,
+                   followup=kind)  # fmt: skip
+    log.flush()
+    clock.day = DAY + timedelta(days=31)
+    assert log.purge() == 4
+    assert rows(db_path) == []
+    daily = rows(db_path, "SELECT entry_id, outcome, questions FROM daily_counts")
+    assert daily == [{"entry_id": "elternzeit", "outcome": "answered", "questions": 1}]
+    follow = rows(
+        db_path, "SELECT day, entry_id, kind, outcome, questions FROM followup_counts ORDER BY kind"
+    )
+    assert follow == [
+        {"day": DAY.isoformat(), "entry_id": "gleitzeit", "kind": "contact", "outcome": "unknown",
+         "questions": 2},
+        {"day": DAY.isoformat(), "entry_id": "gleitzeit", "kind": "target", "outcome": "answered",
+         "questions": 1},
+    ]  # fmt: skip
+    assert log.purge() == 0  # folding twice changes nothing
+    assert rows(db_path, "SELECT SUM(questions) AS n FROM followup_counts") == [{"n": 3}]
 
 
 # -- feedback and choices ---------------------------------------------------------------

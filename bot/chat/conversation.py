@@ -96,6 +96,7 @@ class LogSink(Protocol):
         channel: str,
         user_id: int | None,
         language: str,
+        followup: str | None = None,
     ) -> str: ...
 
     def feedback(self, question_id: str, helpful: bool) -> None: ...
@@ -393,6 +394,7 @@ class Conversation:
         snap: Snapshot,
         user_id: int | None,
         score: float | None = None,
+        followup: str | None = None,
     ) -> str:
         if self.log is None:
             return self._ids()
@@ -406,6 +408,7 @@ class Conversation:
             channel=self.channel,
             user_id=user_id,
             language=self.texts.language,
+            followup=followup,
         )
 
     # --- follow-ups -----------------------------------------------------------------------------
@@ -422,9 +425,10 @@ class Conversation:
         """Answer a question about the last card from its facts; None when it speaks of
         something else (then it starts over as a question of its own).
 
-        The question log has no outcome of its own for follow-ups: they are logged as
-        'answered' (the card's facts answer it) or 'unknown' (the document does not say),
-        with the card's entry and without a score (searched questions always have one).
+        The question log marks them with their kind, as 'answered' (the card's facts answer
+        it) or 'unknown' (the document does not say: no contact, no status or date, the group
+        not named), with the card's entry and without a score: the report lists the unknown
+        ones as what the entry's source leaves open.
         """
         kb = snap.kb
         if follow.kind == "difference":
@@ -432,14 +436,19 @@ class Conversation:
         elif follow.rest and not self._about(snap, follow, entry):
             return None
         elif follow.kind == "contact":
-            reply, answered = self._who(kb, entry), True
+            reply = self._who(kb, entry)
+            answered = entry.kind == "contact" or bool(kb.contacts_of(entry))
         elif follow.kind == "status":
-            reply, answered = self._since_when(kb, entry), True
+            reply = self._since_when(kb, entry)
+            answered = status_text(kb, entry, self.texts) is not None and (
+                entry.status == "verfuegbar" or bool(entry.deadline)
+            )
         elif follow.kind == "target":
             reply, answered = self._for_whom(kb, entry, follow.groups)
         else:
             reply, answered = self._more(kb, entry, turn), True
-        self._record(question, "answered" if answered else "unknown", entry, snap, user_id)
+        outcome = "answered" if answered else "unknown"
+        self._record(question, outcome, entry, snap, user_id, followup=follow.kind)
         self.memory.remember(user_id, turn)  # the ten minutes count from the last exchange
         return reply
 

@@ -24,7 +24,7 @@ _ID = re.compile(r"[A-Za-z0-9_-]{1,12}")
 _MAX_FIELD = 100
 _COLUMNS = (
     "id", "day", "question", "outcome", "entry_id", "topic", "score", "kb_version",
-    "channel", "feedback", "chosen_entry", "gap", "pseudonym", "language",
+    "channel", "feedback", "chosen_entry", "gap", "pseudonym", "language", "followup",
 )  # fmt: skip
 _INSERT = (
     f"INSERT OR IGNORE INTO {logschema.QUESTIONS} ({', '.join(_COLUMNS)}) "
@@ -38,7 +38,7 @@ SELECT day, COALESCE(topic, ''),
        COALESCE(CASE WHEN outcome = 'answered' THEN entry_id ELSE chosen_entry END, ''),
        outcome, COUNT(*), SUM(IFNULL(feedback = 1, 0)), SUM(IFNULL(feedback = 0, 0)),
        SUM(chosen_entry IS NOT NULL), SUM(gap), SUM(language = 'en')
-FROM {logschema.QUESTIONS} WHERE day < :cutoff
+FROM {logschema.QUESTIONS} WHERE day < :cutoff AND followup IS NULL
 GROUP BY 1, 2, 3, 4
 ON CONFLICT (day, topic, entry_id, outcome) DO UPDATE SET
     questions = questions + excluded.questions,
@@ -47,6 +47,14 @@ ON CONFLICT (day, topic, entry_id, outcome) DO UPDATE SET
     chosen = chosen + excluded.chosen,
     gaps = gaps + excluded.gaps,
     english = english + excluded.english
+"""
+_ROLL_UP_FOLLOWUPS = f"""
+INSERT INTO {logschema.FOLLOWUP_COUNTS} (day, entry_id, kind, outcome, questions)
+SELECT day, COALESCE(entry_id, ''), followup, outcome, COUNT(*)
+FROM {logschema.QUESTIONS} WHERE day < :cutoff AND followup IS NOT NULL
+GROUP BY 1, 2, 3, 4
+ON CONFLICT (day, entry_id, kind, outcome) DO UPDATE SET
+    questions = questions + excluded.questions
 """
 _DELETE_PERSON = f"DELETE FROM {logschema.QUESTIONS} WHERE pseudonym = ?"
 
@@ -64,8 +72,12 @@ def build(
     channel: str,
     pseudonym: str | None,
     language: str = "de",
+    followup: str | None = None,
 ) -> Row:
-    """A row as stored: redacted text, known outcome, channel and language, bounded fields."""
+    """A row as stored: redacted text, known outcome, channel and language, bounded fields.
+
+    ``followup``: the kind of a follow-up about the last card (``FOLLOWUPS``), None for a
+    question of its own."""
     if outcome not in logschema.OUTCOMES:
         logger.warning("Fragenprotokoll: unbekanntes Ergebnis %r als 'failed' gespeichert",
                        outcome)  # fmt: skip
@@ -73,6 +85,10 @@ def build(
     if channel not in logschema.CHANNELS:
         logger.warning("Fragenprotokoll: unbekannter Kanal %r", channel)
         channel = str(channel)[:16]
+    if followup is not None and followup not in logschema.FOLLOWUPS:
+        logger.warning("Fragenprotokoll: unbekannte Art der Nachfrage %r als 'more' gespeichert",
+                       followup)  # fmt: skip
+        followup = "more"
     return {
         "id": question_id,
         "day": day.isoformat(),
@@ -88,6 +104,7 @@ def build(
         "gap": 0,
         "pseudonym": pseudonym,
         "language": language if language in logschema.LANGUAGES else "de",
+        "followup": followup,
     }
 
 
@@ -114,8 +131,10 @@ def write(
 
 
 def expire(conn: sqlite3.Connection, cutoff: date) -> int:
-    """Fold rows older than ``cutoff`` into anonymous daily counts, then delete them."""
+    """Fold rows older than ``cutoff`` into anonymous daily counts (follow-ups into their
+    own), then delete them."""
     conn.execute(_ROLL_UP, {"cutoff": cutoff.isoformat()})
+    conn.execute(_ROLL_UP_FOLLOWUPS, {"cutoff": cutoff.isoformat()})
     deleted = conn.execute(
         f"DELETE FROM {logschema.QUESTIONS} WHERE day < ?", (cutoff.isoformat(),)
     ).rowcount

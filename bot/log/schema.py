@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 QUESTIONS = "questions"
 DAILY = "daily_counts"
@@ -24,10 +24,13 @@ HANDLED = "handled_updates"
 TICKETS = "tickets"
 TICKET_MESSAGES = "ticket_messages"
 TICKET_COUNTS = "ticket_counts"
+FOLLOWUP_COUNTS = "followup_counts"
 
 OUTCOMES = ("answered", "ambiguous", "unknown", "smalltalk", "failed")
 CHANNELS = ("telegram", "terminal")
 LANGUAGES = ("de", "en")
+FOLLOWUPS = ("contact", "status", "target", "more", "difference")
+"""Kinds of follow-up questions about the last card (bot/chat/context.py ``FollowupKind``)."""
 
 
 class SchemaTooNewError(RuntimeError):
@@ -228,9 +231,31 @@ def _migrate_v4(db: Database) -> None:
     db[DAILY].add_column("english", int, not_null_default=0)  # type: ignore[union-attr]
 
 
+def _migrate_v5(db: Database) -> None:
+    """Whether a question was a follow-up about the last card, and of which kind (FOLLOWUPS).
+
+    NULL is a question of its own: rows from before were logged without the kind, so they stay
+    questions of their own. Past retention, follow-ups are folded into ``followup_counts``
+    (day, entry, kind, outcome: anonymous like ``daily_counts``), so the fresh-question counts
+    of ``daily_counts`` never include them.
+    """
+    db[QUESTIONS].add_column("followup", str)  # type: ignore[union-attr]
+    db.conn.execute(
+        f"""CREATE TABLE IF NOT EXISTS {FOLLOWUP_COUNTS} (
+            day TEXT NOT NULL,
+            entry_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            questions INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (day, entry_id, kind, outcome)
+        )"""
+    )
+
+
 _MIGRATIONS: tuple[Callable[[Database], None], ...] = (
     _migrate_v1,
     _migrate_v2,
     _migrate_v3,
     _migrate_v4,
+    _migrate_v5,
 )

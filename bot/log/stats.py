@@ -35,9 +35,22 @@ WITH facts AS (
            CASE WHEN outcome = 'answered' THEN entry_id ELSE chosen_entry END,
            1, IFNULL(feedback = 1, 0), IFNULL(feedback = 0, 0), chosen_entry IS NOT NULL, gap,
            language = 'en'
-    FROM {logschema.QUESTIONS} WHERE day BETWEEN :since AND :until
+    FROM {logschema.QUESTIONS} WHERE day BETWEEN :since AND :until AND followup IS NULL
     AND (:channel IS NULL OR channel = :channel)
 )
+"""
+"""Questions of their own: follow-ups about the last card are read apart (``_FOLLOWUPS``)."""
+_FOLLOWUPS = f"""
+WITH follow AS (
+    SELECT entry_id AS entry, kind, outcome, questions AS n
+    FROM {logschema.FOLLOWUP_COUNTS} WHERE day BETWEEN :since AND :until AND :with_daily
+    UNION ALL
+    SELECT COALESCE(entry_id, ''), followup, outcome, 1
+    FROM {logschema.QUESTIONS} WHERE day BETWEEN :since AND :until AND followup IS NOT NULL
+    AND (:channel IS NULL OR channel = :channel)
+)
+SELECT NULLIF(entry, ''), kind, outcome, SUM(n) FROM follow
+GROUP BY 1, 2, 3 ORDER BY SUM(n) DESC, 1, 2, 3
 """
 _CHANNEL = "(:channel IS NULL OR channel = :channel)"
 
@@ -54,9 +67,23 @@ class EntryStats:
     unhelpful: int
 
 
+@dataclass(frozen=True, slots=True)
+class FollowupStats:
+    """Follow-ups about one entry's card of one kind and outcome ('answered' or 'unknown')."""
+
+    entry_id: str | None
+    kind: str
+    outcome: str
+    questions: int
+
+
 @dataclass(frozen=True)
 class LogStats:
-    """Aggregates for one period; ``problems`` are the texts still within retention."""
+    """Aggregates for one period; ``problems`` are the texts still within retention.
+
+    Everything but ``followups`` counts questions of their own: a follow-up about the last
+    card ("und wer ist da zuständig?") is counted only in ``followups``.
+    """
 
     since: date | None
     until: date | None
@@ -74,6 +101,8 @@ class LogStats:
     """Only questions from this channel (None: all)."""
     other_channels: tuple[tuple[str, int], ...] = ()
     """Questions of the period from the channels left out, e.g. terminal tests."""
+    followups: tuple[FollowupStats, ...] = ()
+    """Follow-ups about the last card, by entry, kind and outcome; most frequent first."""
 
     @property
     def totals(self) -> dict[str, int]:
@@ -193,7 +222,19 @@ def export_rows(db_path: Path) -> Iterator[dict[str, Any]]:
                     f"outcome AS ergebnis, questions AS anzahl, helpful AS hilfreich, "
                     f"unhelpful AS nicht_hilfreich, chosen AS eintrag_gewaehlt, "
                     f"gaps AS nichts_davon, NULL AS frage, NULL AS score, NULL AS kb_version, "
-                    f"NULL AS kanal FROM {logschema.DAILY} ORDER BY day, topic, entry_id, outcome"
+                    f"NULL AS kanal, NULL AS nachfrage "
+                    f"FROM {logschema.DAILY} ORDER BY day, topic, entry_id, outcome"
+                )
+            )
+            yield from _dicts(
+                conn.execute(
+                    f"SELECT 'nachfragen_tageszahl' AS art, day AS tag, NULL AS thema, "
+                    f"NULLIF(entry_id, '') AS eintrag, NULL AS gewaehlter_eintrag, "
+                    f"outcome AS ergebnis, questions AS anzahl, 0 AS hilfreich, "
+                    f"0 AS nicht_hilfreich, 0 AS eintrag_gewaehlt, 0 AS nichts_davon, "
+                    f"NULL AS frage, NULL AS score, NULL AS kb_version, NULL AS kanal, "
+                    f"kind AS nachfrage "
+                    f"FROM {logschema.FOLLOWUP_COUNTS} ORDER BY day, entry_id, kind, outcome"
                 )
             )
             yield from _dicts(
@@ -203,8 +244,8 @@ def export_rows(db_path: Path) -> Iterator[dict[str, Any]]:
                     f"IFNULL(feedback = 1, 0) AS hilfreich, "
                     f"IFNULL(feedback = 0, 0) AS nicht_hilfreich, "
                     f"chosen_entry IS NOT NULL AS eintrag_gewaehlt, gap AS nichts_davon, "
-                    f"question AS frage, score, kb_version, channel AS kanal "
-                    f"FROM {logschema.QUESTIONS} ORDER BY day, rowid"
+                    f"question AS frage, score, kb_version, channel AS kanal, "
+                    f"followup AS nachfrage FROM {logschema.QUESTIONS} ORDER BY day, rowid"
                 )
             )
 
@@ -212,6 +253,7 @@ def export_rows(db_path: Path) -> Iterator[dict[str, Any]]:
 EXPORT_COLUMNS = (
     "art", "tag", "thema", "eintrag", "gewaehlter_eintrag", "ergebnis", "anzahl", "hilfreich",
     "nicht_hilfreich", "eintrag_gewaehlt", "nichts_davon", "frage", "score", "kb_version", "kanal",
+    "nachfrage",
 )  # fmt: skip
 
 
@@ -283,7 +325,8 @@ def _read(
             f"CASE WHEN pseudonym IS NULL THEN NULL "
             f"ELSE DENSE_RANK() OVER (ORDER BY pseudonym) END, day "
             f"FROM {logschema.QUESTIONS} WHERE day BETWEEN :since AND :until "
-            f"AND {_CHANNEL} AND (outcome = 'unknown' OR gap = 1 OR feedback = 0)",
+            f"AND {_CHANNEL} AND followup IS NULL "
+            f"AND (outcome = 'unknown' OR gap = 1 OR feedback = 0)",
             params,
         )
     )  # fmt: skip
@@ -295,6 +338,10 @@ def _read(
             f"AND channel != :channel GROUP BY channel ORDER BY channel",
             params,
         )
+    )
+    followups = tuple(
+        FollowupStats(None if entry is None else str(entry), str(kind), str(outcome), int(n))
+        for entry, kind, outcome, n in conn.execute(_FOLLOWUPS, params)
     )
     dropped = conn.execute(
         f"SELECT value FROM {logschema.META} WHERE key = 'dropped_rows'"
@@ -314,6 +361,7 @@ def _read(
         english=english,
         channel=params["channel"] if isinstance(params["channel"], str) else None,
         other_channels=other_channels,
+        followups=followups,
     )
 
 

@@ -151,11 +151,14 @@ class QuestionLog:
         channel: str,
         user_id: int | None,
         language: str = "de",
+        followup: str | None = None,
     ) -> str:
-        """Log one question; returns a random id for feedback buttons (11 characters)."""
+        """Log one question; returns a random id for feedback buttons (11 characters).
+
+        ``followup``: the kind of a follow-up about the last card (schema ``FOLLOWUPS``)."""
         question_id = secrets.token_urlsafe(8)
         self._queue_row(question_id, question, outcome, entry_id, topic, score,
-                        kb_version, channel, user_id, language)  # fmt: skip
+                        kb_version, channel, user_id, language, followup)  # fmt: skip
         return question_id
 
     def feedback(self, question_id: str, helpful: bool) -> None:
@@ -285,12 +288,13 @@ class QuestionLog:
         channel: str,
         user_id: int | None,
         language: str = "de",
+        followup: str | None = None,
     ) -> None:
         row = questions.build(
             question_id, day=self._today(), question=question, outcome=outcome,
             entry_id=entry_id, topic=topic, score=score, kb_version=kb_version, channel=channel,
             pseudonym=None if user_id is None else pseudonym(self._secret, user_id),
-            language=language,
+            language=language, followup=followup,
         )  # fmt: skip
         with self._cond:
             self._rows[question_id] = row

@@ -213,6 +213,30 @@ def advise(
     )
 
 
+_FOLLOWUP_ACTIONS: Mapping[str, str] = {
+    "contact": "Zuständige Stelle im Quelldokument nachsehen und unter „zustaendig:“ eintragen",
+    "status": (
+        "Stand im Quelldokument nachsehen; „status:“ und, wenn die Quelle eines nennt, "
+        "„umsetzung_bis:“ ergänzen"
+    ),
+    "target": "„zielgruppe:“ so fassen, wie die Quelle die gefragten Gruppen nennt",
+    "more": "Prüfen, ob „antwort:“ oder „hinweis:“ wiedergibt, was die Quelle mehr sagt",
+    "difference": (
+        "Prüfen, womit die Fragenden das Angebot vergleichen und ob die Quelle den Unterschied "
+        "nennt"
+    ),
+}
+
+
+def followup_action(kind: str) -> str:
+    """What the team does about follow-ups of this kind that an entry could not answer.
+
+    Only what the source document says goes into the entry: where it says nothing, the
+    honest answer stays, and the team asks the responsible office for the document.
+    """
+    return _FOLLOWUP_ACTIONS.get(kind, _FOLLOWUP_ACTIONS["more"])
+
+
 NEARBY_SCORE = 0.3
 """Least search score for an entry to be named as "verwandt" next to a new-entry proposal."""
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.log import schema as logschema
-from bot.report.fmt import OUTCOME_VALUES
+from bot.report.fmt import FOLLOWUP_LABELS, OUTCOME_VALUES
 
 NAME = "fragenprotokoll"
 """The copy's file stem, which is Datasette's database name."""
@@ -26,11 +26,15 @@ NAME = "fragenprotokoll"
 _OUTCOME = "CASE outcome " + " ".join(
     f"WHEN '{key}' THEN '{label}'" for key, label in OUTCOME_VALUES.items()
 ) + " ELSE outcome END"  # fmt: skip
+_FOLLOWUP = "CASE followup " + " ".join(
+    f"WHEN '{key}' THEN '{label}'" for key, label in FOLLOWUP_LABELS.items()
+) + " ELSE followup END"  # fmt: skip
+"""The kind of a follow-up about the last answer; NULL for a question of its own."""
 _COPY = (
     f"""CREATE TABLE fragen AS SELECT day AS tag, question AS frage, {_OUTCOME} AS ergebnis,
         entry_id AS eintrag, topic AS thema, chosen_entry AS gewaehlter_eintrag,
-        feedback AS hilfreich, gap AS nichts_davon, score, kb_version, channel AS kanal
-        FROM src.{logschema.QUESTIONS} ORDER BY day, rowid""",
+        feedback AS hilfreich, gap AS nichts_davon, score, kb_version, channel AS kanal,
+        {_FOLLOWUP} AS nachfrage FROM src.{logschema.QUESTIONS} ORDER BY day, rowid""",
     f"""CREATE TABLE tageszahlen AS SELECT day AS tag, NULLIF(topic, '') AS thema,
         NULLIF(entry_id, '') AS eintrag, {_OUTCOME} AS ergebnis, questions AS fragen,
         helpful AS hilfreich, unhelpful AS nicht_hilfreich, chosen AS eintrag_gewaehlt,

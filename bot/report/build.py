@@ -193,7 +193,8 @@ def weekly_summary(
 
 def export_csv(db_path: Path) -> str:
     """All daily counts and redacted questions still stored (``;``-separated, UTF-8 BOM);
-    no pseudonyms, no question ids."""
+    no pseudonyms, no question ids. ``nachfrage`` names the kind of a follow-up about the
+    last card (empty: a question of its own)."""
     buffer = io.StringIO()
     buffer.write("\ufeff")
     writer = csv.DictWriter(
@@ -201,7 +202,14 @@ def export_csv(db_path: Path) -> str:
     )
     writer.writeheader()
     for row in logstats.export_rows(Path(db_path)):
-        writer.writerow({**row, "ergebnis": f.OUTCOME_VALUES.get(row["ergebnis"], row["ergebnis"])})
+        outcome, followup = row["ergebnis"], row["nachfrage"]
+        writer.writerow(
+            {
+                **row,
+                "ergebnis": f.OUTCOME_VALUES.get(outcome, outcome),
+                "nachfrage": f.FOLLOWUP_LABELS.get(followup, followup) if followup else None,
+            }
+        )
     return buffer.getvalue()
 
 

@@ -28,6 +28,36 @@ OUTCOME_LABELS: Mapping[str, str] = MappingProxyType(
 OUTCOME_VALUES = OUTCOME_LABELS
 """Outcome values in CSV files: the German words, not the log's internal keys."""
 
+FOLLOWUP_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "contact": "Zuständigkeit",
+        "status": "Stand, seit/ab wann",
+        "target": "Zielgruppe",
+        "more": "mehr dazu",
+        "difference": "Unterschied",
+    }
+)
+"""Kinds of follow-ups about the last card, as the team reads them (also CSV values)."""
+
+FOLLOWUP_ASKED: Mapping[str, str] = MappingProxyType(
+    {
+        "contact": "nach der Zuständigkeit",
+        "status": "nach dem Stand (seit/ab wann)",
+        "target": "nach der Zielgruppe",
+        "more": "nach mehr dazu",
+        "difference": "nach dem Unterschied zu einem anderen Angebot",
+    }
+)
+FOLLOWUP_UNSAID: Mapping[str, str] = MappingProxyType(
+    {
+        "contact": "die Quelle nennt keine",
+        "status": "die Quelle nennt keinen Stand und kein Datum",
+        "target": "die Quelle nennt die gefragte Gruppe nicht",
+        "more": "die Quelle sagt nicht mehr",
+        "difference": "der Bot fand kein vergleichbares Angebot",
+    }
+)
+
 CHANNEL_LABELS: Mapping[str, str] = MappingProxyType(
     {"telegram": "Telegram", "terminal": "Terminal-Chat", "test": "Tests"}
 )
@@ -35,6 +65,10 @@ CHANNEL_LABELS: Mapping[str, str] = MappingProxyType(
 RATE_NOTE = (
     "Antwortquote: direkt beantwortet oder über „Meinten Sie …?“ gefunden, "
     "bezogen auf alle Fragen außer Smalltalk."
+)
+FOLLOWUP_NOTE = (
+    "Nachfragen („und wer ist da zuständig?“, „seit wann?“) beziehen sich auf die zuletzt "
+    "gezeigte Antwort; sie sind in Fragen, Antwortquote und Lücken nicht mitgezählt."
 )
 SUPPRESSION_NOTE = (
     f"Zahlen unter {MIN_COUNT} werden als „{SUPPRESSED}“ angezeigt, Quoten erst ab "

@@ -15,7 +15,13 @@ from bot.log.schema import OUTCOMES
 from bot.report import charts
 from bot.report import fmt as f
 from bot.report.model import GapItem, ReportModel, WeekCounts
-from bot.report.text import action_label, next_step_lines
+from bot.report.text import (
+    action_label,
+    followup_gap_line,
+    followup_summary,
+    next_step_lines,
+    ticket_line,
+)
 
 TOP_ITEMS = 10
 _TEXTS_SHOWN = 3
@@ -76,6 +82,7 @@ def _body(model: ReportModel) -> Iterator[str]:
         ("hilfreich (👍)", f.count(stats.helpful)),
         ("nicht hilfreich (👎)", f.count(stats.unhelpful)),
         ("auf Englisch", f.rate(stats.english, stats.questions)),
+        ("Nachfragen (nicht mitgezählt)", f.count(model.followups)),
     ):  # fmt: skip
         yield f"<div><b>{_e(value)}</b><span>{_e(label)}</span></div>"
     yield "</div>"
@@ -105,6 +112,8 @@ def _body(model: ReportModel) -> Iterator[str]:
             for e in stats.entries[:TOP_ITEMS]
         ],
     )  # fmt: skip
+    yield from _followups(model)
+    yield from _tickets(model)
     yield "<h2>Offene Lücken</h2>"
     yield (
         f"<p>Unbeantwortet, „Nichts davon“ gewählt oder mit 👎 bewertet: "
@@ -123,7 +132,52 @@ def _body(model: ReportModel) -> Iterator[str]:
         yield f"<p>… und {_e(f.number(rest))} weitere Gruppen.</p>"
     yield from _done(model)
     yield from _off_topic(model)
-    yield f'<p class="note">{_e(f.RATE_NOTE)}<br>{_e(f.SUPPRESSION_NOTE)}</p>'
+    yield (
+        f'<p class="note">{_e(f.RATE_NOTE)}<br>{_e(f.FOLLOWUP_NOTE)}<br>'
+        f"{_e(f.SUPPRESSION_NOTE)}</p>"
+    )
+
+
+def _followups(model: ReportModel) -> Iterator[str]:
+    """Follow-ups about the last card, apart from the questions of their own: by kind, and
+    per entry the ones its source could not answer, with what to add."""
+    yield "<h2>Nachfragen zur letzten Antwort</h2>"
+    yield f"<p>{_e(followup_summary(model))}.</p>"
+    if not model.followups:
+        return
+    kinds = [(f.FOLLOWUP_LABELS.get(k.kind, k.kind), k.questions) for k in model.followup_kinds]
+    yield _img(
+        charts.horizontal_bars_png(_chartable(kinds), title="Nachfragen nach Art",
+                                   xlabel="Nachfragen"),
+        "Nachfragen nach Art",
+    )  # fmt: skip
+    yield f'<p class="note">{_CHART_NOTE}</p>'
+    yield from _table(
+        ["Art", "Nachfragen", "unbeantwortet"],
+        [
+            [f.FOLLOWUP_LABELS.get(k.kind, k.kind), f.count(k.questions), f.count(k.unanswered)]
+            for k in model.followup_kinds
+        ],
+    )
+    yield "<h3>Nachfragen, die die Quelle des Eintrags nicht beantwortet</h3>"
+    if not model.followup_gaps:
+        yield "<p>Keine.</p>"
+        return
+    yield "<ul>"
+    for gap in model.followup_gaps:
+        yield (
+            f"<li>{_e(followup_gap_line(model, gap))}<br>"
+            f"<small>Vorschlag: {_e(gap.action)}.</small></li>"
+        )
+    yield "</ul>"
+
+
+def _tickets(model: ReportModel) -> Iterator[str]:
+    line = ticket_line(model)
+    if line is None:
+        return
+    yield "<h2>Anfragen an die Beratungsstelle</h2>"
+    yield f"<p>{_e(line)} (nur Anzahlen im Zeitraum).</p>"
 
 
 def _next_steps(model: ReportModel) -> Iterator[str]:

@@ -10,8 +10,17 @@ from pathlib import Path
 from bot.knowledge.lexicon import Lexicon
 from bot.log import stats as logstats
 from bot.log.gaps import GapGroup, group_questions
+from bot.log.schema import FOLLOWUPS
 from bot.log.stats import EntryStats, LogStats
-from bot.report.advice import Advice, SearchLike, Vocabulary, advise, gap_stop_words
+from bot.log.tickets import TicketCounts, read_ticket_counts
+from bot.report.advice import (
+    Advice,
+    SearchLike,
+    Vocabulary,
+    advise,
+    followup_action,
+    gap_stop_words,
+)
 from bot.report.fmt import week_key
 
 _MAX_WEEKS = 520
@@ -76,6 +85,29 @@ class OffTopicItem:
     texts: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class FollowupKind:
+    """Follow-ups of one kind in the period, and how many the knowledge base left open."""
+
+    kind: str
+    questions: int
+    unanswered: int
+
+
+@dataclass(frozen=True, slots=True)
+class FollowupGap:
+    """Follow-ups of one kind about one entry that its source could not answer: a gap of
+    that entry's content (the contact, the status, the target group), not a missing entry."""
+
+    entry_id: str
+    kind: str
+    questions: int
+
+    @property
+    def action(self) -> str:
+        return followup_action(self.kind)
+
+
 @dataclass(frozen=True)
 class ReportModel:
     """Everything a renderer shows; computed once, rendered as text, CSV or HTML.
@@ -97,6 +129,38 @@ class ReportModel:
     off_topic: tuple[OffTopicItem, ...] = ()
     change: Change | None = None
     entry_topics: Mapping[str, str] = field(default_factory=dict)
+    tickets: TicketCounts | None = None
+    """Requests to the counselling office in the period (None: not in this channel)."""
+
+    @property
+    def followup_kinds(self) -> tuple[FollowupKind, ...]:
+        """Every kind in FOLLOWUPS order, with zeros, so tables keep their shape."""
+        asked = dict.fromkeys(FOLLOWUPS, 0)
+        open_ = dict.fromkeys(FOLLOWUPS, 0)
+        for row in self.stats.followups:
+            asked[row.kind] = asked.get(row.kind, 0) + row.questions
+            if row.outcome == "unknown":
+                open_[row.kind] = open_.get(row.kind, 0) + row.questions
+        return tuple(FollowupKind(k, asked[k], open_.get(k, 0)) for k in asked)
+
+    @property
+    def followups(self) -> int:
+        return sum(row.questions for row in self.stats.followups)
+
+    @property
+    def followups_unanswered(self) -> int:
+        return sum(row.questions for row in self.stats.followups if row.outcome == "unknown")
+
+    @property
+    def followup_gaps(self) -> tuple[FollowupGap, ...]:
+        """Unanswered follow-ups per entry and kind, most frequent first."""
+        counts: dict[tuple[str, str], int] = {}
+        for row in self.stats.followups:
+            if row.outcome == "unknown" and row.entry_id:
+                key = (row.entry_id, row.kind)
+                counts[key] = counts.get(key, 0) + row.questions
+        gaps = [FollowupGap(entry, kind, n) for (entry, kind), n in counts.items()]
+        return tuple(sorted(gaps, key=lambda g: (-g.questions, g.entry_id, g.kind)))
 
     def title(self, item_id: str) -> str:
         """An entry's title ('' if unknown)."""
@@ -193,6 +257,10 @@ def build_model(
         off_topic=_off_topic(off_topic),
         change=_change(db_path, stats, until, channel, open_items) if change else None,
         entry_topics=entry_topics or {},
+        # Requests go to the counselling office from Telegram only.
+        tickets=read_ticket_counts(db_path, since=since, until=until)
+        if channel in (None, logstats.DAILY_CHANNEL)
+        else None,
     )
 
 

@@ -14,9 +14,11 @@ from html import escape
 
 from bot.log.schema import OUTCOMES
 from bot.report import fmt as f
-from bot.report.model import GapItem, ReportModel, WeekCounts
+from bot.report.model import FollowupGap, GapItem, ReportModel, WeekCounts
 
 TOP_ITEMS = 10
+NEXT_FOLLOWUPS = 3
+"""Entries with unanswered follow-ups named on the first screen."""
 TELEGRAM_LIMIT = 4096
 _TEXTS_PER_GROUP = 5
 _QUOTE = 90
@@ -48,8 +50,10 @@ def render_next_steps(model: ReportModel, *, heading: str | None = None) -> str:
 def next_step_lines(model: ReportModel) -> Iterator[str]:
     """Three biggest gaps, the entries with most 👎, what changed, and what needs nothing."""
     yield "Nächste Schritte"
-    if not model.gaps:
+    if not model.gaps and not model.followup_gaps:
         yield "  Keine offenen Lücken – die Wissensbasis beantwortet alles, was gefragt wurde."
+    elif not model.gaps:
+        yield "  Keine offenen Lücken bei neuen Fragen."
     for number, item in enumerate(model.next_steps, start=1):
         yield f"  {number}. {action_label(model, item)}"
         group = item.group
@@ -61,6 +65,14 @@ def next_step_lines(model: ReportModel) -> Iterator[str]:
         yield "  Am häufigsten nicht hilfreich (👎): " + " · ".join(
             f"{_entry(model, e.entry_id)} ({f.count(e.unhelpful)} von {f.count(e.questions)})"
             for e in down
+        )
+    followup_gaps = model.followup_gaps
+    for gap in followup_gaps[:NEXT_FOLLOWUPS]:
+        yield f"  {followup_gap_line(model, gap)} → {gap.action}."
+    if len(followup_gaps) > NEXT_FOLLOWUPS:
+        yield (
+            f"  … {f.number(len(followup_gaps) - NEXT_FOLLOWUPS)} weitere Einträge mit "
+            "unbeantworteten Nachfragen unten."
         )
     change = model.change
     if change is not None:
@@ -90,6 +102,34 @@ def next_step_lines(model: ReportModel) -> Iterator[str]:
         yield "  Nicht mitgezählt: " + ", ".join(
             f"{f.number(n)} Fragen aus {f.channel(name)}" for name, n in others
         )
+
+
+def followup_gap_line(model: ReportModel, gap: FollowupGap) -> str:
+    """'Zu „Gleitzeit“ (gleitzeit) fragten 7 nach der Zuständigkeit – die Quelle nennt keine.'"""
+    return (
+        f"Zu {_entry(model, gap.entry_id, quoted=True)} fragten {f.count(gap.questions)} "
+        f"{f.FOLLOWUP_ASKED.get(gap.kind, gap.kind)} – "
+        f"{f.FOLLOWUP_UNSAID.get(gap.kind, 'die Quelle sagt es nicht')}."
+    )
+
+
+def ticket_line(model: ReportModel) -> str | None:
+    """Requests to the counselling office in the period: counts only, never a request."""
+    tickets = model.tickets
+    if tickets is None:
+        return None
+    return (
+        f"geöffnet {f.count(tickets.opened)} · von der Beratungsstelle beantwortet "
+        f"{f.count(tickets.answered)} · abgeschlossen {f.count(tickets.closed)}"
+    )
+
+
+def followup_summary(model: ReportModel) -> str:
+    """'12 zur letzten Antwort, davon 5 unbeantwortet'."""
+    return (
+        f"{f.count(model.followups)} zur letzten Antwort, davon "
+        f"{f.count(model.followups_unanswered)} unbeantwortet"
+    )
 
 
 def action_label(model: ReportModel, item: GapItem) -> str:
@@ -122,6 +162,11 @@ def render_summary(model: ReportModel, days: int) -> str:
         f"{f.count(stats.unhelpful)}",
         f"Auf Englisch: {_english(model)}",
     ]
+    if model.followups:
+        lines.append(f"Nachfragen (nicht mitgezählt): {followup_summary(model)}")
+    tickets = ticket_line(model)
+    if tickets and model.tickets and (model.tickets.opened or model.tickets.closed):
+        lines.append(f"Anfragen an die Beratungsstelle: {tickets}")
     if model.topics:
         top = ", ".join(f"{_topic(model, topic)} ({f.count(n)})" for topic, n in model.topics[:3])
         lines.append(f"Häufigste Themen (beantwortete Fragen): {top}")
@@ -129,6 +174,12 @@ def render_summary(model: ReportModel, days: int) -> str:
         lines.append(
             f"Offene Fragen: {f.number(model.gap_questions)} in "
             f"{f.number(model.gap_groups)} Gruppen – Details mit /luecken, alles mit /bericht"
+        )
+    if model.followup_gaps:
+        entries = len(model.followup_gaps)
+        lines.append(
+            f"Nachfragen ohne Antwort: {f.number(entries)} "
+            f"{'Eintrag' if entries == 1 else 'Einträge'} – Details mit /bericht"
         )
     lines += ["", f.SUPPRESSION_NOTE]
     return "\n".join(lines)
@@ -221,6 +272,10 @@ def _text_lines(model: ReportModel) -> Iterator[str]:
         f"nicht hilfreich 👎 {f.count(stats.unhelpful)}"
     )
     yield f"  Auf Englisch:     {_english(model)}"
+    yield f"  Nachfragen:       {followup_summary(model)} (nicht mitgezählt)"
+    tickets = ticket_line(model)
+    if tickets:
+        yield f"  Anfragen an die Beratungsstelle: {tickets}"
     if stats.dropped_rows:
         yield f"  Wegen Schreibfehlern verlorene Einträge: {f.number(stats.dropped_rows)}"
     yield ""
@@ -256,12 +311,37 @@ def _text_lines(model: ReportModel) -> Iterator[str]:
             ],
         )  # fmt: skip
     yield ""
+    yield from _followup_lines(model)
+    yield ""
     yield from _gap_lines(model)
     yield from _done_lines(model)
     yield from _off_topic_lines(model)
     yield ""
     yield f.RATE_NOTE
+    yield f.FOLLOWUP_NOTE
     yield f.SUPPRESSION_NOTE
+
+
+def _followup_lines(model: ReportModel) -> Iterator[str]:
+    yield f"Nachfragen zur letzten Antwort ({f.count(model.followups)})"
+    if not model.followups:
+        yield "  Keine."
+        return
+    yield from _table(
+        ["Art", "Nachfragen", "unbeantwortet"],
+        [
+            [f.FOLLOWUP_LABELS.get(k.kind, k.kind), f.count(k.questions), f.count(k.unanswered)]
+            for k in model.followup_kinds
+        ],
+    )
+    yield ""
+    yield "Nachfragen, die die Quelle des Eintrags nicht beantwortet (Inhalt ergänzen)"
+    if not model.followup_gaps:
+        yield "  Keine."
+        return
+    for gap in model.followup_gaps:
+        yield f"  {followup_gap_line(model, gap)}"
+        yield f"    Vorschlag: {gap.action}."
 
 
 def _gap_lines(model: ReportModel) -> Iterator[str]:
@@ -349,6 +429,12 @@ def _csv_rows(model: ReportModel) -> Iterator[tuple[str, str, str, str, str]]:
     yield ("ueberblick", "", "", "englisch", f.count(stats.english))
     yield ("ueberblick", "", "", "anteil_englisch", f.rate(stats.english, stats.questions))
     yield ("ueberblick", "", "", "verlorene_eintraege", f.number(stats.dropped_rows))
+    yield ("ueberblick", "", "", "nachfragen", f.count(model.followups))
+    yield ("ueberblick", "", "", "nachfragen_unbeantwortet", f.count(model.followups_unanswered))
+    if model.tickets is not None:
+        yield ("beratungsstelle", "", "", "anfragen_geoeffnet", f.count(model.tickets.opened))
+        yield ("beratungsstelle", "", "", "anfragen_beantwortet", f.count(model.tickets.answered))
+        yield ("beratungsstelle", "", "", "anfragen_abgeschlossen", f.count(model.tickets.closed))
     for name, n in stats.other_channels:
         yield ("andere_kanaele", name, f.channel(name), "fragen", f.count(n))
     for week in model.weeks:
@@ -380,6 +466,15 @@ def _csv_rows(model: ReportModel) -> Iterator[tuple[str, str, str, str, str]]:
             yield ("luecke_frage", gid, text, "anzahl", str(n))
     for off in model.off_topic:
         yield ("themenfremd", off.subject, off.redirect, "fragen", str(off.count))
+    for kind in model.followup_kinds:
+        label = f.FOLLOWUP_LABELS.get(kind.kind, kind.kind)
+        yield ("nachfrage", kind.kind, label, "fragen", f.count(kind.questions))
+        yield ("nachfrage", kind.kind, label, "unbeantwortet", f.count(kind.unanswered))
+    for gap in model.followup_gaps:
+        label = f.FOLLOWUP_LABELS.get(gap.kind, gap.kind)
+        yield ("nachfrage_luecke", gap.entry_id, model.title(gap.entry_id), "art", label)
+        yield ("nachfrage_luecke", gap.entry_id, "", "unbeantwortet", f.count(gap.questions))
+        yield ("nachfrage_luecke", gap.entry_id, gap.action, "aktion", gap.kind)
 
 
 def _asked(item: GapItem) -> str:
