@@ -22,7 +22,13 @@ the question log. A message's latency runs from the moment the server queued it 
 of the bot's sendMessage to that chat; the k-th answer in a chat belongs to its k-th message.
 Answers are recognised by a digest of their text, learnt in a calibration round that asks every
 question once from a chat of its own, which is how out-of-order answers are counted (the floor
-bot's constant reply cannot show order). Throughput, CPU per message and latency percentiles are
+bot's constant reply cannot show order). Each simulated user walks the question pool in order,
+so a chat asks several questions in a row; that keeps the calibrated answers valid only for
+questions the bot answers alike whatever the chat said before. The others are sent from a
+one-off chat each, exactly as calibrated: those the bot's own follow-up lexicon
+(``bot/chat/context.py``) reads as a follow-up, which it relates to the card it showed the chat
+last ("Wer ist da zuständig?"), and a typed language switch, which changes every later answer
+of its chat. Throughput, CPU per message and latency percentiles are
 taken over the load window minus a short ramp-up (latency: the messages queued in that window).
 The machine is shared: compare figures of one run with each other.
 
@@ -39,6 +45,7 @@ import argparse
 import contextlib
 import ctypes
 import http.client
+import itertools
 import json
 import math
 import os
@@ -62,6 +69,11 @@ import telegram
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.chat import commands  # noqa: E402
+from bot.chat.context import FollowupLexicon  # noqa: E402
+
 FAKE_SERVER = ROOT / "bench" / "fakeserver.py"
 FLOOR_BOT = ROOT / "bench" / "floorbot.py"
 QUESTIONS = ROOT / "tests" / "data" / "questions_koeln.yaml"
@@ -73,6 +85,7 @@ USER_RATE = 10_000
 LOAD_USERS = 1_000_001  # chat ids of simulated users
 CALIBRATION_USERS = 5_000_001
 WARMUP_USERS = 6_000_001
+ONE_OFF_USERS = 10_000_001  # one chat per question that depends on or changes a chat's state
 WARMUP_MESSAGES = 100
 TICK = 0.02
 MAX_BATCH = 400  # messages per inject call
@@ -255,7 +268,7 @@ class Scenario:
     key: str
     label: str
     bot: str  # "floor" or "vereinbar"
-    users: int
+    users: int  # simulated users; one-off chats come on top
     seconds: float
     rate_limit: int | None = None  # BOT_RATE_LIMIT for vereinbar
     offered: float | None = None  # messages per second; None: capacity mode (keep a backlog)
@@ -282,10 +295,12 @@ class Result:
     peak_rss_mb: float = math.nan
     reordered: int | None = None
     unexpected: int | None = None
+    unexpected_examples: list[str] = field(default_factory=list)  # the questions, a few
     extra: int = 0
     log_rows: int | None = None
     rows_expected: int | None = None
     max_backlog: int = 0
+    one_off: int = 0  # messages sent from a one-off chat (follow-ups, language switches)
     exit_code: int | None = None
     api_errors: dict[str, int] = field(default_factory=dict)  # while running
     shutdown_errors: dict[str, int] = field(default_factory=dict)  # after SIGTERM
@@ -318,6 +333,20 @@ def load_questions(path: Path) -> list[str]:
     return list(seen)
 
 
+def depends_on_chat(question: str, followups: FollowupLexicon) -> bool:
+    """Whether the bot may answer ``question`` differently after other messages of its chat
+    (a follow-up about the last card) or answers later ones differently after it (a language
+    switch), so that only a chat of its own gets the calibrated answer.
+
+    The fake server sends every message with ``language_code`` "de": the German lexicon is
+    the one the bot reads these chats with.
+    """
+    command = commands.typed(question)
+    return followups.detect(question) is not None or (
+        command is not None and command.language is not None
+    )
+
+
 # --------------------------------------------------------------------------- one run
 
 
@@ -333,6 +362,7 @@ class Drive:
     total: int
     max_backlog: int
     answered_before: int  # the server's answer count when the load began
+    one_off: int  # messages sent from a one-off chat
 
 
 def start_server(procs: Processes, workdir: Path) -> tuple[subprocess.Popen[bytes], dict[str, Any]]:
@@ -475,11 +505,18 @@ def warm_up(control: Control, bot: subprocess.Popen[bytes], workdir: Path, pool:
 def drive(
     control: Control, scenario: Scenario, pool: list[str], bot: int, server: int, backlog: int
 ) -> Drive:
-    """Inject for ``scenario.seconds``; all loops are bounded by that deadline."""
+    """Inject for ``scenario.seconds``; all loops are bounded by that deadline.
+
+    Every user walks the pool from an offset of its own; a question whose answer depends on
+    the chat's earlier messages leaves the walk for a one-off chat (see ``depends_on_chat``).
+    """
     users = [LOAD_USERS + i for i in range(scenario.users)]
     offsets = [(i * 37) % len(pool) for i in range(len(users))]
     counts = [0] * len(users)
     sent: dict[int, list[int]] = {u: [] for u in users}
+    followups = FollowupLexicon.load("de")
+    alone = {i for i, question in enumerate(pool) if depends_on_chat(question, followups)}
+    one_off = itertools.count(ONE_OFF_USERS)
     turn = 0
 
     def take(n: int) -> list[list[Any]]:
@@ -490,8 +527,9 @@ def drive(
             turn += 1
             q = (offsets[u] + counts[u]) % len(pool)
             counts[u] += 1
-            sent[users[u]].append(q)
-            batch.append([users[u], pool[q]])
+            chat = next(one_off) if q in alone else users[u]
+            sent.setdefault(chat, []).append(q)
+            batch.append([chat, pool[q]])
         return batch
 
     stats = control.stats()
@@ -525,6 +563,7 @@ def drive(
         total,
         max_backlog,
         base_answered,
+        next(one_off) - ONE_OFF_USERS,
     )
 
 
@@ -566,6 +605,8 @@ def analyse(
                     reordered += 1
                 else:
                     unexpected += 1
+                    if len(result.unexpected_examples) < 3:
+                        result.unexpected_examples.append(pool[indices[k]])
     latencies.sort()
     seconds = max(w1 - w0, 1e-9)
     result.sent = run.total
@@ -578,6 +619,7 @@ def analyse(
     result.reordered = reordered if detect else None
     result.unexpected = unexpected if detect else None
     result.max_backlog = run.max_backlog
+    result.one_off = run.one_off
     if in_window:
         result.cpu_ms = (run.end.bot_cpu - run.start.bot_cpu) / in_window * 1000
         result.server_cpu_ms = (run.end.server_cpu - run.start.server_cpu) / in_window * 1000
@@ -779,7 +821,8 @@ def describe(result: Result) -> list[str]:
         f"{sc.label}",
         f"  users {sc.users:,}, messages sent {result.sent:,} "
         f"({result.offered_rate:,.1f}/s offered), answered {result.answered:,}, "
-        f"lost {result.lost:,}, reordered {_num(result.reordered)}",
+        f"lost {result.lost:,}, reordered {_num(result.reordered)}; "
+        f"{result.one_off:,} follow-up-like message(s) from a one-off chat each",
         f"  answered msgs/s {result.throughput:,.1f} (sustained over the window), "
         f"latency p50 {_num(result.p50_ms)} ms, p99 {_num(result.p99_ms)} ms",
         f"  CPU {result.cpu_ms:,.2f} ms/msg (bot busy {result.cpu_share:.0%} of one core), "
@@ -793,7 +836,10 @@ def describe(result: Result) -> list[str]:
         f"{result.get_updates[1]:,} updates, batches up to {result.get_updates[2]}",
     ]
     if result.unexpected:
-        lines.append(f"  {result.unexpected:,} answer(s) matched no question of their chat")
+        lines.append(
+            f"  {result.unexpected:,} answer(s) matched no question of their chat, e.g. to "
+            + "; ".join(repr(q[:80]) for q in result.unexpected_examples)
+        )
     if result.extra:
         lines.append(f"  {result.extra:,} more sendMessage call(s) than messages sent")
     if result.api_errors:

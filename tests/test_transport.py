@@ -1,4 +1,11 @@
-"""AiohttpRequest against the fake Bot API server and against misbehaving raw sockets."""
+"""AiohttpRequest against the fake Bot API server and against misbehaving raw sockets.
+
+No assertion here measures time. A timeout is shown by what it leaves behind: the fake
+server still holds the request unanswered (``ApiCall.status is None``), or a second request
+never reached it. The fake server and the client share one event loop, so a 0.2 s client
+timer always fires before the server's 0.6 s delay ends, however slow the machine is. A
+request that might hang for good is bounded by the harness's generous ``WAIT``.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +14,12 @@ import contextlib
 import importlib.util
 import logging
 import os
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from fakebotapi import FakeBotApi, polling, tiny_png
+from harness import WAIT, until
 from telegram import Bot, InputFile, Update
 from telegram.error import NetworkError, TimedOut
 from telegram.ext import ContextTypes, MessageHandler, filters
@@ -98,9 +105,9 @@ async def test_polling_recovers_after_outage_over_aiohttp(fake_api: FakeBotApi) 
         await fake_api.wait_for_messages(USER, 1)
         await fake_api.stop_http()  # pooled keep-alive connections die with it
         fake_api.send_text(USER, "nachher")
-        await asyncio.sleep(0.3)
+        await until(lambda: errors)  # polling has met the outage
         await fake_api.start_http()
-        replies = await fake_api.wait_for_messages(USER, 2, timeout=10)
+        replies = await fake_api.wait_for_messages(USER, 2, timeout=WAIT)
 
     assert [m.text for m in replies] == ["vorher", "nachher"]
     assert errors and all(isinstance(e, NetworkError) for e in errors)
@@ -121,32 +128,39 @@ async def test_read_timeout_and_per_call_override(fake_api: FakeBotApi) -> None:
     fake_api.send_text(USER, "Hallo")
     async with aiohttp_bot(fake_api, AiohttpRequest(read_timeout=0.2)) as bot:
         fake_api.delay_next("sendMessage", 0.6)
-        started = time.monotonic()
         with pytest.raises(TimedOut):
             await bot.send_message(USER, "zu langsam")
-        assert time.monotonic() - started < 0.55
+        assert fake_api.calls("sendMessage")[-1].status is None  # gave up before the answer
 
         fake_api.delay_next("sendMessage", 0.4)
-        await bot.send_message(USER, "darf dauern", read_timeout=2)  # per call beats default
+        # per call beats default; generous, so that only a lost override can fail it
+        await bot.send_message(USER, "darf dauern", read_timeout=WAIT)
+        assert fake_api.calls("sendMessage")[-1].ok
 
     async with aiohttp_bot(fake_api, AiohttpRequest(read_timeout=None)) as bot:
         fake_api.delay_next("sendMessage", 0.6)
         with pytest.raises(TimedOut):
-            await bot.send_message(USER, "Eile", read_timeout=0.2)
+            await asyncio.wait_for(bot.send_message(USER, "Eile", read_timeout=0.2), WAIT)
+        assert fake_api.calls("sendMessage")[-1].status is None
 
 
 async def test_pool_timeout_when_all_connections_are_busy(fake_api: FakeBotApi) -> None:
     fake_api.send_text(USER, "Hallo")
-    request = AiohttpRequest(connection_pool_size=1, pool_timeout=0.1, connect_timeout=0.1)
+    request = AiohttpRequest(
+        connection_pool_size=1, pool_timeout=0.1, connect_timeout=0.1, read_timeout=None
+    )
     async with aiohttp_bot(fake_api, request) as bot:
-        fake_api.delay_next("sendMessage", 1.0)
+        # The one connection stays busy far beyond the pool + connect budget of 0.2 s.
+        fake_api.delay_next("sendMessage", WAIT)
         busy = asyncio.create_task(bot.send_message(USER, "belegt die Verbindung"))
-        await asyncio.sleep(0.1)
-        started = time.monotonic()
+        await until(lambda: fake_api.calls("sendMessage"))  # the connection is taken
         with pytest.raises(TimedOut):
             await bot.send_chat_action(USER, "typing")
-        assert time.monotonic() - started < 0.6  # pool + connect budget, not the 1 s delay
-        await busy
+        assert not busy.done()  # the budget ran out, not the busy request
+        assert fake_api.calls("sendChatAction") == []  # it never got a connection
+        busy.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await busy
 
 
 async def test_unreachable_server_raises_network_error(fake_api: FakeBotApi) -> None:
@@ -193,17 +207,20 @@ async def test_write_timeout_on_stalled_upload(fake_api: FakeBotApi) -> None:
         request = AiohttpRequest(media_write_timeout=0.3, read_timeout=5)
         async with request:
             bot = aiohttp_bot(fake_api, request, base_url=f"http://127.0.0.1:{port}/bot")
-            started = time.monotonic()
+            # The peer never reads, so without the write guard this would hang for good; the
+            # read timeout cannot end it, it starts only once the body is out.
+            upload = bot.send_document(USER, bytes(64 * 1024 * 1024), filename="riesig.bin")
             with pytest.raises(TimedOut, match="sending the request body"):
-                await bot.send_document(USER, bytes(64 * 1024 * 1024), filename="riesig.bin")
-            assert time.monotonic() - started < 3
+                await asyncio.wait_for(upload, WAIT)
 
 
 async def test_write_timeout_does_not_cover_the_answer(fake_api: FakeBotApi) -> None:
     """Once the body is out, only the read timeout applies, however slow the server is."""
     fake_api.send_text(USER, "Hallo")
-    async with aiohttp_bot(fake_api, AiohttpRequest(media_write_timeout=0.2)) as bot:
-        fake_api.delay_next("sendDocument", 0.6)
+    # A write budget a busy machine cannot exhaust between two chunks, and a server that
+    # keeps the answer back twice as long once it has read the whole body.
+    async with aiohttp_bot(fake_api, AiohttpRequest(media_write_timeout=1.0)) as bot:
+        fake_api.delay_next("sendDocument", 2.0)
         message = await bot.send_document(USER, os.urandom(500_000), filename="gross.bin")
     assert message.document is not None
 
@@ -212,7 +229,7 @@ async def test_read_timeout_against_silent_server(fake_api: FakeBotApi) -> None:
     async with silent_server() as port, AiohttpRequest(read_timeout=0.2) as request:
         bot = aiohttp_bot(fake_api, request, base_url=f"http://127.0.0.1:{port}/bot")
         with pytest.raises(TimedOut):
-            await bot.send_message(USER, "Hallo?")
+            await asyncio.wait_for(bot.send_message(USER, "Hallo?"), WAIT)
 
 
 async def test_lifecycle_contract() -> None:

@@ -74,6 +74,3 @@ class Services:
     kb_broken: bool = False  # the team was told of a broken edit; the next good one clears it
     # What the project team reads: German, like the reports (texts.de.yaml, section "team").
     team_texts: Texts = field(default_factory=lambda: Texts.load(GERMAN))
-
-    def is_team(self, user_id: int | None) -> bool:
-        return user_id is not None and user_id in self.settings.team_ids
