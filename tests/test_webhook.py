@@ -99,3 +99,29 @@ async def test_webhook_answers_signed_updates_and_refuses_unsigned_ones(
     assert fake_api.messages(31) == []
     bot.signal(15)
     assert await bot.wait() == 0
+
+
+async def test_a_taken_webhook_port_is_one_german_line(
+    fake_api: FakeBotApi, start_process: StartProcess
+) -> None:
+    """An admin who picks a port another service holds reads why, not a traceback."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = int(taken.getsockname()[1])
+        bot = await start_process(
+            "taken",
+            args=[
+                "--webhook",
+                "https://bot.example.org/telegram",
+                "--listen",
+                f"127.0.0.1:{port}",
+            ],
+            env={"BOT_WEBHOOK_SECRET": SECRET},
+        )
+        await until(lambda: bot.returncode is not None, START_TIMEOUT)
+    assert bot.returncode not in (None, 0)
+    err = bot.stderr()
+    assert f"Webhook: 127.0.0.1:{port} ist schon belegt" in err, bot.output()
+    assert os.strerror(errno.EADDRINUSE) in err
+    assert "Traceback" not in err

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import secrets
 import sys
@@ -385,6 +386,14 @@ def run_bot(
         raise SystemExit(TOKEN_REJECTED) from exc
     except NetworkError as exc:
         raise SystemExit(f"Telegram nicht erreichbar: {type(exc).__name__}.") from exc
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE or not webhook_url:
+            raise
+        host, port = listen or ("127.0.0.1", 8443)
+        raise SystemExit(
+            f"Webhook: {host}:{port} ist schon belegt ({exc.strerror}) – "
+            "einen freien Port mit --listen wählen."
+        ) from exc
     finally:
         lock.release()
     if liveness.fatal is not None:
