@@ -657,6 +657,21 @@ def count_rows(database: Path) -> int | None:
         conn.close()
 
 
+def spawn_bot(
+    procs: Processes, scenario: Scenario, server: dict[str, Any], workdir: Path
+) -> tuple[subprocess.Popen[bytes], float]:
+    """The bot process, its output in ``workdir/bot.err`` (truncated), and when it started."""
+    with (workdir / "bot.err").open("wb") as bot_err:
+        spawned = time.monotonic()
+        bot = procs.spawn(
+            bot_command(scenario),
+            env=bot_env(scenario, server, workdir),
+            stdout=bot_err,
+            stderr=bot_err,
+        )
+    return bot, spawned
+
+
 def run_scenario(
     procs: Processes,
     scenario: Scenario,
@@ -673,17 +688,7 @@ def run_scenario(
     try:
         server, hello = start_server(procs, workdir)
         control = Control(hello["control_port"])
-        bot_err = (workdir / "bot.err").open("wb")
-        try:
-            spawned = time.monotonic()
-            bot = procs.spawn(
-                bot_command(scenario),
-                env=bot_env(scenario, hello, workdir),
-                stdout=bot_err,
-                stderr=bot_err,
-            )
-        finally:
-            bot_err.close()
+        bot, spawned = spawn_bot(procs, scenario, hello, workdir)
         result.startup_ms = wait_for_polling(control, bot, workdir, spawned) * 1000
         if scenario.semantic:
             # The bot answers with the words alone until its background thread has embedded
@@ -708,17 +713,7 @@ def run_scenario(
             # process (knowledge-base embeddings from the disk cache) meets them cold.
             procs.stop(bot)
             calls = control.stats()["get_updates_calls"]
-            bot_err = (workdir / "bot.err").open("wb")
-            try:
-                spawned = time.monotonic()
-                bot = procs.spawn(
-                    bot_command(scenario),
-                    env=bot_env(scenario, hello, workdir),
-                    stdout=bot_err,
-                    stderr=bot_err,
-                )
-            finally:
-                bot_err.close()
+            bot, spawned = spawn_bot(procs, scenario, hello, workdir)
             ready = wait_for_line(bot, workdir, "Semantische Suche bereit", spawned)
             while control.stats()["get_updates_calls"] <= calls:
                 _alive(bot, workdir)

@@ -480,11 +480,10 @@ def make(argument=None):
 '''
 
 
-def test_questions_piped_into_the_chat_get_the_semantic_signal(tmp_path: Path) -> None:
-    """A script feeding the terminal chat must not race the background embedding: without a
-    terminal the chat waits for it, so even the first question reaches the model."""
+def _slow_bot_env(tmp_path: Path, *, slow_seconds: float = 1.5) -> tuple[dict[str, str], Path]:
+    """The environment of a bot process using SLOW_EMBEDDER, and the file listing the
+    questions it embedded (``<file>.kb`` appears once the knowledge base is embedded)."""
     import os
-    import subprocess
 
     (tmp_path / "slow_embedder.py").write_text(SLOW_EMBEDDER, encoding="utf-8")
     embedded = tmp_path / "embedded.txt"
@@ -495,8 +494,18 @@ def test_questions_piped_into_the_chat_get_the_semantic_signal(tmp_path: Path) -
         "BOT_SEMANTIC": "slow_embedder:make",
         "BOT_DATABASE": str(tmp_path / "fragen.db"),
         "EMBEDDED_LOG": str(embedded),
+        "SLOW_SECONDS": str(slow_seconds),
         "PYTHONIOENCODING": "utf-8",
     }
+    return env, embedded
+
+
+def test_questions_piped_into_the_chat_get_the_semantic_signal(tmp_path: Path) -> None:
+    """A script feeding the terminal chat must not race the background embedding: without a
+    terminal the chat waits for it, so even the first question reaches the model."""
+    import subprocess
+
+    env, embedded = _slow_bot_env(tmp_path)
     question = "quux frobnitz zzyzx"  # nothing the words know: the fused path decides
     done = subprocess.run(
         [sys.executable, "-m", "bot", "chat"],
@@ -533,22 +542,10 @@ def test_a_second_start_reads_the_embeddings_from_disk(tmp_path: Path, make_kb: 
 def test_ask_waits_for_the_embeddings_only_when_the_words_are_not_enough(tmp_path: Path) -> None:
     """`ask Elternzeit` must not spend the first start's embedding minute; a question the
     words cannot answer still gets the semantic signal."""
-    import os
     import subprocess
 
-    (tmp_path / "slow_embedder.py").write_text(SLOW_EMBEDDER, encoding="utf-8")
-    embedded = tmp_path / "embedded.txt"
-    root = Path(__file__).resolve().parents[1]
-    env = {
-        **os.environ,
-        "PYTHONPATH": f"{tmp_path}{os.pathsep}{root}",
-        "BOT_SEMANTIC": "slow_embedder:make",
-        "BOT_DATABASE": str(tmp_path / "fragen.db"),
-        "EMBEDDED_LOG": str(embedded),
-        "SLOW_SECONDS": "8",
-        "PYTHONIOENCODING": "utf-8",
-    }
-    kb_done = tmp_path / "embedded.txt.kb"
+    env, embedded = _slow_bot_env(tmp_path, slow_seconds=8)
+    kb_done = embedded.with_name(embedded.name + ".kb")
 
     def ask(question: str) -> str:
         done = subprocess.run(
