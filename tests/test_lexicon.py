@@ -226,6 +226,28 @@ def test_a_missing_subject_that_an_entry_names_is_warned_about(kb_with_lexicon: 
     assert snapshot.index.search("Pflege").best.entry.id == "gleitzeit"  # type: ignore[union-attr]
 
 
+def test_an_off_topic_word_that_an_entry_names_is_warned_about_in_any_form(
+    kb_with_lexicon: Path,
+) -> None:
+    """'gehalt' is off-topic; an entry naming "Gehälter" wins the word over the redirect,
+    so check names both sides with the admin's word, not its stem."""
+    snapshot, problems = build_snapshot(kb_with_lexicon)
+    assert snapshot is not None
+    assert not [p for p in problems if "themenfremd" in str(p)]
+    assert snapshot.index.search("Gehalt").redirect is not None
+    massnahmen = kb_with_lexicon / "massnahmen.yaml"
+    text = massnahmen.read_text(encoding="utf-8")
+    old = 'stichworte: ["Gleitzeit", "Kernzeit"]'
+    massnahmen.write_text(text.replace(old, 'stichworte: ["Gleitzeit", "Gehälter"]'), "utf-8")
+    snapshot, problems = build_snapshot(kb_with_lexicon)
+    assert snapshot is not None
+    warnings = [str(p) for p in problems if "themenfremd" in str(p)]
+    assert len(warnings) == 1, warnings
+    assert "(Gehalt)" in warnings[0] and "„gehalt“" in warnings[0] and "'gleitzeit'" in warnings[0]
+    assert "suche.yaml" in warnings[0]
+    assert snapshot.index.search("Gehalt").redirect is None
+
+
 def test_a_missing_subject_is_never_answered_on_the_semantic_path(
     kb_with_lexicon: Path, tmp_path: Path
 ) -> None:

@@ -151,6 +151,26 @@ class SearchIndex:
                 found.append((term, self._entries[min(owners)].id))
         return found
 
+    def named_off_topic(self) -> list[tuple[str, str, str]]:
+        """(word, subject, entry id) for each off-topic word that an entry names in its title
+        or keywords, in any form ``_outside`` would read as that word ("befördert" ~
+        "Beförderung"): the entry wins over the redirect, so questions about the subject get
+        that entry instead of the hint (``check`` warns, the admin decides which side is
+        right)."""
+        an = self.analyzer
+        found = []
+        for term, postings in sorted(self._postings.items()):
+            owners = [i for i, w in postings.items() if w >= self.config.w_synonym]
+            group = an.off_topic_terms.get(term) or an.off_topic_prefix(term) if owners else None
+            if group is None:
+                continue
+            # the admin's own word, not its stem: "beförderung", not "beforder"
+            forms = sorted(w for w in group.words if _related(an.stem(w), term))
+            found.append(
+                (forms[0] if forms else term, group.subject, self._entries[min(owners)].id)
+            )
+        return found
+
     def terms(self, text: str) -> list[str]:
         """The search terms of a text, as this index sees them (for reports and baselines)."""
         return self.analyzer.terms(text)
@@ -561,6 +581,11 @@ class SearchIndex:
         return decide(
             features, runner_up=runner, linked_runner_up=linked, rivals=rivals, config=self.config
         )
+
+
+def _related(stem: str, term: str) -> bool:
+    """The same word for off_topic_prefix: equal stems or one a prefix of the other."""
+    return stem == term or term.startswith(stem) or stem.startswith(term)
 
 
 def _confidence(coverage: float, evidence: float, half: float) -> float:

@@ -55,6 +55,17 @@ def build_snapshot(
         )
         for word, entry_id in index.named_missing()
     ]
+    problems += [
+        Problem(
+            str(directory / SEARCH_FILE),
+            None,
+            f"themenfremd ({subject}): „{word}“ nennt auch Eintrag '{entry_id}' in Titel oder "
+            "Stichworten – Fragen dazu bekommen diesen Eintrag statt des Hinweises; das Wort "
+            "hier oder dort streichen",
+            "warnung",
+        )
+        for word, subject, entry_id in index.named_off_topic()
+    ]
     semantic = None
     if embedder is not None:
         from bot.search.semantic import SemanticIndex, kb_texts
