@@ -171,7 +171,7 @@ def test_a_group_the_document_does_not_name_is_answered_honestly(
         reply = say(talk, question)
         assert f"Zielgruppe laut Dokument: {escape(entry.target_group or '')}." in reply.text
         assert "❔ Beamtinnen und Beamte: nicht ausdrücklich genannt" in reply.text
-        assert "sagt das Dokument nicht" in reply.text
+        assert "Ausnahmen nennt das Dokument nicht" in reply.text
         assert f"Im Zweifel fragen Sie: {escape(kb.contacts_of(entry)[0].title)}." in reply.text
     # The team sees these as questions the document leaves open.
     assert [(r["outcome"], r["followup"]) for r in log.records()[1:]] == [
