@@ -89,8 +89,10 @@ def test_off_topic_subject_gets_its_redirect_and_stays_unknown(kb_with_lexicon: 
 
 
 def test_a_subject_the_organisation_lacks_is_never_answered(kb_with_lexicon: Path) -> None:
-    result = index_of(kb_with_lexicon).search("pflege für meine mutter und kita")
-    assert result.outcome != "answered"
+    index = index_of(kb_with_lexicon)
+    result = index.search("pflege für meine mutter und kita")
+    assert result.outcome != "answered" and result.missing
+    assert not index.search("kita platz").missing
 
 
 def test_abbreviations_english_terms_and_job_titles_come_from_the_lexicon(

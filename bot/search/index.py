@@ -52,6 +52,8 @@ class SearchResult:
     """An off-topic subject named in the question, with where to turn instead."""
     suggestions: tuple[Match, ...] = ()
     """For *unknown*: entries near the floor, worth a "Vielleicht meinten Sie …?"."""
+    missing: bool = False
+    """The question names a subject this organisation has no offer for (fehlende_themen)."""
 
     @property
     def answered(self) -> bool:
@@ -263,7 +265,13 @@ class SearchIndex:
         if pad:
             ranked = self._pad(question, ranked, limit)
         return SearchResult(
-            question, outcome, tuple(ranked), probability, ranking.redirect, suggestions
+            question,
+            outcome,
+            tuple(ranked),
+            probability,
+            ranking.redirect,
+            suggestions,
+            missing=ranking.missing,
         )
 
     def words_suffice(self, question: str) -> bool:
@@ -306,7 +314,7 @@ class SearchIndex:
         redirect = next((qt.off_topic for qt in query if qt.off_topic is not None), None)
         if not any(qt.readings and not qt.generic for qt in query):
             # nothing but unknown or request words: no subject to answer about
-            return _Ranking([], {}, redirect)
+            return _Ranking([], {}, redirect, missing=any(qt.missing for qt in query))
         # Words the knowledge base has never seen count against every entry, but less than
         # known ones: in chatty questions many of them are incidental ("Nachbarin", "Syrien").
         if len(query) <= c.short_query:
@@ -329,7 +337,7 @@ class SearchIndex:
             for idx, value in best.items():
                 coverage[idx] += qt.weight * value / total
         if not coverage:
-            return _Ranking([], {}, redirect)
+            return _Ranking([], {}, redirect, missing=any(qt.missing for qt in query))
         top = sorted(coverage.items(), key=lambda kv: -kv[1])[: c.candidates]
         phrase = self._phrase_similarity(" ".join(words), [i for i, _ in top])
         # With an off-topic subject, words shared with an offer cannot rescue a long question.
