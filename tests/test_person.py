@@ -36,7 +36,7 @@ ASKED_IN_GERMAN = [
     "Kann ich bitte einen echten Menschen sprechen?",
     "Mit wem kann ich reden?",
     "Hallo, ich würde gerne mit einer Beraterin sprechen. Danke!",
-    "ich hätte gern eine persönliche Beratung",
+    "ich möchte persönlich beraten werden",
     "KANN ICH MIT JEMANDEM SPRECHEN",
     "Gibt es hier einen echten Menschen?",
 ]

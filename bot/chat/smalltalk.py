@@ -45,6 +45,8 @@ def asks_for_person(text: str, lexicon: Lexicon) -> bool:
     words = talk_words(folded)
     if not raw or len(raw) > MAX_PERSON_WORDS or len(raw) != len(words):
         return False
+    if talk.person_words.isdisjoint(words):  # most questions: no word of any phrase
+        return False
     ignorable = [
         len(w) < 2 or w in lexicon.stop_words or w in lexicon.filler_words or k in talk.between
         for w, k in zip(raw, words, strict=True)

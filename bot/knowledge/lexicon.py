@@ -112,6 +112,8 @@ class Talk:
     """Phrases asking for a human (``mensch``); their words may come in any order."""
     between: frozenset[str] = frozenset()
     """Words that change nothing around the phrases ("und", "auch"), as ``talk_words``."""
+    person_words: frozenset[str] = frozenset()
+    """Every word of the ``person`` phrases: a message with none of them asks for no one."""
 
     @property
     def longest(self) -> int:
@@ -313,7 +315,12 @@ def _talk(data: LineDict, name: str, problems: list[Problem]) -> Talk:
                 person.append(words)
             else:
                 phrases[words] = TALK_KINDS[key]
-    return Talk(MappingProxyType(phrases), tuple(person), between)
+    return Talk(
+        MappingProxyType(phrases),
+        tuple(person),
+        between,
+        frozenset(w for phrase in person for w in phrase),
+    )
 
 
 def _read(
