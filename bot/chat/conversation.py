@@ -310,7 +310,7 @@ class Conversation:
         shortcut = self._shortcut(kb, question, user_id)
         if shortcut is not None:
             return [shortcut]
-        kind = smalltalk.classify(question)
+        kind = smalltalk.classify(question, snap.index.lexicon.talk)
         if kind is not None:
             self._record(question, "smalltalk", None, snap, user_id)
             return [Reply(t(f"smalltalk.{kind}"))]
@@ -321,6 +321,10 @@ class Conversation:
             reply = self._followup(snap, question, follow, turn, last, user_id)
             if reply is not None:
                 return [reply]
+        if smalltalk.asks_for_person(question, snap.index.lexicon):
+            # Logged like small talk: the question log knows no outcome of its own for it.
+            qid = self._record(question, "smalltalk", None, snap, user_id)
+            return [self._person(kb, qid)]
         result = snap.index.search(question, pad=False)
         best = result.best
         qid = self._record(
@@ -683,6 +687,21 @@ class Conversation:
         t = self.texts
         lines = [t("unknown.intro"), "", *self._counselling(kb), "", t("unknown.hint")]
         return Reply("\n".join(lines), (*self._handoff_row(qid), *self._topics_row()))
+
+    def _person(self, kb: KnowledgeBase, qid: str) -> Reply:
+        """Asked for a human: the counselling office at once, with every way to reach it. The
+        handoff button asks for the question itself (nothing is noted under ``qid``): "Kann ich
+        mit jemandem sprechen?" would tell the counsellors nothing."""
+        t = self.texts
+        lines = [t("person.intro"), "", *self._counselling(kb)]
+        if self.handoff is not None:
+            lines.extend(["", t("person.write_here")])
+        rows = (
+            *self._handoff_row(qid),
+            (self._button(t("button.contacts"), "contacts"),),
+            *self._topics_row(),
+        )
+        return Reply("\n".join(lines), rows)
 
     def _counselling(self, kb: KnowledgeBase) -> list[Html]:
         contact = kb.counselling_contact

@@ -31,6 +31,7 @@ _LANGUAGE_KEYS = {
     "anliegenwoerter": "Wörter für das Anliegen (beantragen, melden …)",
     "abkuerzungen": "Abkürzung: ausgeschriebene Wörter",
     "englisch": "englisches Wort oder Wendung: deutsche Wörter",
+    "gespraech": "Wendungen für Smalltalk und die Bitte um einen Menschen, je Art eine Liste",
 }
 _ORG_KEYS = {
     "themenfremd": "Liste von Themen ohne Angebot (thema, woerter, hinweis)",
@@ -41,6 +42,22 @@ _ORG_KEYS = {
 _OFF_TOPIC_KEYS = ("thema", "woerter", "hinweis")
 _OFF_TOPIC_OPTIONAL = ("hinweis_en",)
 _WORD = re.compile(r"^[a-z0-9][a-z0-9'-]*$")
+TALK = "gespraech"
+BETWEEN = "zwischenwoerter"
+TALK_KINDS = {
+    "gruss": "greeting",
+    "dank": "thanks",
+    "abschied": "bye",
+    "wer": "who",
+    "befinden": "howareyou",
+    "ja": "yes",
+    "nein": "no",
+    "mensch": "person",
+}
+"""The lists of ``gespraech`` and the kind of message each names (bot/chat/smalltalk.py)."""
+PERSON = "person"
+_TALK_WORD = re.compile(r"[a-z]+")
+_RUN = re.compile(r"([a-z])\1+")
 MAX_REDIRECT = 300
 
 
@@ -78,6 +95,31 @@ class OffTopic:
     """The same hint in English, for English chats (``hinweis_en``)."""
 
 
+def talk_words(folded: str) -> tuple[str, ...]:
+    """The words of folded text as small talk compares them: letters only, each run of one
+    letter counted once, so "hallooo", "halloo" and "hallo" are alike, and so are "tschüs" and
+    "tschüss". Phrases and messages both pass through here."""
+    return tuple(_RUN.sub(r"\1", w) for w in _TALK_WORD.findall(folded))
+
+
+@dataclass(frozen=True, slots=True)
+class Talk:
+    """The ``gespraech`` section: messages the bot answers without searching."""
+
+    phrases: Mapping[tuple[str, ...], str] = field(default_factory=lambda: MappingProxyType({}))
+    """Small-talk phrase (``talk_words``) -> its kind ("greeting", "thanks", …)."""
+    person: tuple[tuple[str, ...], ...] = ()
+    """Phrases asking for a human (``mensch``); their words may come in any order."""
+    between: frozenset[str] = frozenset()
+    """Words that change nothing around the phrases ("und", "auch"), as ``talk_words``."""
+    person_words: frozenset[str] = frozenset()
+    """Every word of the ``person`` phrases: a message with none of them asks for no one."""
+
+    @property
+    def longest(self) -> int:
+        return max((len(p) for p in self.phrases), default=0)
+
+
 @dataclass(frozen=True, slots=True)
 class Lexicon:
     stop_words: frozenset[str] = frozenset()
@@ -92,6 +134,8 @@ class Lexicon:
     leader_titles: frozenset[str] = frozenset()
     regional_words: frozenset[str] = frozenset()
     """Single words of the organisation's ``mundart`` list (folded), for ``check``'s clash test."""
+    talk: Talk = field(default_factory=Talk)
+    """Small talk and requests for a person (``gespraech``), bot/chat/smalltalk.py."""
     untranslated: tuple[Problem, ...] = field(default=(), compare=False)
     """Warnings about off-topic hints without ``hinweis_en``; shown by ``check``, never
     blocking a load (like ``KnowledgeBase.untranslated``)."""
@@ -165,6 +209,7 @@ def load_lexicon(
         (phrases if " " in source else expansions)[source] = target
     untranslated: list[Problem] = []
     off_topic = _off_topic(org or LineDict(), org_name, problems, untranslated)
+    talk = _talk_of(lang, language, lang_name, problems)
     lexicon = Lexicon(
         stop_words=_word_set(lang, "stoppwoerter", lang_name, problems),
         filler_words=_word_set(lang, "fuellwoerter", lang_name, problems),
@@ -175,12 +220,107 @@ def load_lexicon(
         missing_subjects=_word_set(org or LineDict(), "fehlende_themen", org_name, problems),
         leader_titles=_word_set(org or LineDict(), "fuehrungstitel", org_name, problems),
         regional_words=frozenset(regional),
+        talk=talk,
         untranslated=tuple(untranslated),
     )
     _warn_overlaps(lexicon, org_name, problems)
     if any(p.severity == "fehler" for p in problems):
         return None, problems
     return lexicon, problems
+
+
+def _talk_of(lang: LineDict, language: Path, name: str, problems: list[Problem]) -> Talk:
+    """The language file's ``gespraech`` section; without one, the bundled file's, so that a
+    language file written before the section existed keeps today's small talk."""
+    if TALK in lang or language.resolve() == BUNDLED_LANGUAGE.resolve():
+        return _talk(lang, name, problems)
+    bundled = _read(BUNDLED_LANGUAGE, _LANGUAGE_KEYS, problems, required=False)
+    return _talk(bundled or LineDict(), _display(BUNDLED_LANGUAGE), problems)
+
+
+def _talk(data: LineDict, name: str, problems: list[Problem]) -> Talk:
+    section = data.get(TALK)
+    if section is None:
+        return Talk()
+    if not isinstance(section, LineDict):
+        problems.append(
+            Problem(
+                name,
+                _line(data, TALK),
+                f"{TALK}: erwartet Listen von Wendungen unter {', '.join(TALK_KINDS)}",
+            )
+        )
+        return Talk()
+    phrases: dict[tuple[str, ...], str] = {}
+    person: list[tuple[str, ...]] = []
+    seen: dict[tuple[str, ...], tuple[str, int | None]] = {}
+    between: frozenset[str] = frozenset()
+    for raw_key, value in section.items():
+        folded = fold_word(str(raw_key).strip())  # "gruß" and "zwischenwörter" are fine too
+        key = next((k for k in (*TALK_KINDS, BETWEEN) if fold_word(k) == folded), folded)
+        line = section.key_lines.get(raw_key)
+        if key == BETWEEN:
+            listed = _word_set(section, raw_key, name, problems)
+            between = frozenset(w for word in listed for w in talk_words(word))
+            continue
+        if key not in TALK_KINDS:
+            hint = _suggest(key, [*TALK_KINDS, BETWEEN])
+            problems.append(Problem(name, line, f"{TALK}: unbekannte Art '{raw_key}'{hint}"))
+            continue
+        if not isinstance(value, LineList):
+            problems.append(
+                Problem(
+                    name,
+                    line,
+                    f"{TALK}.{key}: erwartet eine Liste, eine Wendung je Zeile („- guten morgen“)",
+                )
+            )
+            continue
+        for item, item_line in zip(value, value.item_lines, strict=False):
+            where = f"{TALK}.{key}"
+            if isinstance(item, bool):
+                problems.append(
+                    Problem(
+                        name,
+                        item_line,
+                        f"{where}: YAML liest hier einen Ja/Nein-Wert statt eines Wortes – "
+                        'Wörter wie yes, no, on, off in Anführungszeichen setzen („- "no"“)',
+                    )
+                )
+                continue
+            if not isinstance(item, str):
+                problems.append(Problem(name, item_line, f"{where}: erwartet Text"))
+                continue
+            words = talk_words(fold_word(item))
+            if not words:
+                problems.append(
+                    Problem(name, item_line, f"{where}: „{item}“ enthält keine Buchstaben")
+                )
+                continue
+            if words in seen:
+                first_key, first_line = seen[words]
+                problems.append(
+                    Problem(
+                        name,
+                        item_line,
+                        f"{where}: „{item}“ steht schon unter {first_key}"
+                        + (f" (Zeile {first_line})" if first_line else "")
+                        + " – eine Zeile streichen",
+                        "warnung",
+                    )
+                )
+                continue
+            seen[words] = (key, item_line)
+            if TALK_KINDS[key] == PERSON:
+                person.append(words)
+            else:
+                phrases[words] = TALK_KINDS[key]
+    return Talk(
+        MappingProxyType(phrases),
+        tuple(person),
+        between,
+        frozenset(w for phrase in person for w in phrase),
+    )
 
 
 def _read(
