@@ -344,7 +344,13 @@ class Conversation:
         if result.outcome == "ambiguous":
             choices = result.choices or result.matches[:3]
             self.memory.remember(user_id, Turn(None, tuple(m.entry.id for m in choices)))
-            return [self._choices([Match(kb.entries[m.entry.id], m.score) for m in choices], qid)]
+            # A subject the organisation lacks: say so before offering what comes closest.
+            key = "choices.missing" if result.missing else "choices.question"
+            return [
+                self._choices(
+                    [Match(kb.entries[m.entry.id], m.score) for m in choices], qid, question_key=key
+                )
+            ]
         self.memory.forget(user_id)
         if follow is not None and not follow.rest:
             # "Wer ist da zuständig?" with nothing to refer to (any more): say so.
@@ -359,8 +365,9 @@ class Conversation:
         if result.suggestions:
             # Near the floor: offering a few guesses beats a bare "I don't know".
             maybe = [Match(kb.entries[m.entry.id], m.score) for m in result.suggestions]
-            return [self._choices(maybe, qid, question_key="choices.maybe")]
-        return [self._unknown(kb, qid)]
+            key = "choices.missing" if result.missing else "choices.maybe"
+            return [self._choices(maybe, qid, question_key=key)]
+        return [self._unknown(kb, qid, missing=result.missing)]
 
     def _shortcut(self, kb: KnowledgeBase, question: str, user_id: int | None) -> Reply | None:
         """A command typed without its slash ("hilfe", "Themen") does what the command does."""
@@ -683,9 +690,14 @@ class Conversation:
         lines = [t("unknown.redirect", redirect=redirect), "", *self._counselling(kb)]
         return Reply("\n".join(lines), (*self._handoff_row(qid), *self._topics_row()))
 
-    def _unknown(self, kb: KnowledgeBase, qid: str | None = None) -> Reply:
+    def _unknown(
+        self, kb: KnowledgeBase, qid: str | None = None, *, missing: bool = False
+    ) -> Reply:
+        """``missing``: the question named a subject the organisation has no offer for
+        (fehlende_themen), which is worth saying plainly instead of "I know nothing"."""
         t = self.texts
-        lines = [t("unknown.intro"), "", *self._counselling(kb), "", t("unknown.hint")]
+        intro = t("unknown.missing") if missing else t("unknown.intro")
+        lines = [intro, "", *self._counselling(kb), "", t("unknown.hint")]
         return Reply("\n".join(lines), (*self._handoff_row(qid), *self._topics_row()))
 
     def _person(self, kb: KnowledgeBase, qid: str) -> Reply:
