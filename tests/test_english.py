@@ -39,7 +39,7 @@ HERNE = DEFAULT_KB.parent / "herne"
 BUNDLED = [DEFAULT_KB, HERNE]
 GERMAN = Texts.load("de")
 ENGLISH = Texts.load("en")
-SAME_IN_BOTH = {"terminal.bot"}  # "Bot: " reads the same in German and English
+SAME_IN_BOTH = {"terminal.bot", "button.english"}  # "Bot: ", and the offer an English reader taps
 REF = re.compile(r"\b\d{1,2}\.\d{1,2}(\.\d{1,2})+\b")
 YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 

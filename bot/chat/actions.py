@@ -33,6 +33,7 @@ Verb = Literal[
     "decline",
     "respond",
     "resolve",
+    "english",
 ]
 _CODES: dict[Verb, str] = {
     "menu": "m",
@@ -54,6 +55,7 @@ _CODES: dict[Verb, str] = {
     "decline": "d",  # send nothing
     "respond": "a",  # "Antworten" under an answer of the counselling office: ticket number
     "resolve": "z",  # "Erledigt" under such an answer: ticket number
+    "english": "l",  # "🇬🇧 In English" under a German reply to an English question: question id
 }
 _VERBS = {code: verb for verb, code in _CODES.items()}
 _ARITY: dict[Verb, int] = {
@@ -75,6 +77,7 @@ _ARITY: dict[Verb, int] = {
     "decline": 1,
     "respond": 1,
     "resolve": 1,
+    "english": 1,
 }
 _FLAGS: dict[Verb, int] = {"feedback": 2, "forget": 0, "name": 1}  # must be "0" or "1"
 # Buttons of the handoff: the Telegram side handles them in handlers/handoff.py.

@@ -37,11 +37,11 @@ from bot.chat.cards import (
 )
 from bot.chat.commands import Command
 from bot.chat.context import ChatMemory, Followup, FollowupLexicon, Group, Turn
-from bot.chat.language import GERMAN, LanguageChoice
+from bot.chat.language import ENGLISH, GERMAN, LanguageChoice, looks_english
 from bot.chat.related import linked, related, runner_ups
 from bot.chat.texts import Html, Texts
 from bot.knowledge.schema import Entry, KnowledgeBase, Problem
-from bot.search.index import Match
+from bot.search.index import Match, SearchResult
 from bot.search.library import Snapshot
 
 if TYPE_CHECKING:  # bot.chat.handoff builds on Reply and Button from here
@@ -337,37 +337,63 @@ class Conversation:
         )
         if self.handoff is not None:  # what its button would send, in memory only
             self.handoff.note(qid, user_id, question)
+        reply = self._searched(kb, result, qid, follow, user_id)
+        if self._offers_english(question, snap, user_id):
+            # An English question in a German chat: one tap re-renders this reply in English.
+            english = (self._button(t("button.english"), "english", qid),)
+            reply = replace(reply, buttons=(english, *reply.buttons))
+        return [reply]
+
+    def _offers_english(self, question: str, snap: Snapshot, user_id: int | None) -> bool:
+        """Telegram decides the language (issue: German unless the app speaks English); a chat
+        that never chose with /deutsch but writes English is offered the switch."""
+        return (
+            self.texts.language != ENGLISH
+            and self.languages.chosen(user_id) is None
+            and looks_english(question, snap.index.lexicon.english_markers)
+        )
+
+    def _searched(
+        self,
+        kb: KnowledgeBase,
+        result: SearchResult,
+        qid: str,
+        follow: Followup | None,
+        user_id: int | None,
+    ) -> Reply:
+        """The reply to a searched question, by outcome."""
+        t = self.texts
+        best = result.best
         if result.outcome == "answered" and best:
             runners = runner_ups(result)
             self.memory.remember(user_id, Turn(best.entry.id, runners))
-            return [self._answer(kb, kb.entries[best.entry.id], qid, runners)]
+            return self._answer(kb, kb.entries[best.entry.id], qid, runners)
         if result.outcome == "ambiguous":
             choices = result.choices or result.matches[:3]
             self.memory.remember(user_id, Turn(None, tuple(m.entry.id for m in choices)))
             # A subject the organisation lacks: say so before offering what comes closest.
             key = "choices.missing" if result.missing else "choices.question"
-            return [
-                self._choices(
-                    [Match(kb.entries[m.entry.id], m.score) for m in choices], qid, question_key=key
-                )
-            ]
+            return self._choices(
+                [Match(kb.entries[m.entry.id], m.score) for m in choices], qid, question_key=key
+            )
         self.memory.forget(user_id)
         if follow is not None and not follow.rest:
             # "Wer ist da zuständig?" with nothing to refer to (any more): say so.
             minutes = round(self.memory.ttl / 60)
-            return [Reply(t("followup.no_context", minutes=minutes), self._topics_row())]
+            return Reply(t("followup.no_context", minutes=minutes), self._topics_row())
         if result.redirect is not None:
             # Urlaub, Gehalt, VPN …: no offer here, but someone else is responsible.
             hint = result.redirect.redirect
             if self.texts.language == "en" and result.redirect.redirect_en:
                 hint = result.redirect.redirect_en
-            return [self._redirect(kb, hint, qid)]
+            return self._redirect(kb, hint, qid)
         if result.suggestions:
             # Near the floor: offering a few guesses beats a bare "I don't know".
             maybe = [Match(kb.entries[m.entry.id], m.score) for m in result.suggestions]
+            self.memory.remember(user_id, Turn(None, tuple(m.entry.id for m in maybe)))
             key = "choices.missing" if result.missing else "choices.maybe"
-            return [self._choices(maybe, qid, question_key=key)]
-        return [self._unknown(kb, qid, missing=result.missing)]
+            return self._choices(maybe, qid, question_key=key)
+        return self._unknown(kb, qid, missing=result.missing)
 
     def _shortcut(self, kb: KnowledgeBase, question: str, user_id: int | None) -> Reply | None:
         """A command typed without its slash ("hilfe", "Themen") does what the command does."""
@@ -744,6 +770,8 @@ class Conversation:
             return self._topic(kb, args[0], edit=True) if args[0] in kb.topics else self._stale(kb)
         if verb == "forget":
             return self._forget(args[0] == "1", user_id)
+        if verb == "english":
+            return self._in_english(args[0], user_id)
         if verb in actions.HANDOFF:  # Telegram sends most of these to handlers/handoff.py
             if self.handoff is None:
                 return self._stale(kb)
@@ -779,6 +807,23 @@ class Conversation:
         if verb == "contact":
             return self._contact_card(kb, entry)
         return self._browse_card(kb, entry, edit=verb == "entry")
+
+    def _in_english(self, qid: str, user_id: int | None) -> Reply:
+        """ "🇬🇧 In English" under a German reply: English from now on (as after /english), and
+        the card or choices just shown, again in English. What the chat memory does not hold
+        (an unknown or a redirect) is said anew by asking again."""
+        self.languages.choose(user_id, ENGLISH)
+        speaker = self.speaking(ENGLISH)
+        kb = speaker._snap().kb
+        turn = self.memory.recall(user_id)
+        entry = kb.entries.get(turn.entry_id or "") if turn else None
+        if turn is not None and entry is not None:
+            return speaker._answer(kb, entry, qid, turn.runner_ups, edit=True)
+        offers = [kb.entries[i] for i in turn.runner_ups if i in kb.entries] if turn else []
+        if offers:
+            reply = speaker._choices([Match(e, 0.0) for e in offers], qid)
+            return replace(reply, edit=True)
+        return speaker._switched(kb)
 
     def _forget(self, confirmed: bool, user_id: int | None) -> Reply:
         """Delete only on the confirming button, then say honestly what went and what stays."""

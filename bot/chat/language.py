@@ -7,13 +7,28 @@ process's memory only, like the follow-up memory: never written anywhere, forgot
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 
 from bot.knowledge.model import LANGUAGES
+from bot.search.textnorm import fold
 
 GERMAN = "de"
 ENGLISH = "en"
 MAX_CHATS = 50_000
+
+
+ENGLISH_SHARE = 0.3  # of a question's words; "Elternzeit for my son" is English enough
+_WORDS = re.compile(r"[a-z']+")
+
+
+def looks_english(text: str, markers: frozenset[str]) -> bool:
+    """Whether a question is written in English: at least two of its words, and a good share
+    of them, are words only English has (the lexicon's ``englische_merkwoerter``; "die",
+    "was" or "will" are German too and never listed there)."""
+    words = _WORDS.findall(fold(text))
+    hits = sum(w in markers for w in words)
+    return hits >= 2 and hits >= ENGLISH_SHARE * len(words)
 
 
 def from_telegram(language_code: str | None) -> str | None:
@@ -50,6 +65,10 @@ class LanguageChoice:
         if language not in LANGUAGES:
             raise ValueError(f"unknown language {language!r}")
         _put(self._chosen, chat, language, self._max_chats)
+
+    def chosen(self, chat: int | None) -> str | None:
+        """The language chosen with /english or /deutsch, None if the chat never chose."""
+        return self._chosen.get(chat)
 
     def of(self, chat: int | None) -> str:
         return self._chosen.get(chat) or self._heard.get(chat) or self.default

@@ -32,6 +32,7 @@ _LANGUAGE_KEYS = {
     "abkuerzungen": "Abkürzung: ausgeschriebene Wörter",
     "englisch": "englisches Wort oder Wendung: deutsche Wörter",
     "gespraech": "Wendungen für Smalltalk und die Bitte um einen Menschen, je Art eine Liste",
+    "englische_merkwoerter": "englische Wörter, an denen eine englische Frage zu erkennen ist",
 }
 _ORG_KEYS = {
     "themenfremd": "Liste von Themen ohne Angebot (thema, woerter, hinweis)",
@@ -136,6 +137,9 @@ class Lexicon:
     """Single words of the organisation's ``mundart`` list (folded), for ``check``'s clash test."""
     talk: Talk = field(default_factory=Talk)
     """Small talk and requests for a person (``gespraech``), bot/chat/smalltalk.py."""
+    english_markers: frozenset[str] = frozenset()
+    """Words only English has (``englische_merkwoerter``): a German chat that gets an English
+    question offers English replies (bot/chat/language.py ``looks_english``)."""
     untranslated: tuple[Problem, ...] = field(default=(), compare=False)
     """Warnings about off-topic hints without ``hinweis_en``; shown by ``check``, never
     blocking a load (like ``KnowledgeBase.untranslated``)."""
@@ -221,6 +225,7 @@ def load_lexicon(
         leader_titles=_word_set(org or LineDict(), "fuehrungstitel", org_name, problems),
         regional_words=frozenset(regional),
         talk=talk,
+        english_markers=_word_set(lang, "englische_merkwoerter", lang_name, problems),
         untranslated=tuple(untranslated),
     )
     _warn_overlaps(lexicon, org_name, problems)
