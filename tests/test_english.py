@@ -568,3 +568,20 @@ def test_ask_answers_in_english_with_lang_en() -> None:
     assert result.stdout.startswith("Did you mean one of these offers?")
     assert "Reserved nursery places" in result.stdout  # the fixture's titel_en
     assert "None of these" in result.stdout
+
+
+def test_a_follow_up_in_the_other_language_still_refers_to_the_last_card(
+    koeln_library: Library,
+) -> None:
+    """People fall back into their first language: "und wer ist zuständig?" in an English chat
+    (and "who is responsible?" in a German one) is a follow-up, not a new search."""
+    english = english_talk(koeln_library)
+    (card,) = english.ask("My mother suddenly needs care, who can help me?", user_id=11)
+    assert "Did this help?" in card.text
+    (who,) = english.ask("und wer ist da zuständig?", user_id=11)
+    assert who.text.startswith("📞 <b>Responsible for")
+    german = Conversation(lambda: koeln_library.current, None, channel="terminal")
+    (karte,) = german.ask("Meine Mutter braucht plötzlich Pflege", user_id=12)
+    assert "Hat das geholfen?" in karte.text
+    (wer,) = german.ask("who is responsible for that?", user_id=12)
+    assert wer.text.startswith("📞 <b>Zuständig für")

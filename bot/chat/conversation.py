@@ -314,7 +314,10 @@ class Conversation:
         if kind is not None:
             self._record(question, "smalltalk", None, snap, user_id)
             return [Reply(t(f"smalltalk.{kind}"))]
-        follow = self.followups.detect(question)
+        # "und wer ist zuständig?" after a switch to English (and the other way round) still
+        # refers to the last card: people fall back into their first language.
+        other = GERMAN if self.texts.language == ENGLISH else ENGLISH
+        follow = self.followups.detect(question) or self.speaking(other).followups.detect(question)
         turn = self.memory.recall(user_id)
         last = kb.entries.get(turn.entry_id or "") if turn else None
         if follow is not None and turn is not None and last is not None:
