@@ -585,3 +585,15 @@ def test_a_follow_up_in_the_other_language_still_refers_to_the_last_card(
     assert "Hat das geholfen?" in karte.text
     (wer,) = german.ask("who is responsible for that?", user_id=12)
     assert wer.text.startswith("📞 <b>Zuständig für")
+
+
+def test_english_follow_up_words_never_read_into_a_german_question(
+    koeln_library: Library,
+) -> None:
+    """ "X vs. Y" is an English way to ask for a difference; in a German question it is just
+    part of the question, so the search answers it (found by bench/e2e.py under load)."""
+    german = Conversation(lambda: koeln_library.current, None, channel="terminal")
+    german.ask("Spielekoffer", user_id=13)
+    (reply,) = german.ask("servicezeiten für die kunden vs. gleitzeit – wie passt das", user_id=13)
+    title = koeln_library.current.kb.entries["gleitzeit"].title
+    assert reply.text.startswith(f"<b>{escape(title)}</b>"), reply.text[:80]

@@ -314,10 +314,15 @@ class Conversation:
         if kind is not None:
             self._record(question, "smalltalk", None, snap, user_id)
             return [Reply(t(f"smalltalk.{kind}"))]
-        # "und wer ist zuständig?" after a switch to English (and the other way round) still
-        # refers to the last card: people fall back into their first language.
-        other = GERMAN if self.texts.language == ENGLISH else ENGLISH
-        follow = self.followups.detect(question) or self.speaking(other).followups.detect(question)
+        follow = self.followups.detect(question)
+        english = looks_english(question, snap.index.lexicon.english_markers)
+        if follow is None and english != (self.texts.language == ENGLISH):
+            # "und wer ist zuständig?" after a switch to English (and the other way round)
+            # still refers to the last card: people fall back into their first language. Only
+            # when the question is in that language: "Servicezeiten vs. Gleitzeit" in a German
+            # chat is no English "X vs. Y?" follow-up.
+            other = ENGLISH if english else GERMAN
+            follow = self.speaking(other).followups.detect(question)
         turn = self.memory.recall(user_id)
         last = kb.entries.get(turn.entry_id or "") if turn else None
         if follow is not None and turn is not None and last is not None:
