@@ -348,8 +348,8 @@ class Conversation:
         reply = self._searched(kb, result, qid, follow, user_id)
         if self._offers_english(question, snap, user_id):
             # An English question in a German chat: one tap re-renders this reply in English.
-            english = (self._button(t("button.english"), "english", qid),)
-            reply = replace(reply, buttons=(english, *reply.buttons))
+            offer = (self._button(t("button.english"), "english", qid),)
+            reply = replace(reply, buttons=(offer, *reply.buttons))
         return [reply]
 
     def _offers_english(self, question: str, snap: Snapshot, user_id: int | None) -> bool:
