@@ -346,20 +346,16 @@ class Conversation:
         if self.handoff is not None:  # what its button would send, in memory only
             self.handoff.note(qid, user_id, question)
         reply = self._searched(kb, result, qid, follow, user_id)
-        if self._offers_english(question, snap, user_id):
+        if self._offers_english(english, user_id):
             # An English question in a German chat: one tap re-renders this reply in English.
             offer = (self._button(t("button.english"), "english", qid),)
             reply = replace(reply, buttons=(offer, *reply.buttons))
         return [reply]
 
-    def _offers_english(self, question: str, snap: Snapshot, user_id: int | None) -> bool:
+    def _offers_english(self, english: bool, user_id: int | None) -> bool:
         """Telegram decides the language (issue: German unless the app speaks English); a chat
-        that never chose with /deutsch but writes English is offered the switch."""
-        return (
-            self.texts.language != ENGLISH
-            and self.languages.chosen(user_id) is None
-            and looks_english(question, snap.index.lexicon.english_markers)
-        )
+        that never chose with /deutsch but writes ``english`` is offered the switch."""
+        return english and self.texts.language != ENGLISH and self.languages.chosen(user_id) is None
 
     def _searched(
         self,
