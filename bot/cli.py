@@ -5,12 +5,17 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import click
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.search.library import Library, Snapshot
+
+if TYPE_CHECKING:
+    from bot.report.site import CardWording
+
+LANGUAGE_NAMES = {"de": "Deutsch", "en": "Englisch"}
 
 
 class Fehler(click.ClickException):
@@ -461,7 +466,6 @@ def site(
     """
     import tempfile
 
-    from bot.chat.cards import status_text
     from bot.report import site as portal
 
     if out is None and not serve:
@@ -475,13 +479,15 @@ def site(
                 kb_,
                 target,
                 analyzer=snapshot.index.analyzer,
-                status_text=status_text,  # the bot card's words, so both say the same
+                wording=portal_wording(),  # the bot card's words, so both say the same
                 bot_username=bot_username,
             )
         except portal.SiteError as exc:
             raise Fehler(str(exc)) from exc
         click.echo(
-            f"Portal geschrieben: {target} – {result.pages} Seiten, {kb_.organisation.name}, "
+            f"Portal geschrieben: {target} – {result.pages} Seiten auf "
+            + " und ".join(LANGUAGE_NAMES.get(lang, lang) for lang in result.languages)
+            + f", {kb_.organisation.name}, "
             f"Version {kb_.version}"
             + (f", {len(result.removed)} veraltete Dateien entfernt" if result.removed else ""),
             err=True,
@@ -501,6 +507,24 @@ def site(
             pass
         finally:
             server.server_close()
+
+
+def portal_wording() -> dict[str, CardWording]:
+    """The bot card's words per language for the portal (``bot.report.site.CardWording``):
+    status line, kind and status labels and the 'no English text yet' line, from the chat's
+    own catalogue, so portal and chat say the same."""
+    from functools import partial
+
+    from bot.chat.cards import status_text
+    from bot.chat.texts import Texts
+    from bot.knowledge.model import LANGUAGES
+    from bot.report.site import CardWording
+
+    wording: dict[str, CardWording] = {}
+    for language in LANGUAGES:
+        texts = Texts.load(language)
+        wording[language] = CardWording(status=partial(status_text, texts=texts), words=texts.plain)
+    return wording
 
 
 def main() -> None:

@@ -564,10 +564,11 @@ def test_site_command_builds_herne(tmp_path: Path) -> None:
     result = run("site", "--kb", HERNE, "--out", tmp_path / "portal", "--bot-username", BOT)
     assert result.exit_code == 0, result.output
     kb = load_knowledge(HERNE)
-    pages = len(FIXED_PAGES) + len(kb.topics) + len(kb.entries)
-    assert f"Portal geschrieben: {tmp_path / 'portal'} – {pages} Seiten, Stadt Herne" in (
-        result.stderr
-    )
+    pages = 2 * (len(FIXED_PAGES) + len(kb.topics) + len(kb.entries))
+    assert (
+        f"Portal geschrieben: {tmp_path / 'portal'} – {pages} Seiten auf Deutsch und Englisch, "
+        "Stadt Herne"
+    ) in (result.stderr)
     assert (tmp_path / "portal/index.html").is_file()
 
 

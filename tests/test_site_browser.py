@@ -14,6 +14,7 @@ Without a browser these tests fail and say how to install one, unless VEREINBAR_
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import threading
@@ -27,7 +28,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from bot.chat.cards import status_text
+from bot.cli import portal_wording
 from bot.config import DEFAULT_KB, PROJECT_ROOT
 from bot.knowledge.model import KnowledgeBase
 from bot.report.site import address, build_site, chat_link, entry_path, make_server, topic_path
@@ -98,7 +99,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
             snapshot.kb,
             root / name,
             analyzer=snapshot.index.analyzer,
-            status_text=status_text,
+            wording=portal_wording(),  # German and English, as the site command builds
             kb_date=date(2026, 3, 2),
             bot_username=BOT,
         )
@@ -234,7 +235,7 @@ def page(open_page: Opener) -> Page:
 
 
 def page_types(kb: KnowledgeBase) -> dict[str, str]:
-    """One page of each kind, as paths below the organisation's folder."""
+    """One page of each kind, as paths below the organisation's folder ('en/…': English)."""
     entries = list(kb.entries.values())
     measure = next(e for e in entries if e.kind == "measure")
     counselling = next(e for e in entries if e.kind == "counselling")
@@ -248,6 +249,11 @@ def page_types(kb: KnowledgeBase) -> dict[str, str]:
         "contacts": "kontakte.html",
         "status": "umsetzungsstand.html",
         "search": "suche.html?q=teilzeit",
+        "en/start": "en/index.html",
+        "en/measure": f"en/{entry_path(measure.id)}",
+        "en/contact": f"en/{entry_path(contact.id)}",
+        "en/status": "en/umsetzungsstand.html",
+        "en/search": "en/suche.html?q=part-time",
     }
 
 
@@ -263,6 +269,11 @@ PAGE_TYPES = [
         "contacts",
         "status",
         "search",
+        "en/start",
+        "en/measure",
+        "en/contact",
+        "en/status",
+        "en/search",
     )
 ]
 
@@ -270,7 +281,7 @@ PAGE_TYPES = [
 def visit(page: Page, base_url: str, org: str, path: str) -> None:
     page.goto(f"{base_url}/{org}/{path}")
     page.wait_for_load_state("load")
-    if path.startswith("suche.html?q="):
+    if "suche.html?q=" in path:
         page.wait_for_selector("#treffer li")
 
 
@@ -313,20 +324,22 @@ def test_navigation_start_topic_offer_and_back(
 def test_every_page_loads_cleanly_and_deep_links_carry_the_entry_id(
     page: Page, base_url: str, built: Built
 ) -> None:
-    """All pages of both portals: no console error, no foreign request (checked by the
-    fixture), and on entry pages the chat link opens exactly this entry."""
+    """All pages of both portals in both languages: no console error, no foreign request
+    (checked by the fixture), and on entry pages the chat link opens exactly this entry."""
     visited = 0
     for org, kb in built.kbs.items():
         for path in sorted((built.root / org).rglob("*.html")):
             relative = path.relative_to(built.root / org).as_posix()
             visit(page, base_url, org, relative)
             visited += 1
-            if relative.startswith("eintrag/"):
-                entry_id = relative.removeprefix("eintrag/").removesuffix(".html")
+            if relative.removeprefix("en/").startswith("eintrag/"):
+                entry_id = relative.removeprefix("en/").removeprefix("eintrag/")
+                entry_id = entry_id.removesuffix(".html")
                 href = page.locator("a.knopf").get_attribute("href")
                 assert href == f"https://t.me/{BOT}?start={entry_id}", relative
                 assert entry_id in kb.entries
-    assert visited == sum(len(kb.entries) + len(kb.topics) + 4 for kb in built.kbs.values())
+    per_language = sum(len(kb.entries) + len(kb.topics) + 4 for kb in built.kbs.values())
+    assert visited == 2 * per_language  # German and English
 
 
 # --- search -------------------------------------------------------------------------------------
@@ -372,6 +385,45 @@ def test_search_as_you_type_and_an_honest_no_hit(page: Page, base_url: str) -> N
     assert page.get_by_role("status").inner_text().startswith("Keine Treffer für „xqzvw“")
 
 
+@pytest.mark.parametrize(
+    ("org", "query", "expected"),
+    [
+        ("koeln", "flexitme without core hours", "gleitzeit"),
+        ("herne", "mentoring programme for women", "mentoring-frauen"),
+    ],
+)
+def test_search_on_an_english_page_finds_english_wording(
+    page: Page, base_url: str, built: Built, org: str, query: str, expected: str
+) -> None:
+    """English question, English status line and results, English page behind the result."""
+    page.goto(f"{base_url}/{org}/en/index.html")
+    assert page.locator("html").get_attribute("lang") == "en"
+    page.get_by_label("Search the offers").fill(query)
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/{org}/en/suche.html?q=*")
+    page.wait_for_selector("#treffer li")
+    assert page.get_by_role("status").inner_text().endswith(f"results for “{query}”")
+    english = built.kbs[org].in_language("en")
+    first = page.locator("#treffer li a").first
+    assert first.inner_text() == english.entries[expected].title
+    first.click()
+    page.wait_for_url(f"**/{org}/en/{entry_path(expected)}")
+    assert page.locator("h1").inner_text() == english.entries[expected].title
+    page.goto(f"{base_url}/{org}/en/suche.html?q=xqzvw")
+    page.wait_for_function("document.getElementById('suche-status').textContent !== ''")
+    assert page.get_by_role("status").inner_text().startswith("No results for “xqzvw”")
+
+
+def test_the_language_switch_leads_to_the_same_page(page: Page, base_url: str) -> None:
+    page.goto(f"{base_url}/koeln/{entry_path('gleitzeit')}")
+    page.get_by_role("link", name="English", exact=True).click()
+    page.wait_for_url(f"**/koeln/en/{entry_path('gleitzeit')}")
+    assert page.locator("html").get_attribute("lang") == "en"
+    page.get_by_role("link", name="Deutsch", exact=True).click()
+    page.wait_for_url(f"**/koeln/{entry_path('gleitzeit')}")
+    assert page.locator("html").get_attribute("lang") == "de"
+
+
 def test_browser_normalises_text_exactly_like_the_bot(
     page: Page, base_url: str, built: Built
 ) -> None:
@@ -393,17 +445,17 @@ def test_browser_normalises_text_exactly_like_the_bot(
         "Zeit\u00adsouveränität",
         "Kita\u2011Platz",
     ]
-    for org, snapshot in built.snapshots.items():
+    for (org, snapshot), language in itertools.product(built.snapshots.items(), ("de", "en")):
         analyzer = snapshot.index.analyzer
-        page.goto(f"{base_url}/{org}/suche.html")
-        texts = list(kb_texts(snapshot.kb))
+        page.goto(f"{base_url}/{org}/{'en/' if language == 'en' else ''}suche.html")
+        texts = list(kb_texts(snapshot.kb, language))
         in_browser = page.evaluate("texts => texts.map(t => VereinbarSuche.terms(t))", texts)
         mismatches = [
             (text, js, analyzer.terms(text))
             for text, js in zip(texts, in_browser, strict=True)
             if js != analyzer.terms(text)
         ]
-        assert mismatches == [], f"{org}: {len(mismatches)} of {len(texts)} differ"
+        assert mismatches == [], f"{org}/{language}: {len(mismatches)} of {len(texts)} differ"
         folded = page.evaluate("texts => texts.map(t => VereinbarSuche.fold(t))", tricky)
         assert folded == [fold(t) for t in tricky]
 

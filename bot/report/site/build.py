@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import json
 import posixpath
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
 
-from bot.knowledge.model import KnowledgeBase
+from bot.knowledge.model import LANGUAGES, KnowledgeBase
 from bot.report.site import urls
-from bot.report.site.pages import Renderer, StatusText, plain_status
+from bot.report.site.pages import CardWording, Renderer, StatusText, plain_status
 from bot.report.site.searchindex import TermAnalyzer, build_index, index_script
+from bot.report.site.texts import SiteTexts
 
 MANIFEST = ".vereinbar-portal"
 STATIC_FILES = ("portal.css", "suche.js", "favicon.svg")
@@ -33,6 +35,8 @@ class SiteBuild:
 
     directory: Path
     pages: int
+    """Pages of all languages together."""
+    languages: tuple[str, ...]
     files: tuple[str, ...]
     removed: tuple[str, ...]
 
@@ -51,34 +55,57 @@ def build_site(
     *,
     analyzer: TermAnalyzer,
     status_text: StatusText = plain_status,
+    wording: Mapping[str, CardWording] | None = None,
     kb_date: date | None = None,
     bot_username: str | None = None,
 ) -> SiteBuild:
-    """Render every page of ``kb`` into ``out``.
+    """Render every page of ``kb`` into ``out``, once per language of ``wording``.
 
     ``analyzer`` is the bot's (``snapshot.index.analyzer``), so the search index holds the
-    bot's terms; ``status_text`` words the status (the bot card's ``bot.chat.cards.status_text``
-    in the ``site`` command); ``bot_username`` adds the 'Im Chat fragen' links; ``kb_date``
-    defaults to the day the newest YAML file changed.
+    bot's terms. ``wording`` gives, per language, the bot card's words (``CardWording``:
+    status line and catalogue; the ``site`` command passes the bot's own); German is at the
+    root, every other language in its own folder (``urls.language_prefix``). Without
+    ``wording`` only German pages are built, their status worded by ``status_text``.
+    ``bot_username`` adds the 'Im Chat fragen' links; ``kb_date`` defaults to the day the
+    newest YAML file changed.
     """
     try:
         bot = urls.bot_username(bot_username) if bot_username else None
     except ValueError as exc:
         raise SiteError(str(exc)) from exc
-    renderer = Renderer(kb, kb_date or knowledge_date(kb), bot, status_text)
+    wording = wording or {"de": CardWording(status=status_text)}
+    languages = tuple(lang for lang in LANGUAGES if lang in wording)
+    if "de" not in languages or set(wording) - set(languages):
+        raise SiteError(f"Portal-Sprachen müssen Deutsch enthalten und aus {LANGUAGES} sein.")
+    prefixes = {lang: urls.language_prefix(lang) for lang in languages}
+    day = kb_date or knowledge_date(kb)
     previous = _previous_build(out)
     files: dict[str, str] = {}
-    pages = list(renderer.pages())
-    for page in pages:
-        files[page.path] = renderer.render(page)
-    from_search = posixpath.dirname(urls.SEARCH_PAGE) or "."
-    index = build_index(
-        kb,
-        analyzer,
-        urls={e: posixpath.relpath(urls.entry_path(e), from_search) for e in kb.entries},
-        labels=renderer.search_labels(),
-    )
-    files["static/suchindex.js"] = index_script(index)
+    count = 0
+    for language in languages:
+        prefix = prefixes[language]
+        renderer = Renderer(
+            kb.in_language(language),
+            day,
+            bot,
+            wording=wording[language],
+            texts=SiteTexts.load(language),
+            prefix=prefix,
+            other={lang: p for lang, p in prefixes.items() if lang != language},
+        )
+        pages = list(renderer.pages())
+        count += len(pages)
+        for page in pages:
+            files[prefix + page.path] = renderer.render(page)
+        from_search = posixpath.dirname(urls.SEARCH_PAGE) or "."
+        index = build_index(
+            kb,
+            analyzer,
+            urls={e: posixpath.relpath(urls.entry_path(e), from_search) for e in kb.entries},
+            labels=renderer.search_labels(),
+            language=language,
+        )
+        files[urls.search_index(language)] = index_script(index)
     static = resources.files("bot.report.site").joinpath("static")
     for name in STATIC_FILES:
         files[f"static/{name}"] = static.joinpath(name).read_text(encoding="utf-8")
@@ -96,7 +123,7 @@ def build_site(
         (out / MANIFEST).write_text(json.dumps(sorted(files), indent=0) + "\n", encoding="utf-8")
     except OSError as exc:
         raise SiteError(f"Portal konnte nicht nach {out} geschrieben werden: {exc}") from exc
-    return SiteBuild(out, len(pages), tuple(sorted(files)), tuple(removed))
+    return SiteBuild(out, count, languages, tuple(sorted(files)), tuple(removed))
 
 
 def _previous_build(out: Path) -> set[str]:

@@ -1,16 +1,18 @@
 """The portal's pages as HTML, rendered from the knowledge base and nothing else.
 
-Every text comes from the YAML (escaped) or is fixed German navigation copy; facts such as
-status, target group and responsible offices are shown in the same words as the bot's answer
-card, so the intranet and the chat never disagree. Pages share one layout template
-(templates/seite.html); links are relative so the folder can be published anywhere.
+Every text comes from the YAML (escaped) or from the portal's catalogue (``texts.<lang>.yaml``);
+facts such as kind, status and the line above an untranslated answer are worded by the bot's
+own card (``CardWording``, passed in), so the intranet and the chat never disagree. One
+``Renderer`` renders one language: German from the knowledge base, English from its English
+view (``kb.in_language("en")``). Pages share one layout template (templates/seite.html);
+links are relative so the folder can be published anywhere.
 """
 
 from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from html import escape
@@ -19,22 +21,26 @@ from string import Template
 
 from bot.knowledge.model import KIND_LABELS, STATUS_LABELS, Entry, KnowledgeBase, Topic
 from bot.report.site import urls
+from bot.report.site.texts import Markup, SiteTexts
 
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
     "form-action 'self'; base-uri 'none'"
 )
 NO_DEADLINE = "Ohne Zieltermin"
+"""The group key of offers without a target date; pages show the catalogue's 'deadline.none'."""
 
 _NAV = (
-    (urls.START_PAGE, "Start"),
-    (urls.CONTACTS_PAGE, "Ansprechstellen"),
-    (urls.STATUS_PAGE, "Umsetzungsstand"),
-    (urls.SEARCH_PAGE, "Suche und A–Z"),
+    (urls.START_PAGE, "nav.start"),
+    (urls.CONTACTS_PAGE, "nav.contacts"),
+    (urls.STATUS_PAGE, "nav.status"),
+    (urls.SEARCH_PAGE, "nav.search"),
 )
 _WEB = re.compile(r"^https?://[^\s\"'<>]+$")
 _EMAIL = re.compile(r"^[^\s@\"'<>]+@[^\s@\"'<>]+\.[^\s@\"'<>]+$")
 _NUMBER = re.compile(r"\d+")
+# Köln counts its target dates in yearly reports; the number is all an English page needs.
+_YEARLY_REPORT = re.compile(r"Jahresbericht (\d{1,2})")
 
 
 def _e(text: str) -> str:
@@ -43,7 +49,7 @@ def _e(text: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    """One file of the site: where it goes and what it shows."""
+    """One file of the site: where it goes (below its language's folder) and what it shows."""
 
     path: str
     title: str
@@ -56,21 +62,13 @@ class Page:
 
 # --- wording shared with the bot's answer card -------------------------------------------------
 
-
-def topic_heading(topic: Topic) -> str:
-    """'Handlungsfeld 1: Arbeitszeit' where the source numbers its fields, else the title."""
-    return f"Handlungsfeld {topic.number}: {topic.title}" if topic.number else topic.title
-
-
-def kind_label(entry: Entry) -> str:
-    """'Maßnahme 1.1.1', 'Beratungsangebot' or 'Kontakt', as on the bot's card."""
-    kind = KIND_LABELS[entry.kind]
-    return f"{kind} {entry.ref}" if entry.ref else kind
-
-
 StatusText = Callable[[KnowledgeBase, Entry], str | None]
 """How an entry's status is said; the ``site`` command passes the bot card's wording
 (``bot.chat.cards.status_text``), which the report room cannot import itself."""
+
+Words = Callable[[str], str]
+"""A plain lookup in the bot's catalogue (``Texts.plain``): 'kind.measure', 'status.geplant',
+'card.untranslated'."""
 
 
 def plain_status(kb: KnowledgeBase, entry: Entry) -> str | None:
@@ -79,6 +77,42 @@ def plain_status(kb: KnowledgeBase, entry: Entry) -> str | None:
     if label is None:
         return None
     return f"{label}, Umsetzung bis {entry.deadline}" if entry.deadline else label
+
+
+def model_words(key: str) -> str:
+    """The German labels of the knowledge base's model, for callers without the bot."""
+    section, _, name = key.partition(".")
+    labels = {"kind": KIND_LABELS, "status": STATUS_LABELS}.get(section, {})
+    return labels.get(name, "")
+
+
+@dataclass(frozen=True, slots=True)
+class CardWording:
+    """The bot card's words in one language: its status line and its catalogue lookup.
+
+    ``words("card.untranslated")`` is the line the bot's card puts above a German answer
+    shown to an English reader (``Entry.speaks``); the portal shows the same line.
+    """
+
+    status: StatusText = plain_status
+    words: Words = model_words
+
+
+def topic_heading(topic: Topic, texts: SiteTexts | None = None) -> str:
+    """'Handlungsfeld 1: Arbeitszeit' where the source numbers its fields, else the title."""
+    if not topic.number:
+        return topic.title
+    return (texts or SiteTexts.load("de")).plain(
+        "topic_heading", number=topic.number, title=topic.title
+    )
+
+
+def kind_label(entry: Entry, words: Words = model_words, texts: SiteTexts | None = None) -> str:
+    """'Maßnahme 1.1.1', 'Beratungsangebot' or 'Kontakt', as on the bot's card."""
+    kind = words(f"kind.{entry.kind}")
+    if not entry.ref:
+        return kind
+    return (texts or SiteTexts.load("de")).plain("kind_ref", kind=kind, ref=entry.ref)
 
 
 def _deadline_key(deadline: str) -> tuple[int, str]:
@@ -97,17 +131,61 @@ def _ref_key(entry: Entry) -> tuple[tuple[int, ...], str]:
 
 @dataclass
 class Renderer:
-    """Renders every page of one knowledge base; ``bot`` enables the 'Im Chat fragen' links."""
+    """Renders every page of one knowledge base in one language.
+
+    ``kb`` is the view of that language (``kb.in_language``); ``prefix`` is the language's
+    folder below the portal's root ("" for German, "en/" for English) and ``other`` maps the
+    other languages to theirs, for the language switch. ``bot`` enables the chat links.
+    """
 
     kb: KnowledgeBase
     kb_date: date
     bot: str | None = None
-    status_text: StatusText = plain_status
+    wording: CardWording = field(default_factory=CardWording)
+    texts: SiteTexts = field(default_factory=lambda: SiteTexts.load("de"))
+    prefix: str = ""
+    other: Mapping[str, str] = field(default_factory=dict)
     _layout: Template = field(init=False)
 
     def __post_init__(self) -> None:
         source = resources.files("bot.report.site").joinpath("templates/seite.html")
         self._layout = Template(source.read_text(encoding="utf-8"))
+
+    @property
+    def language(self) -> str:
+        return self.texts.language
+
+    # -- wording --
+
+    def topic_heading(self, topic: Topic) -> str:
+        return topic_heading(topic, self.texts)
+
+    def kind_label(self, entry: Entry) -> str:
+        return kind_label(entry, self.wording.words, self.texts)
+
+    def status_label(self, entry: Entry) -> str | None:
+        """The bare status word ('geplant', 'planned') as the bot's card says it."""
+        return self.wording.words(f"status.{entry.status}") or None if entry.status else None
+
+    def deadline_text(self, deadline: str) -> str:
+        """A target date as the source gives it; a yearly report in the page's language."""
+        if deadline == NO_DEADLINE:
+            return self.texts.plain("deadline.none")
+        report = _YEARLY_REPORT.fullmatch(deadline)
+        if report:
+            return self.texts.plain("deadline.yearly_report", number=report[1])
+        return deadline
+
+    def _short_status(self, entry: Entry) -> str:
+        """'geplant, bis Jahresbericht 2' as plain text; '' without a status."""
+        label = self.status_label(entry)
+        if label is None:
+            return ""
+        if not entry.deadline:
+            return label
+        return self.texts.plain(
+            "by_deadline", status=label, deadline=self.deadline_text(entry.deadline)
+        )
 
     # -- site structure --
 
@@ -132,97 +210,128 @@ class Renderer:
         yield self.search_page()
 
     def render(self, page: Page) -> str:
+        t = self.texts
         root = "../" * page.path.count("/")
+        site_root = root + "../" * self.prefix.count("/")
         org = self.kb.organisation
         nav = "\n".join(
             f'<li><a href="{root}{path}"'
             + (' aria-current="page"' if path == page.nav else "")
-            + f">{_e(label)}</a></li>"
-            for path, label in _NAV
+            + f">{t(key)}</a></li>"
+            for path, key in _NAV
         )
         return self._layout.substitute(
+            lang=_e(self.language),
             csp=CSP,
-            title=_e(f"{page.title} – Beruf und Familie bei der {org.name}"),
+            title=t("site.title", page=page.title, org=org.name),
+            alternates=self._alternates(page),
             root=root,
+            site_root=site_root,
+            skip=t("site.skip"),
+            brand=t("site.brand"),
             org=_e(org.name),
+            switch=self._switch(page),
             search=self._header_search(root) if page.header_search else "",
+            nav_label=t("site.nav_label"),
             nav=nav,
             breadcrumbs=self._breadcrumbs(page, root),
             body=page.body,
             footer=self._footer(),
-            scripts="\n".join(f'<script src="{root}{s}"></script>' for s in page.scripts),
+            scripts="\n".join(f'<script src="{site_root}{s}"></script>' for s in page.scripts),
+        )
+
+    def _other_href(self, page: Page, prefix: str) -> str:
+        here = posixpath.dirname(self.prefix + page.path) or "."
+        return posixpath.relpath(prefix + page.path, here)
+
+    def _alternates(self, page: Page) -> str:
+        return "\n".join(
+            f'<link rel="alternate" hreflang="{_e(lang)}" href="{_e(self._other_href(page, p))}">'
+            for lang, p in self.other.items()
+        )
+
+    def _switch(self, page: Page) -> str:
+        """The link to this page in the other language, named in that language."""
+        lang = self.texts.plain("site.switch_language")
+        if lang not in self.other:
+            return ""
+        href = _e(self._other_href(page, self.other[lang]))
+        return (
+            f'<p class="sprache"><a href="{href}" hreflang="{_e(lang)}" lang="{_e(lang)}">'
+            f"{self.texts('site.switch')}</a></p>"
         )
 
     def _header_search(self, root: str) -> str:
+        t = self.texts
         return (
             f'<form class="kopf-suche" role="search" action="{root}{urls.SEARCH_PAGE}" '
             'method="get">\n'
-            '<label for="kopf-q">Angebote durchsuchen</label>\n'
+            f'<label for="kopf-q">{t("header_search.label")}</label>\n'
             '<span class="feld-knopf"><input id="kopf-q" name="q" type="search" '
             'autocomplete="off" enterkeyhint="search">\n'
-            '<button type="submit">Suchen</button></span>\n</form>'
+            f'<button type="submit">{t("header_search.button")}</button></span>\n</form>'
         )
 
     def _breadcrumbs(self, page: Page, root: str) -> str:
         if not page.breadcrumbs:
             return ""
-        items = [f'<li><a href="{root}{urls.START_PAGE}">Start</a></li>']
+        items = [f'<li><a href="{root}{urls.START_PAGE}">{self.texts("nav.start")}</a></li>']
         for label, path in page.breadcrumbs:
             if path is None:
                 items.append(f'<li aria-current="page">{_e(label)}</li>')
             else:
                 items.append(f'<li><a href="{root}{path}">{_e(label)}</a></li>')
         return (
-            '<nav class="pfad" aria-label="Sie sind hier">\n<ol class="rahmen">\n'
-            + "\n".join(items)
-            + "\n</ol>\n</nav>"
+            f'<nav class="pfad" aria-label="{self.texts("site.crumbs_label")}">\n'
+            '<ol class="rahmen">\n' + "\n".join(items) + "\n</ol>\n</nav>"
         )
 
     def _footer(self) -> str:
-        kb = self.kb
-        source = self._source()
-        chat = ""
+        t = self.texts
+        same = t("footer.same_source")
         if self.bot:
-            chat = (
-                f' Fragen beantwortet auch der Chat-Bot <a href="{_e(urls.chat_link(self.bot))}">'
-                f"@{_e(self.bot)}</a> in Telegram."
-            )
+            link = Markup(f'<a href="{_e(urls.chat_link(self.bot))}">@{_e(self.bot)}</a>')
+            same = Markup(f"{same} {t('footer.chat', link=link)}")
+        version = t(
+            "footer.version",
+            version=self.kb.version,
+            iso=self.kb_date.isoformat(),
+            date=self.kb_date.strftime(t.plain("site.date_format")),
+        )
         return (
-            f'<p class="stand-wb">Stand der Wissensbasis: Version <span class="version">'
-            f'{_e(kb.version)}</span> vom <time datetime="{self.kb_date.isoformat()}">'
-            f"{self.kb_date:%d.%m.%Y}</time></p>\n"
-            f"<p>Quelle aller Angaben: {source}.</p>\n"
-            f"<p>Diese Seiten entstehen aus derselben Wissensbasis wie die Antworten des "
-            f"Chat-Bots.{chat}</p>"
+            f'<p class="stand-wb">{version}</p>\n'
+            f"<p>{t('footer.source', source=self._source())}</p>\n"
+            f"<p>{same}</p>"
         )
 
     # -- links and small parts --
 
     @staticmethod
-    def _link(page: str, target: str, text: str) -> str:
+    def _link(page: str, target: str, text: str) -> Markup:
         href = posixpath.relpath(target, posixpath.dirname(page) or ".")
-        return f'<a href="{_e(href)}">{_e(text)}</a>'
+        return Markup(f'<a href="{_e(href)}">{_e(text)}</a>')
 
     def _status_html(self, entry: Entry) -> str:
-        """The status in the given wording; its leading status word also as a badge."""
-        text = self.status_text(self.kb, entry)
+        """The status in the bot card's wording; its leading status word also as a badge."""
+        text = self.wording.status(self.kb, entry)
         if text is None:
             return ""
-        label = entry.status_label or ""
+        label = self.status_label(entry) or ""
         if not label or not text.startswith(label):
             return _e(text)
         rest = text[len(label) :]
         return f'<span class="stand stand-{_e(entry.status or "")}">{_e(label)}</span>{_e(rest)}'
 
     def _meta(self, entry: Entry, *, topic: bool = False) -> str:
-        parts = [_e(kind_label(entry))]
+        parts = [_e(self.kind_label(entry))]
         if topic and entry.topic in self.kb.topics:
-            parts.append(_e(topic_heading(self.kb.topics[entry.topic])))
-        if entry.status_label:
-            short = f'<span class="stand stand-{_e(entry.status or "")}">'
-            short += f"{_e(entry.status_label)}</span>"
+            parts.append(_e(self.topic_heading(self.kb.topics[entry.topic])))
+        label = self.status_label(entry)
+        if label:
+            short = f'<span class="stand stand-{_e(entry.status or "")}">{_e(label)}</span>'
             if entry.deadline:
-                short += f", bis {_e(entry.deadline)}"
+                rest = self._short_status(entry)[len(label) :]
+                short += _e(rest)
             parts.append(short)
         return " · ".join(parts)
 
@@ -239,34 +348,36 @@ class Renderer:
             return ""
         href = urls.chat_link(self.bot, entry.id if entry else None)
         return (
-            f'<p class="chat"><a class="knopf" href="{_e(href)}">Im Chat fragen</a> '
-            '<span class="meta">öffnet den Chat-Bot in Telegram</span></p>'
+            f'<p class="chat"><a class="knopf" href="{_e(href)}">{self.texts("chat.button")}</a> '
+            f'<span class="meta">{self.texts("chat.hint")}</span></p>'
         )
 
-    @staticmethod
-    def _contact_facts(contact: Entry) -> list[tuple[str, str]]:
+    def _contact_facts(self, contact: Entry) -> list[tuple[str, str]]:
+        t = self.texts.plain
         facts: list[tuple[str, str]] = []
         if contact.web:
             web = _e(contact.web)
             facts.append(
-                ("Im Internet", f'<a href="{web}">{web}</a>' if _WEB.match(contact.web) else web)
+                (t("fact.web"), f'<a href="{web}">{web}</a>' if _WEB.match(contact.web) else web)
             )
         if contact.email:
             mail = _e(contact.email)
             facts.append(
                 (
-                    "E-Mail",
+                    t("fact.email"),
                     f'<a href="mailto:{mail}">{mail}</a>' if _EMAIL.match(contact.email) else mail,
                 )
             )
         if contact.phone:
             digits = re.sub(r"[^\d+]", "", contact.phone)
             phone = _e(contact.phone)
-            facts.append(("Telefon", f'<a href="tel:{digits}">{phone}</a>' if digits else phone))
+            facts.append(
+                (t("fact.phone"), f'<a href="tel:{digits}">{phone}</a>' if digits else phone)
+            )
         if contact.address:
-            facts.append(("Anschrift", _e(contact.address)))
+            facts.append((t("fact.address"), _e(contact.address)))
         if contact.note:
-            facts.append(("Hinweis", _e(contact.note)))
+            facts.append((t("fact.note"), _e(contact.note)))
         return facts
 
     @staticmethod
@@ -274,61 +385,69 @@ class Renderer:
         rows = [f"<div><dt>{_e(term)}</dt><dd>{value}</dd></div>" for term, value in facts]
         return '<dl class="fakten">\n' + "\n".join(rows) + "\n</dl>" if rows else ""
 
-    def _source(self) -> str:
+    def _source(self) -> Markup:
         """The source, with its date unless the source's name already says it."""
         org = self.kb.organisation
         if org.as_of and org.as_of not in org.source:
-            return f"{_e(org.source)} (Stand {_e(org.as_of)})"
-        return _e(org.source)
+            return self.texts("source_as_of", source=org.source, as_of=org.as_of)
+        return Markup(_e(org.source))
 
     def _status_summary(self) -> str:
         present = [
-            STATUS_LABELS[s] for s in STATUS_LABELS if any(e.status == s for e in self.offers)
+            label
+            for s in STATUS_LABELS
+            if any(e.status == s for e in self.offers)
+            and (label := self.wording.words(f"status.{s}"))
         ]
+        statuses = ", ".join(present)
         dated = any(e.deadline for e in self.offers)
-        return ", ".join(present) + (" – nach Zieltermin" if dated else "")
+        return self.texts.plain("summary_dated", statuses=statuses) if dated else statuses
 
-    def _count(self, n: int) -> str:
-        return "keine Angebote" if n == 0 else ("1 Angebot" if n == 1 else f"{n} Angebote")
+    def _count(self, n: int) -> Markup:
+        return self.texts("no_offers") if n == 0 else self.texts.plural("offers", n)
 
     # -- pages --
 
     def start_page(self) -> Page:
+        t = self.texts
         kb = self.kb
         org = kb.organisation
         page = urls.START_PAGE
         counselling = kb.counselling_contact
         parts = [
-            f"<h1>Vereinbarkeit von Beruf und Familie bei der {_e(org.name)}</h1>",
-            '<p class="einleitung">Hier finden Sie die Maßnahmen und Beratungsangebote der '
-            f"{_e(org.name)} zur Vereinbarkeit von Beruf und Familie, geordnet nach Themen: "
-            "für wen sie gedacht sind, wie weit sie sind und wer zuständig ist.</p>",
-            f"<p>Quelle: {self._source()}.</p>",
+            f"<h1>{t('start.heading', org=org.name)}</h1>",
+            f'<p class="einleitung">{t("start.intro", org=org.name)}</p>',
+            f"<p>{t('start.source', source=self._source())}</p>",
             '<section aria-labelledby="beratung" class="hinweis">',
-            '<h2 id="beratung">Persönliche Beratung</h2>',
-            f"<p>Persönlich weiter hilft Ihnen: "
-            f"<strong>{self._link(page, urls.entry_path(counselling.id), counselling.title)}"
-            "</strong>.</p>",
+            f'<h2 id="beratung">{t("start.counselling_heading")}</h2>',
+            "<p>"
+            + t(
+                "start.counselling",
+                link=self._link(page, urls.entry_path(counselling.id), counselling.title),
+            )
+            + "</p>",
             self._facts(self._contact_facts(counselling)),
-            "<p>Weitere Stellen finden Sie unter "
-            f"{self._link(page, urls.CONTACTS_PAGE, 'Ansprechstellen')}.</p>",
+            "<p>"
+            + t(
+                "start.more",
+                link=self._link(page, urls.CONTACTS_PAGE, t.plain("start.more_link")),
+            )
+            + "</p>",
         ]
         if self.bot:
-            parts.append(
-                "<p>Oder stellen Sie Ihre Frage in eigenen Worten dem Chat-Bot in Telegram.</p>"
-            )
+            parts.append(f"<p>{t('start.chat')}</p>")
             parts.append(self._chat_button())
         parts += [
             "</section>",
             '<section aria-labelledby="themen">',
-            '<h2 id="themen">Themen</h2>',
+            f'<h2 id="themen">{t("start.topics")}</h2>',
             '<ul class="kacheln">',
         ]
         for topic in kb.topics.values():
             count = sum(1 for e in kb.in_topic(topic.id) if e.kind != "contact")
+            link = self._link(page, urls.topic_path(topic.id), self.topic_heading(topic))
             parts.append(
-                f"<li><h3>{self._link(page, urls.topic_path(topic.id), topic_heading(topic))}"
-                "</h3>"
+                f"<li><h3>{link}</h3>"
                 + (f"<p>{_e(topic.description)}</p>" if topic.description else "")
                 + f'<p class="meta">{self._count(count)}</p></li>'
             )
@@ -336,79 +455,97 @@ class Renderer:
             "</ul>",
             "</section>",
             '<section aria-labelledby="ueberblick">',
-            '<h2 id="ueberblick">Überblick</h2>',
+            f'<h2 id="ueberblick">{t("start.overview")}</h2>',
             '<ul class="liste">',
-            f"<li>{self._link(page, urls.STATUS_PAGE, 'Umsetzungsstand aller Angebote')}"
+            f"<li>{self._link(page, urls.STATUS_PAGE, t.plain('start.status_link'))}"
             f'<span class="meta">{_e(self._status_summary())}</span></li>',
-            f"<li>{self._link(page, urls.CONTACTS_PAGE, 'Alle Ansprechstellen')}</li>",
-            f"<li>{self._link(page, urls.SEARCH_PAGE, 'Alle Angebote von A bis Z')}</li>",
+            f"<li>{self._link(page, urls.CONTACTS_PAGE, t.plain('start.contacts_link'))}</li>",
+            f"<li>{self._link(page, urls.SEARCH_PAGE, t.plain('start.az_link'))}</li>",
             "</ul>",
             "</section>",
         ]
-        return Page(page, "Start", "\n".join(p for p in parts if p), nav=urls.START_PAGE)
+        return Page(
+            page, t.plain("start.title"), "\n".join(p for p in parts if p), nav=urls.START_PAGE
+        )
 
     def topic_page(self, topic: Topic) -> Page:
+        t = self.texts
         page = urls.topic_path(topic.id)
         entries = self.kb.in_topic(topic.id)
         offers = [e for e in entries if e.kind != "contact"]
         contacts = [e for e in entries if e.kind == "contact"]
-        heading = topic_heading(topic)
+        heading = self.topic_heading(topic)
         parts = [f"<h1>{_e(heading)}</h1>"]
         if topic.description:
             parts.append(f'<p class="einleitung">{_e(topic.description)}</p>')
         if topic.note:
-            parts.append(f'<p class="hinweis"><strong>Hinweis:</strong> {_e(topic.note)}</p>')
-        parts.append('<h2 id="angebote">Angebote</h2>')
+            parts.append(f'<p class="hinweis">{t("topic.note", note=topic.note)}</p>')
+        parts.append(f'<h2 id="angebote">{t("topic.offers")}</h2>')
         if offers:
             parts.append(self._entry_list(page, offers))
         else:
-            parts.append("<p>Zu diesem Thema enthält die Wissensbasis keine Angebote.</p>")
+            parts.append(f"<p>{t('topic.no_offers')}</p>")
         if contacts:
-            parts.append('<h2 id="ansprechstellen">Ansprechstellen zu diesem Thema</h2>')
+            parts.append(f'<h2 id="ansprechstellen">{t("topic.contacts")}</h2>')
             parts.append(self._entry_list(page, contacts))
         return Page(page, heading, "\n".join(parts), breadcrumbs=((heading, None),))
 
     def entry_page(self, entry: Entry) -> Page:
+        t = self.texts
+        fact = t.plain
         kb = self.kb
         page = urls.entry_path(entry.id)
         topic = kb.topics.get(entry.topic or "")
-        parts = [
-            f'<p class="art">{_e(kind_label(entry))}</p>',
-            f"<h1>{_e(entry.title)}</h1>",
-            f'<p class="antwort">{_e(entry.answer)}</p>',
-        ]
+        parts = [f'<p class="art">{_e(self.kind_label(entry))}</p>']
+        if entry.speaks(self.language):
+            parts.append(f"<h1>{_e(entry.title)}</h1>")
+            parts.append(f'<p class="antwort">{_e(entry.answer)}</p>')
+        else:
+            # as the bot's card: the German text under one line that says so
+            title_lang = "" if entry.title_en else ' lang="de"'
+            parts.append(f"<h1{title_lang}>{_e(entry.title)}</h1>")
+            untranslated = self.wording.words("card.untranslated")
+            if untranslated:
+                parts.append(f'<p class="unuebersetzt">{_e(untranslated)}</p>')
+            parts.append(f'<p class="antwort" lang="de">{_e(entry.answer)}</p>')
         facts: list[tuple[str, str]] = []
         if entry.kind == "contact":
             facts.extend(self._contact_facts(entry))
         else:
             if entry.target_group:
-                facts.append(("Für wen", _e(entry.target_group)))
+                facts.append((fact("fact.target"), _e(entry.target_group)))
             status = self._status_html(entry)
             if status:
-                facts.append(("Stand", status))
+                facts.append((fact("fact.status"), status))
             contacts = kb.contacts_of(entry)
             if contacts:
                 links = ", ".join(
                     self._link(page, urls.entry_path(c.id), c.title) for c in contacts
                 )
-                facts.append(("Zuständig", links))
+                facts.append((fact("fact.contacts"), links))
             if entry.web:
                 web = _e(entry.web)
                 facts.append(
-                    ("Im Internet", f'<a href="{web}">{web}</a>' if _WEB.match(entry.web) else web)
+                    (
+                        fact("fact.web"),
+                        f'<a href="{web}">{web}</a>' if _WEB.match(entry.web) else web,
+                    )
                 )
             if entry.note:
-                facts.append(("Hinweis", _e(entry.note)))
+                facts.append((fact("fact.note"), _e(entry.note)))
         if topic:
             facts.append(
-                ("Thema", self._link(page, urls.topic_path(topic.id), topic_heading(topic)))
+                (
+                    fact("fact.topic"),
+                    self._link(page, urls.topic_path(topic.id), self.topic_heading(topic)),
+                )
             )
-        facts.append(("Quelle", _e(entry.source or kb.organisation.source)))
+        facts.append((fact("fact.source"), _e(entry.source or kb.organisation.source)))
         parts.append(self._facts(facts))
         parts.append(self._chat_button(entry))
         contacts = kb.contacts_of(entry) if entry.kind != "contact" else []
         if contacts:
-            parts.append('<h2 id="kontakt">Kontakt</h2>')
+            parts.append(f'<h2 id="kontakt">{t("entry.contact")}</h2>')
             for contact in contacts:
                 parts.append(
                     f"<h3>{self._link(page, urls.entry_path(contact.id), contact.title)}</h3>"
@@ -417,46 +554,47 @@ class Renderer:
         parts.extend(self._related(page, entry))
         if entry.kind == "contact":
             crumbs: tuple[tuple[str, str | None], ...] = (
-                ("Ansprechstellen", urls.CONTACTS_PAGE),
+                (fact("contacts.title"), urls.CONTACTS_PAGE),
                 (entry.title, None),
             )
         elif topic:
-            crumbs = ((topic_heading(topic), urls.topic_path(topic.id)), (entry.title, None))
+            crumbs = ((self.topic_heading(topic), urls.topic_path(topic.id)), (entry.title, None))
         else:
             crumbs = ((entry.title, None),)
         return Page(page, entry.title, "\n".join(p for p in parts if p), breadcrumbs=crumbs)
 
     def _related(self, page: str, entry: Entry) -> Iterator[str]:
+        t = self.texts
         kb = self.kb
         if entry.kind == "contact":
             duties = sorted(
                 (e for e in self.offers if entry.id in e.contacts), key=lambda e: _ref_key(e)
             )
             if duties:
-                yield '<h2 id="zustaendig">Zuständig für</h2>'
+                yield f'<h2 id="zustaendig">{t("entry.duties")}</h2>'
                 yield self._entry_list(page, duties, topic=True)
             return
         measures = [kb.by_ref[r] for r in entry.related_refs if r in kb.by_ref]
         services = [e for e in self.offers if entry.ref and entry.ref in e.related_refs]
         related = [e for e in [*measures, *services] if e.id != entry.id]
         if related:
-            yield '<h2 id="verwandt">Dazugehörige Angebote</h2>'
+            yield f'<h2 id="verwandt">{t("entry.related")}</h2>'
             yield self._entry_list(page, related, topic=True)
         if entry.topic:
             taken = {entry.id, *entry.contacts, *(e.id for e in related)}
             others = [e for e in kb.in_topic(entry.topic) if e.id not in taken]
             if others:
-                heading = _e(topic_heading(kb.topics[entry.topic]))
-                yield f'<h2 id="weitere">Weitere Angebote im Thema „{heading}“</h2>'
+                heading = self.topic_heading(kb.topics[entry.topic])
+                yield f'<h2 id="weitere">{t("entry.others", topic=heading)}</h2>'
                 yield self._entry_list(page, others)
 
     def contacts_page(self) -> Page:
+        t = self.texts
         page = urls.CONTACTS_PAGE
         counselling = self.kb.counselling_contact
         parts = [
-            "<h1>Ansprechstellen</h1>",
-            '<p class="einleitung">Alle Stellen, die in der Wissensbasis genannt sind. '
-            f"Persönlich weiter hilft Ihnen zuerst: {_e(counselling.title)}.</p>",
+            f"<h1>{t('contacts.title')}</h1>",
+            f'<p class="einleitung">{t("contacts.intro", counselling=counselling.title)}</p>',
         ]
         for contact in self.contacts():
             duties = sum(1 for e in self.offers if contact.id in e.contacts)
@@ -466,20 +604,22 @@ class Renderer:
                 f"{self._link(page, urls.entry_path(contact.id), contact.title)}</h2>"
             )
             if contact.id == counselling.id:
-                parts.append('<p class="art">Persönliche Beratung</p>')
+                parts.append(f'<p class="art">{t("contacts.counselling")}</p>')
             parts.append(f"<p>{_e(contact.answer)}</p>")
             parts.append(self._facts(self._contact_facts(contact)))
             if duties:
+                link = self._link(page, urls.entry_path(contact.id), t.plain("contacts.show_all"))
                 parts.append(
-                    f'<p class="meta">Zuständig für {self._count(duties)} – '
-                    f"{self._link(page, urls.entry_path(contact.id), 'alle anzeigen')}</p>"
+                    f'<p class="meta">'
+                    f"{t('contacts.duties', count=self._count(duties), link=link)}</p>"
                 )
             parts.append("</section>")
+        title = t.plain("contacts.title")
         return Page(
             page,
-            "Ansprechstellen",
+            title,
             "\n".join(p for p in parts if p),
-            breadcrumbs=(("Ansprechstellen", None),),
+            breadcrumbs=((title, None),),
             nav=page,
         )
 
@@ -494,114 +634,130 @@ class Renderer:
         return [(d, sorted(groups[d], key=_ref_key)) for d in order]
 
     def status_page(self) -> Page:
+        t = self.texts
         kb = self.kb
         page = urls.STATUS_PAGE
         groups = self.status_groups()
-        statuses = [s for s in STATUS_LABELS if any(e.status == s for e in self.offers)]
+        statuses = [
+            (s, label)
+            for s in STATUS_LABELS
+            if any(e.status == s for e in self.offers)
+            and (label := self.wording.words(f"status.{s}"))
+        ]
         dated = any(d != NO_DEADLINE for d, _ in groups)
+        intro = t(
+            "status.intro_dated" if dated else "status.intro",
+            source=self._source(),
+            counselling=kb.counselling_contact.title,
+        )
         parts = [
-            "<h1>Umsetzungsstand" + (" nach Jahresbericht" if dated else "") + "</h1>",
-            '<p class="einleitung">Welche Angebote geplant, in Prüfung, in Umsetzung oder '
-            "verfügbar sind"
-            + (", geordnet nach dem Zieltermin der Quelle" if dated else "")
-            + f". Die Angaben geben den Stand der Quelle wieder: {self._source()}"
-            + f". Den aktuellen Stand erfahren Sie bei {_e(kb.counselling_contact.title)}.</p>",
+            f"<h1>{t('status.heading_dated' if dated else 'status.title')}</h1>",
+            f'<p class="einleitung">{intro}</p>',
             '<table class="uebersicht">',
-            "<caption>Anzahl der Angebote nach Zieltermin und Stand</caption>",
-            '<thead><tr><th scope="col">Zieltermin</th>'
-            + "".join(f'<th scope="col">{_e(STATUS_LABELS[s])}</th>' for s in statuses)
-            + '<th scope="col">zusammen</th></tr></thead>',
+            f"<caption>{t('status.caption')}</caption>",
+            f'<thead><tr><th scope="col">{t("status.deadline")}</th>'
+            + "".join(f'<th scope="col">{_e(label)}</th>' for _, label in statuses)
+            + f'<th scope="col">{t("status.total")}</th></tr></thead>',
             "<tbody>",
         ]
+        total = t("status.total")
         for deadline, entries in groups:
             cells = "".join(
-                f'<td data-titel="{_e(STATUS_LABELS[s])}">'
-                f"{sum(1 for e in entries if e.status == s)}</td>"
-                for s in statuses
+                f'<td data-titel="{_e(label)}">{sum(1 for e in entries if e.status == s)}</td>'
+                for s, label in statuses
             )
             parts.append(
-                f'<tr><th scope="row">{_e(deadline)}</th>{cells}'
-                f'<td data-titel="zusammen">{len(entries)}</td></tr>'
+                f'<tr><th scope="row">{_e(self.deadline_text(deadline))}</th>{cells}'
+                f'<td data-titel="{total}">{len(entries)}</td></tr>'
             )
         parts.append("</tbody>")
         totals = "".join(
-            f'<td data-titel="{_e(STATUS_LABELS[s])}">'
-            f"{sum(1 for e in self.offers if e.status == s)}</td>"
-            for s in statuses
+            f'<td data-titel="{_e(label)}">{sum(1 for e in self.offers if e.status == s)}</td>'
+            for s, label in statuses
         )
         parts.append(
-            f'<tfoot><tr><th scope="row">alle</th>{totals}'
-            f'<td data-titel="zusammen">{len(self.offers)}</td></tr></tfoot>'
+            f'<tfoot><tr><th scope="row">{t("status.all")}</th>{totals}'
+            f'<td data-titel="{total}">{len(self.offers)}</td></tr></tfoot>'
         )
         parts.append("</table>")
         with_refs = any(e.ref for e in self.offers)
         for number, (deadline, entries) in enumerate(groups, start=1):
+            shown = self.deadline_text(deadline)
             parts.append(f'<section aria-labelledby="z-{number}">')
-            parts.append(f'<h2 id="z-{number}">{_e(deadline)}</h2>')
+            parts.append(f'<h2 id="z-{number}">{_e(shown)}</h2>')
             parts.append('<table class="stand-liste">')
-            parts.append(f"<caption>{_e(deadline)}: {self._count(len(entries))}</caption>")
-            head = ['<th scope="col">Nr.</th>'] if with_refs else []
-            head += ['<th scope="col">Angebot</th>', '<th scope="col">Thema</th>']
-            head += ['<th scope="col">Stand</th>', '<th scope="col">Zuständig</th>']
-            parts.append(f"<thead><tr>{''.join(head)}</tr></thead>")
+            caption = t("status.group_caption", deadline=shown, count=self._count(len(entries)))
+            parts.append(f"<caption>{caption}</caption>")
+            keys = ["status.ref"] if with_refs else []
+            keys += ["status.offer", "status.topic", "status.status", "status.contacts"]
+            head = "".join(f'<th scope="col">{t(k)}</th>' for k in keys)
+            parts.append(f"<thead><tr>{head}</tr></thead>")
             parts.append("<tbody>")
             parts.extend(self._status_row(page, entry, with_refs=with_refs) for entry in entries)
             parts.append("</tbody>")
             parts.append("</table>")
             parts.append("</section>")
+        title = t.plain("status.title")
         return Page(
             page,
-            "Umsetzungsstand",
+            title,
             "\n".join(parts),
-            breadcrumbs=(("Umsetzungsstand", None),),
+            breadcrumbs=((title, None),),
             nav=page,
         )
 
     def _status_row(self, page: str, entry: Entry, *, with_refs: bool) -> str:
+        t = self.texts
         kb = self.kb
         topic = kb.topics.get(entry.topic or "")
         topic_link = (
-            self._link(page, urls.topic_path(topic.id), topic_heading(topic)) if topic else "–"
+            self._link(page, urls.topic_path(topic.id), self.topic_heading(topic)) if topic else "–"
         )
         contacts = ", ".join(_e(c.title) for c in kb.contacts_of(entry)) or "–"
-        cells = [f'<td data-titel="Nr.">{_e(entry.ref or "–")}</td>'] if with_refs else []
+        cells = (
+            [f'<td data-titel="{t("status.ref")}">{_e(entry.ref or "–")}</td>'] if with_refs else []
+        )
         cells += [
-            f'<th scope="row" data-titel="Angebot">'
+            f'<th scope="row" data-titel="{t("status.offer")}">'
             f"{self._link(page, urls.entry_path(entry.id), entry.title)}</th>",
-            f'<td data-titel="Thema">{topic_link}</td>',
-            f'<td data-titel="Stand"><span class="stand stand-{_e(entry.status or "")}">'
-            f"{_e(entry.status_label or '–')}</span></td>",
-            f'<td data-titel="Zuständig">{contacts}</td>',
+            f'<td data-titel="{t("status.topic")}">{topic_link}</td>',
+            f'<td data-titel="{t("status.status")}">'
+            f'<span class="stand stand-{_e(entry.status or "")}">'
+            f"{_e(self.status_label(entry) or '–')}</span></td>",
+            f'<td data-titel="{t("status.contacts")}">{contacts}</td>',
         ]
         return f"<tr>{''.join(cells)}</tr>"
 
     def search_page(self) -> Page:
+        t = self.texts
         page = urls.SEARCH_PAGE
         everything = sorted(self.kb.entries.values(), key=lambda e: e.title.casefold())
         parts = [
-            "<h1>Suche</h1>",
+            f"<h1>{t('search.title')}</h1>",
             '<form id="suche" class="suche" role="search" action="suche.html" method="get">',
-            '<label for="q">Wonach suchen Sie?</label>',
-            '<p id="q-hilfe" class="meta">Zum Beispiel „Führung in Teilzeit“ oder „Kita“. '
-            "Tippfehler und Umlaute (ä, ae) sind kein Problem.</p>",
+            f'<label for="q">{t("search.label")}</label>',
+            f'<p id="q-hilfe" class="meta">{t("search.hint")}</p>',
             '<span class="feld-knopf"><input id="q" name="q" type="search" autocomplete="off" '
             'enterkeyhint="search" aria-describedby="q-hilfe">',
-            '<button type="submit">Suchen</button></span>',
+            f'<button type="submit">{t("search.button")}</button></span>',
             "</form>",
-            '<p id="suche-status" class="suche-status" role="status" aria-live="polite"></p>',
+            # the script words its status line from these, so it has no language of its own
+            f'<p id="suche-status" class="suche-status" role="status" aria-live="polite" '
+            f'data-found="{_e(t.template("search.found"))}" '
+            f'data-none="{_e(t.template("search.none"))}"></p>',
             '<ol id="treffer" class="liste treffer" hidden></ol>',
-            "<noscript><p>Die Suche braucht JavaScript. Alle Angebote finden Sie unten von A "
-            "bis Z.</p></noscript>",
-            '<h2 id="a-z">Alle Angebote von A bis Z</h2>',
+            f"<noscript><p>{t('search.noscript')}</p></noscript>",
+            f'<h2 id="a-z">{t("search.az")}</h2>',
             self._entry_list(page, everything, topic=True),
         ]
+        title = t.plain("search.title")
         return Page(
             page,
-            "Suche",
+            title,
             "\n".join(parts),
-            breadcrumbs=(("Suche", None),),
+            breadcrumbs=((title, None),),
             nav=page,
-            scripts=("static/suchindex.js", "static/suche.js"),
+            scripts=(urls.search_index(self.language), "static/suche.js"),
             header_search=False,
         )
 
@@ -609,12 +765,11 @@ class Renderer:
         """The plain-text kind line of every entry for search results."""
         labels: dict[str, str] = {}
         for entry in self.kb.entries.values():
-            parts = [kind_label(entry)]
+            parts = [self.kind_label(entry)]
             if entry.topic in self.kb.topics:
-                parts.append(topic_heading(self.kb.topics[entry.topic]))
-            if entry.status_label:
-                parts.append(
-                    entry.status_label + (f", bis {entry.deadline}" if entry.deadline else "")
-                )
+                parts.append(self.topic_heading(self.kb.topics[entry.topic]))
+            status = self._short_status(entry)
+            if status:
+                parts.append(status)
             labels[entry.id] = " · ".join(parts)
         return labels

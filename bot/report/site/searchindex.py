@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from typing import Any, Protocol
 
 from bot.knowledge.lexicon import Lexicon
-from bot.knowledge.model import KIND_LABELS, Entry, KnowledgeBase
+from bot.knowledge.model import Entry, KnowledgeBase
 
 
 class TermAnalyzer(Protocol):
@@ -40,7 +40,9 @@ SNIPPET = 180
 """Characters of the answer shown under a search result."""
 
 # How much a term says about an entry, by where it occurs. A term found in several fields
-# adds up, so a word in the title and the keywords outranks one only in the answer.
+# adds up, so a word in the title and the keywords outranks one only in the answer. The
+# English index (English pages) adds the English wording with the weights of its German
+# twin, and keeps the German wording, as the bot's own index does for English questions.
 FIELD_WEIGHTS: dict[str, float] = {
     "title": 4.0,
     "synonyms": 3.0,
@@ -48,13 +50,17 @@ FIELD_WEIGHTS: dict[str, float] = {
     "topic": 1.0,
     "target_group": 1.0,
     "answer": 1.0,
+    "title_en": 4.0,
+    "topic_en": 1.0,
+    "target_group_en": 1.0,
+    "answer_en": 1.0,
 }
 
 
-def entry_fields(kb: KnowledgeBase, entry: Entry) -> dict[str, str]:
-    """The texts of an entry that the search looks at, by field."""
+def entry_fields(kb: KnowledgeBase, entry: Entry, language: str = "de") -> dict[str, str]:
+    """The texts of an entry that the search looks at, by field; ``kb`` is the German one."""
     topic = kb.topics.get(entry.topic or "")
-    return {
+    fields = {
         "title": entry.title,
         "synonyms": " \n ".join(entry.synonyms),
         "examples": " \n ".join(entry.examples),
@@ -62,22 +68,37 @@ def entry_fields(kb: KnowledgeBase, entry: Entry) -> dict[str, str]:
         "target_group": entry.target_group or "",
         "answer": entry.answer,
     }
+    if language == "en":
+        fields |= {
+            "title_en": entry.title_en or "",
+            "topic_en": (topic.title_en or "") if topic else "",
+            "target_group_en": entry.target_group_en or "",
+            "answer_en": entry.answer_en or "",
+        }
+    return fields
 
 
-def kb_texts(kb: KnowledgeBase) -> Iterable[str]:
-    """Every text of a knowledge base that the portal shows or searches."""
+def kb_texts(kb: KnowledgeBase, language: str = "de") -> Iterable[str]:
+    """Every text of a knowledge base that the portal shows or searches in ``language``."""
     for topic in kb.topics.values():
         yield from (t for t in (topic.title, topic.description, topic.note) if t)
+        if language == "en":
+            yield from (t for t in (topic.title_en, topic.description_en, topic.note_en) if t)
     for entry in kb.entries.values():
         yield from (entry.title, entry.answer, *entry.synonyms, *entry.examples)
         yield from (t for t in (entry.target_group, entry.note) if t)
+        if language == "en":
+            english = (entry.title_en, entry.answer_en, entry.target_group_en, entry.note_en)
+            yield from (t for t in english if t)
 
 
-def normaliser_data(kb: KnowledgeBase, analyzer: TermAnalyzer) -> dict[str, Any]:
+def normaliser_data(
+    kb: KnowledgeBase, analyzer: TermAnalyzer, language: str = "de"
+) -> dict[str, Any]:
     """Everything ``Analyzer.terms`` knows besides its algorithm, for the browser's port."""
     lexicon = analyzer.lexicon
     vocabulary: set[str] = set()
-    for text in kb_texts(kb):
+    for text in kb_texts(kb, language):
         vocabulary.update(analyzer.words(text))
     for text in (*lexicon.expansions.values(), *lexicon.phrases.values(), *lexicon.leader_titles):
         vocabulary.update(analyzer.words(text))
@@ -100,16 +121,19 @@ def build_index(
     *,
     urls: dict[str, str],
     labels: dict[str, str],
+    language: str = "de",
 ) -> dict[str, Any]:
     """Postings per stemmed term with field weights and IDF, plus what a result line shows.
 
-    ``urls`` maps entry ids to page paths relative to the search page, ``labels`` to the kind
-    line ("Maßnahme 1.1.1 · Arbeitszeit · geplant").
+    ``kb`` is the German knowledge base (the English fields ride along on its entries);
+    results show the wording of ``language``. ``urls`` maps entry ids to page paths relative
+    to the search page, ``labels`` to the kind line ("Maßnahme 1.1.1 · Arbeitszeit · geplant").
     """
     entries = list(kb.entries.values())
+    shown = kb.in_language(language).entries
     postings: dict[str, dict[int, float]] = {}
     for number, entry in enumerate(entries):
-        for field, text in entry_fields(kb, entry).items():
+        for field, text in entry_fields(kb, entry, language).items():
             for term in analyzer.terms(text):
                 slot = postings.setdefault(term, {})
                 slot[number] = slot.get(number, 0.0) + FIELD_WEIGHTS[field]
@@ -123,16 +147,17 @@ def build_index(
     }
     return {
         "version": INDEX_VERSION,
-        "norm": normaliser_data(kb, analyzer),
+        "language": language,
+        "norm": normaliser_data(kb, analyzer, language),
         "entries": [
             {
                 "id": e.id,
-                "title": e.title,
+                "title": shown[e.id].title,
                 "ref": e.ref,
-                "kind": KIND_LABELS[e.kind],
+                "kind": e.kind,
                 "label": labels[e.id],
                 "url": urls[e.id],
-                "snippet": snippet(e.answer),
+                "snippet": snippet(shown[e.id].answer),
             }
             for e in entries
         ],

@@ -17,6 +17,7 @@
     return;
   }
   var norm = index.norm;
+  var LANGUAGE = index.language || document.documentElement.lang || "de";
 
   // --- textnorm.fold ---------------------------------------------------------------------
   var INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/g;
@@ -207,7 +208,7 @@
       return { entry: entries[pair[0]], score: pair[1].score * (0.4 + 0.6 * coverage) };
     });
     ranked.sort(function (a, b) {
-      return b.score - a.score || a.entry.title.localeCompare(b.entry.title, "de");
+      return b.score - a.score || a.entry.title.localeCompare(b.entry.title, LANGUAGE);
     });
     if (!ranked.length) {
       return [];
@@ -225,6 +226,13 @@
   var list = document.getElementById("treffer");
   if (!form || !input || !status || !list) {
     return;
+  }
+
+  /* The page's catalogue text (data-found, data-none) with {count} and {query} filled in. */
+  function worded(name, count, query) {
+    return (status.dataset[name] || "").replace(/\{(count|query)\}/g, function (m, key) {
+      return key === "count" ? String(count) : query;
+    });
   }
 
   function show(query) {
@@ -247,11 +255,8 @@
     list.hidden = results.length === 0;
     if (!text) {
       status.textContent = "";
-    } else if (results.length) {
-      status.textContent = results.length + " Treffer für „" + text + "“";
     } else {
-      status.textContent = "Keine Treffer für „" + text + "“. Versuchen Sie ein anderes Wort " +
-        "oder sehen Sie in der Liste von A bis Z nach.";
+      status.textContent = worded(results.length ? "found" : "none", results.length, text);
     }
   }
 
