@@ -39,6 +39,12 @@ ASKED_IN_GERMAN = [
     "ich möchte persönlich beraten werden",
     "KANN ICH MIT JEMANDEM SPRECHEN",
     "Gibt es hier einen echten Menschen?",
+    # a word for a person with a word for contact, a machine refused, a bare "Mensch!"
+    "Kann mich bitte jemand zurückrufen?",
+    "Wo bekomme ich eine persönliche Beratung?",
+    "ich will nicht mit einer Maschine schreiben",
+    "Menschlicher Kontakt wäre mir lieber",
+    "Mensch bitte!",
 ]
 ASKED_IN_ENGLISH = [
     "can I talk to a person?",
@@ -46,6 +52,9 @@ ASKED_IN_ENGLISH = [
     "I would like to talk to someone, please",
     "Is there someone I can talk to?",
     "hi, can I speak with a human?",
+    "human pls",
+    "Could somebody call me back?",
+    "I don't want to chat with a bot",
 ]
 
 
@@ -110,6 +119,12 @@ def test_asking_for_a_person_in_english_is_answered_in_english(
         "Ich möchte mit jemandem über die Pflege meiner Mutter sprechen",
         "Mit wem kann ich über Elternzeit reden?",
         "I need to speak to someone about parental leave",
+        # through a compound and a typo: "Telearbeitsantrag" names Telearbeit
+        "Ich möchte persönlich mit jemandem über meinen Telearbeitsantrag reden",
+        "kann ich mit jemandem über gleitzeitt sprechen?",
+        # an ordinary question with a word for a person in it
+        "Wer ist Ansprechpartner für Telearbeit?",
+        "Gibt es ein Netzwerk für Menschen, die Angehörige pflegen?",
     ],
 )
 def test_naming_a_subject_too_is_a_question_for_the_search(
@@ -265,6 +280,19 @@ def test_a_broken_section_is_a_german_check_error_with_file_and_line(tmp_path: P
     assert f"de.yaml, Zeile {no_line}: gespraech.nein: YAML liest hier einen Ja/Nein-Wert" in (
         result.output
     )
+
+
+def test_a_misspelt_word_list_is_a_german_check_error_with_a_suggestion(tmp_path: Path) -> None:
+    kb = Path(shutil.copytree(DEFAULT_KB, tmp_path / "koeln"))
+    language = Path(shutil.copytree(BUNDLED_LANGUAGE.parent, tmp_path / "sprache")) / "de.yaml"
+    text = language.read_text(encoding="utf-8")
+    assert text.count("  botwoerter:") == 1
+    language.write_text(text.replace("  botwoerter:", "  botwoerte:"), encoding="utf-8")
+    line = text.splitlines().index("  botwoerter: >-") + 1
+    result = CliRunner().invoke(cli, ["check", "--kb", str(kb), "--ohne-selbsttest"])
+    assert result.exit_code == 1, result.output
+    assert f"de.yaml, Zeile {line}: gespraech: unbekannte Art 'botwoerte'" in result.output
+    assert "meinten Sie 'botwoerter'?" in result.output
 
 
 def test_a_phrase_under_two_kinds_is_warned_about_with_both_lines(tmp_path: Path) -> None:

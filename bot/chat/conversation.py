@@ -329,7 +329,7 @@ class Conversation:
             reply = self._followup(snap, question, follow, turn, last, user_id)
             if reply is not None:
                 return [reply]
-        if smalltalk.asks_for_person(question, snap.index.lexicon):
+        if smalltalk.asks_for_person(question, snap.index.lexicon, snap.index.names_subject):
             # Logged like small talk: the question log knows no outcome of its own for it.
             qid = self._record(question, "smalltalk", None, snap, user_id)
             return [self._person(kb, qid)]

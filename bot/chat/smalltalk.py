@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from bot.knowledge.lexicon import Lexicon, Talk, talk_words
 from bot.search.textnorm import fold
@@ -17,6 +17,7 @@ from bot.search.textnorm import fold
 KINDS = ("greeting", "thanks", "bye", "who", "howareyou", "yes", "no")
 """Small-talk kinds; each has its reply as text "smalltalk.<kind>"."""
 MAX_PERSON_WORDS = 40  # a request for a person is short; longer messages are questions
+SHORT_REQUEST = 3  # content words up to which a word for a person alone asks for one
 _LETTERS = re.compile(r"[a-z]+")  # the words as ``talk_words`` splits them, runs uncollapsed
 
 
@@ -31,13 +32,18 @@ def classify(text: str, talk: Talk) -> str | None:
     return kinds[-1] if kinds else None
 
 
-def asks_for_person(text: str, lexicon: Lexicon) -> bool:
+def asks_for_person(
+    text: str, lexicon: Lexicon, names_subject: Callable[[str], bool] = lambda _: False
+) -> bool:
     """Whether the whole point of a message is to reach a human ("Kann ich mit jemandem
-    sprechen?", "I need to speak to a counsellor").
+    sprechen?", "I need to speak to a counsellor", "ich will keinen Bot").
 
-    One ``mensch`` phrase must be in it (its words in any order), and what remains may only be
-    stop and filler words, ``zwischenwoerter`` or small talk: a message that also names a
-    subject ("… über die Pflege meiner Mutter sprechen") is a question for the search.
+    The message must ask for someone: a ``mensch`` phrase (its words in any order), or a word
+    for a person (``menschwoerter``) with a word for contact (``kontaktwoerter``), or a word
+    for a machine (``botwoerter``), or, in a message of a few words, a word for a person alone
+    ("human pls"). And it must name no subject (``names_subject``, the search index's): "…
+    über die Pflege meiner Mutter sprechen" is a question for the search, which answers it
+    with the handoff button under the card anyway.
     """
     talk = lexicon.talk
     folded = fold(text)
@@ -47,24 +53,30 @@ def asks_for_person(text: str, lexicon: Lexicon) -> bool:
         return False
     if talk.person_words.isdisjoint(words):  # most questions: no word of any phrase
         return False
-    ignorable = [
-        len(w) < 2 or w in lexicon.stop_words or w in lexicon.filler_words or k in talk.between
-        for w, k in zip(raw, words, strict=True)
-    ]
     present = Counter(words)
-    for phrase in talk.person:
-        needed = Counter(phrase)
-        if any(present[w] < n for w, n in needed.items()):
-            continue
-        rest: list[str] = []
-        for word, skip in zip(words, ignorable, strict=True):
-            if needed[word] > 0:
-                needed[word] -= 1
-            elif not skip:
-                rest.append(word)
-        if not rest or _phrases(rest, talk.phrases, talk.longest):
-            return True
-    return False
+    phrase = next(
+        (p for p in talk.person if all(present[w] >= n for w, n in Counter(p).items())), None
+    )
+    people = talk.people.intersection(words)
+    content = [
+        k
+        for w, k in zip(raw, words, strict=True)
+        if len(w) > 1
+        and w not in lexicon.stop_words
+        and w not in lexicon.filler_words
+        and k not in talk.between
+    ]
+    asks = (
+        phrase is not None
+        or (people and not talk.contact.isdisjoint(words))
+        or not talk.machines.isdisjoint(words)
+        or (people and len(content) <= SHORT_REQUEST)
+    )
+    if not asks:
+        return False
+    cue = set(phrase or ()) | talk.people | talk.contact | talk.machines
+    rest = " ".join(w for w, k in zip(raw, words, strict=True) if k not in cue)
+    return not names_subject(rest)
 
 
 def _phrases(

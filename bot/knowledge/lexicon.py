@@ -45,6 +45,11 @@ _OFF_TOPIC_OPTIONAL = ("hinweis_en",)
 _WORD = re.compile(r"^[a-z0-9][a-z0-9'-]*$")
 TALK = "gespraech"
 BETWEEN = "zwischenwoerter"
+PEOPLE = "menschwoerter"
+CONTACT = "kontaktwoerter"
+MACHINES = "botwoerter"
+TALK_WORD_LISTS = (BETWEEN, PEOPLE, CONTACT, MACHINES)
+"""The word lists of ``gespraech`` (space-separated words, not phrases)."""
 TALK_KINDS = {
     "gruss": "greeting",
     "dank": "thanks",
@@ -114,7 +119,14 @@ class Talk:
     between: frozenset[str] = frozenset()
     """Words that change nothing around the phrases ("und", "auch"), as ``talk_words``."""
     person_words: frozenset[str] = frozenset()
-    """Every word of the ``person`` phrases: a message with none of them asks for no one."""
+    """Every word of the ``person`` phrases and of the three lists below: a message with none
+    of them asks for no one."""
+    people: frozenset[str] = frozenset()
+    """``menschwoerter``: who one may want to reach ("mensch", "jemand", "beraterin", "human")."""
+    contact: frozenset[str] = frozenset()
+    """``kontaktwoerter``: how ("sprechen", "zurückrufen", "gespräch", "talk", "call")."""
+    machines: frozenset[str] = frozenset()
+    """``botwoerter``: what one does not want to talk to ("bot", "computer", "ki", "machine")."""
 
     @property
     def longest(self) -> int:
@@ -259,17 +271,17 @@ def _talk(data: LineDict, name: str, problems: list[Problem]) -> Talk:
     phrases: dict[tuple[str, ...], str] = {}
     person: list[tuple[str, ...]] = []
     seen: dict[tuple[str, ...], tuple[str, int | None]] = {}
-    between: frozenset[str] = frozenset()
+    lists: dict[str, frozenset[str]] = {}
     for raw_key, value in section.items():
         folded = fold_word(str(raw_key).strip())  # "gruß" and "zwischenwörter" are fine too
-        key = next((k for k in (*TALK_KINDS, BETWEEN) if fold_word(k) == folded), folded)
+        key = next((k for k in (*TALK_KINDS, *TALK_WORD_LISTS) if fold_word(k) == folded), folded)
         line = section.key_lines.get(raw_key)
-        if key == BETWEEN:
+        if key in TALK_WORD_LISTS:
             listed = _word_set(section, raw_key, name, problems)
-            between = frozenset(w for word in listed for w in talk_words(word))
+            lists[key] = frozenset(w for word in listed for w in talk_words(word))
             continue
         if key not in TALK_KINDS:
-            hint = _suggest(key, [*TALK_KINDS, BETWEEN])
+            hint = _suggest(key, [*TALK_KINDS, *TALK_WORD_LISTS])
             problems.append(Problem(name, line, f"{TALK}: unbekannte Art '{raw_key}'{hint}"))
             continue
         if not isinstance(value, LineList):
@@ -320,11 +332,24 @@ def _talk(data: LineDict, name: str, problems: list[Problem]) -> Talk:
                 person.append(words)
             else:
                 phrases[words] = TALK_KINDS[key]
+    between = lists.get(BETWEEN, frozenset())
+    # Words that change nothing are dropped from messages, so from the phrases too: "danke
+    # dir" is "danke" once "dir" is a zwischenwort.
+    trimmed: dict[tuple[str, ...], str] = {}
+    for words, kind in phrases.items():
+        kept = tuple(w for w in words if w not in between)
+        trimmed.setdefault(kept or words, kind)
+    people = lists.get(PEOPLE, frozenset())
+    contact = lists.get(CONTACT, frozenset())
+    machines = lists.get(MACHINES, frozenset())
     return Talk(
-        MappingProxyType(phrases),
+        MappingProxyType(trimmed),
         tuple(person),
         between,
-        frozenset(w for phrase in person for w in phrase),
+        frozenset(w for phrase in person for w in phrase) | people | contact | machines,
+        people,
+        contact,
+        machines,
     )
 
 

@@ -173,6 +173,27 @@ class SearchIndex:
             )
         return found
 
+    def names_subject(self, text: str) -> bool:
+        """Whether a text names something an entry is about: one of its search terms (English
+        read through the glossary, request words aside) is in an entry's title or keywords.
+        "… über die Pflege meiner Mutter sprechen" does; "… mit jemandem sprechen" does not.
+        A subject outside the offers (off-topic, missing) counts as one too."""
+        an = self.analyzer
+        for term in an.terms(text):
+            if term in an.request_terms:
+                continue
+            query = self._query_term(term)
+            if query is None:
+                continue
+            if query.off_topic is not None or query.missing:
+                return True  # a subject all the same: its redirect or "no offer" is the reply
+            if query.generic:
+                continue
+            # through typos and compound parts too: "Telearbeitsantrag" names "Telearbeit"
+            if any(t and self._named(t) for reading in query.readings for t, _ in reading):
+                return True
+        return False
+
     def terms(self, text: str) -> list[str]:
         """The search terms of a text, as this index sees them (for reports and baselines)."""
         return self.analyzer.terms(text)
