@@ -344,6 +344,21 @@ def test_period_filter(db_path: Path) -> None:
     assert "ab 02.04.2025" in report
 
 
+def test_requests_for_a_person_are_counted_and_left_out_of_the_answer_rate(
+    db_path: Path,
+) -> None:
+    """Asking for a human is no question the knowledge base failed: its own line in the
+    report, like small talk outside the answer rate's base."""
+    write(db_path, [("Elternzeit?", "answered")] * 6 + [("Gibt es Yoga?", "unknown")] * 6
+          + [("Kann ich mit jemandem sprechen?", "person")] * 5)  # fmt: skip
+    report = build_report(db_path)
+    assert re.search(r"Mensch gewünscht:\s+5", report), report[:1500]
+    assert "Antwortquote:     50 %" in report  # 6 of 12, not of 17
+    csv_report = csv_rows(build_report(db_path, fmt="csv"))
+    assert {"abschnitt": "ueberblick", "bezeichnung": "", "titel": "",
+            "kennzahl": "Mensch gewünscht", "wert": "5"} in csv_report  # fmt: skip
+
+
 def test_summary_counts_last_days(db_path: Path) -> None:
     write(db_path, [("Frage", "answered")] * 8 + [("Hund?", "unknown")] * 2,
           day=MONDAY - timedelta(days=40))  # fmt: skip

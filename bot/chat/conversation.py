@@ -330,8 +330,8 @@ class Conversation:
             if reply is not None:
                 return [reply]
         if smalltalk.asks_for_person(question, snap.index.lexicon, snap.index.names_subject):
-            # Logged like small talk: the question log knows no outcome of its own for it.
-            qid = self._record(question, "smalltalk", None, snap, user_id)
+            # Counted on its own: how often people want a person is a figure for the team.
+            qid = self._record(question, "person", None, snap, user_id)
             return [self._person(kb, qid)]
         result = snap.index.search(question, pad=False)
         best = result.best

@@ -26,7 +26,10 @@ TICKET_MESSAGES = "ticket_messages"
 TICKET_COUNTS = "ticket_counts"
 FOLLOWUP_COUNTS = "followup_counts"
 
-OUTCOMES = ("answered", "ambiguous", "unknown", "smalltalk", "failed")
+OUTCOMES = ("answered", "ambiguous", "unknown", "smalltalk", "person", "failed")
+CONVERSATIONAL = ("smalltalk", "person")
+"""Outcomes that asked the knowledge base nothing (small talk, a request for a person): left out
+of the answer rate's base."""
 CHANNELS = ("telegram", "terminal")
 LANGUAGES = ("de", "en")
 FOLLOWUPS = ("contact", "status", "target", "more", "difference")

@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from datetime import date
 from types import MappingProxyType
 
+from bot.log.schema import CONVERSATIONAL
+
 MIN_COUNT = 5
 """Aggregate cells below this are shown as "<5"."""
 
@@ -21,6 +23,7 @@ OUTCOME_LABELS: Mapping[str, str] = MappingProxyType(
         "ambiguous": "Rückfrage",
         "unknown": "unbeantwortet",
         "smalltalk": "Smalltalk",
+        "person": "Mensch gewünscht",
         "failed": "Fehler",
     }
 )
@@ -96,7 +99,14 @@ def rate(part: int, whole: int) -> str:
 
 
 def answer_rate(answered: int, chosen: int, total: int, smalltalk: int) -> str:
+    """``smalltalk``: messages that asked the knowledge base nothing (small talk, requests for a
+    person; ``conversational``), not part of the base."""
     return rate(answered + chosen, total - smalltalk)
+
+
+def conversational(outcomes: Mapping[str, int]) -> int:
+    """Small talk and requests for a person, which the answer rate leaves out."""
+    return sum(outcomes.get(o, 0) for o in CONVERSATIONAL)
 
 
 def day(value: date) -> str:

@@ -76,7 +76,7 @@ def _body(model: ReportModel) -> Iterator[str]:
     for label, value in (
         ("Fragen", f.count(stats.questions)),
         ("Antwortquote", f.answer_rate(totals["answered"], stats.chosen, stats.questions,
-                                       totals["smalltalk"])),
+                                       f.conversational(totals))),
         ("unbeantwortet", f.count(totals["unknown"])),
         ("„Nichts davon“", f.count(stats.gaps)),
         ("hilfreich (👍)", f.count(stats.helpful)),
@@ -261,7 +261,7 @@ def _week_table(weeks: tuple[WeekCounts, ...]) -> Iterator[str]:
                 f.count(week.total),
                 *(f.count(outcomes.get(o, 0)) for o in OUTCOMES),
                 f.answer_rate(outcomes.get("answered", 0), week.chosen, week.total,
-                              outcomes.get("smalltalk", 0)),
+                              f.conversational(outcomes)),
             ]
         )  # fmt: skip
     header = ["Woche", "gesamt", *(f.OUTCOME_LABELS[o] for o in OUTCOMES), "Antwortquote"]

@@ -10,7 +10,7 @@ from pathlib import Path
 from bot.knowledge.lexicon import Lexicon
 from bot.log import stats as logstats
 from bot.log.gaps import GapGroup, group_questions
-from bot.log.schema import FOLLOWUPS
+from bot.log.schema import CONVERSATIONAL, FOLLOWUPS
 from bot.log.stats import EntryStats, LogStats
 from bot.log.tickets import TicketCounts, read_ticket_counts
 from bot.report.advice import (
@@ -58,7 +58,7 @@ class Span:
     last: date
     questions: int
     answered: int
-    smalltalk: int
+    smalltalk: int  # and requests for a person: what asked the knowledge base nothing
 
     @property
     def rate_base(self) -> int:
@@ -308,7 +308,7 @@ def _span(stats: LogStats, first: date, last: date) -> Span:
         if first <= day <= last:
             questions += sum(counts.values())
             answered += counts.get("answered", 0) + stats.daily_chosen.get(day, 0)
-            smalltalk += counts.get("smalltalk", 0)
+            smalltalk += sum(counts.get(o, 0) for o in CONVERSATIONAL)
     return Span(first, last, questions, answered, smalltalk)
 
 

@@ -492,7 +492,7 @@ def _cut(text: str, limit: int = _QUOTE) -> str:
 def _answer_rate(model: ReportModel) -> str:
     totals = model.stats.totals
     return f.answer_rate(
-        totals["answered"], model.stats.chosen, model.stats.questions, totals["smalltalk"]
+        totals["answered"], model.stats.chosen, model.stats.questions, f.conversational(totals)
     )
 
 
@@ -505,7 +505,7 @@ def _english(model: ReportModel) -> str:
 def _week_rate(week: WeekCounts) -> str:
     outcomes = week.outcomes
     return f.answer_rate(
-        outcomes.get("answered", 0), week.chosen, week.total, outcomes.get("smalltalk", 0)
+        outcomes.get("answered", 0), week.chosen, week.total, f.conversational(outcomes)
     )
 
 
