@@ -9,15 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from html import escape
 from pathlib import Path
-from string import Formatter
 from typing import Any
 
 import yaml
 
+from bot.knowledge.catalogue import fill, flatten, placeholders
+
 HERE = Path(__file__).parent
-PLURAL_FORMS = frozenset({"one", "other"})
 
 
 class Html(str):
@@ -42,16 +41,14 @@ class Texts:
         """Read ``texts.<language>.yaml``; nested sections become dotted keys."""
         path = directory / f"texts.{language}.yaml"
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-        if not isinstance(raw, dict):
-            raise TextError(f"{path}: top level must be a mapping")
-        return cls(language, _flatten(raw, "", str(path)))
+        return cls(language, flatten(raw, str(path), TextError))
 
     def __call__(self, key: str, /, **fields: Any) -> Html:
         """The text ``key`` with ``fields`` filled in (escaped unless ``Html``)."""
         template = self.messages.get(key)
         if not isinstance(template, str):
             raise TextError(f"no text '{key}' in catalogue '{self.language}'")
-        return _fill(template, fields)
+        return fill(template, fields, Html)
 
     def plain(self, key: str, /, **fields: Any) -> str:
         """The text ``key`` with ``fields`` filled in unescaped: for button labels and toasts."""
@@ -65,36 +62,11 @@ class Texts:
         forms = self.messages.get(key)
         if not isinstance(forms, Mapping):
             raise TextError(f"no plural text '{key}' in catalogue '{self.language}'")
-        return _fill(forms["one" if count == 1 else "other"], {"count": count, **fields})
+        return fill(forms["one" if count == 1 else "other"], {"count": count, **fields}, Html)
 
     def has(self, key: str) -> bool:
         return key in self.messages
 
     def fields(self, key: str) -> set[str]:
         """Placeholder names a text expects (for the catalogue tests)."""
-        value = self.messages[key]
-        templates = value.values() if isinstance(value, Mapping) else [value]
-        return {name for t in templates for _, name, _, _ in Formatter().parse(t) if name}
-
-
-def _fill(template: str, fields: Mapping[str, Any]) -> Html:
-    safe = {
-        name: value if isinstance(value, Html) else escape(str(value))
-        for name, value in fields.items()
-    }
-    return Html(template.format_map(safe))
-
-
-def _flatten(node: Mapping[str, Any], prefix: str, where: str) -> dict[str, Any]:
-    flat: dict[str, Any] = {}
-    for name, value in node.items():
-        key = f"{prefix}{name}"
-        if isinstance(value, str):
-            flat[key] = value.rstrip("\n")
-        elif isinstance(value, dict) and set(value) == PLURAL_FORMS:
-            flat[key] = {form: str(text).rstrip("\n") for form, text in value.items()}
-        elif isinstance(value, dict):
-            flat.update(_flatten(value, f"{key}.", where))
-        else:
-            raise TextError(f"{where}: '{key}' must be text, a section or one/other forms")
-    return flat
+        return placeholders(self.messages[key])
