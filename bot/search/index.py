@@ -27,7 +27,7 @@ from bot.knowledge.schema import Entry, KnowledgeBase
 from bot.search.compounds import CompoundSplitter, NounLexicon
 from bot.search.config import SearchConfig
 from bot.search.decide import Features, Outcome, decide, vector
-from bot.search.textnorm import Analyzer, fold, refs_in
+from bot.search.textnorm import Analyzer, fold, refs_in, same_word
 
 if TYPE_CHECKING:
     from bot.search.semantic import SemanticIndex
@@ -167,7 +167,7 @@ class SearchIndex:
             if group is None:
                 continue
             # the admin's own word, not its stem: "beförderung", not "beforder"
-            forms = sorted(w for w in group.words if _related(an.stem(w), term))
+            forms = sorted(w for w in group.words if same_word(an.stem(w), term))
             found.append(
                 (forms[0] if forms else term, group.subject, self._entries[min(owners)].id)
             )
@@ -610,11 +610,6 @@ class SearchIndex:
         return decide(
             features, runner_up=runner, linked_runner_up=linked, rivals=rivals, config=self.config
         )
-
-
-def _related(stem: str, term: str) -> bool:
-    """The same word for off_topic_prefix: equal stems or one a prefix of the other."""
-    return stem == term or term.startswith(stem) or stem.startswith(term)
 
 
 def _confidence(coverage: float, evidence: float, half: float) -> float:

@@ -95,7 +95,7 @@ class Analyzer:
         if len(term) < PREFIX_MIN:
             return None
         for stem in self._off_topic_long:
-            if term.startswith(stem) or (stem.startswith(term) and len(stem) - len(term) <= 2):
+            if same_word(stem, term):
                 return self.off_topic_terms[stem]
         return None
 
@@ -140,6 +140,12 @@ class Analyzer:
             if stemmed in self._leader_stems:
                 seen.setdefault(self.leader, None)
         return list(seen)
+
+
+def same_word(stem: str, term: str) -> bool:
+    """Whether ``term`` is another form of the word stemmed ``stem``: Snowball stems
+    "Beförderung" to "beforder" but "befördert" to "beford"; one is a prefix of the other."""
+    return term.startswith(stem) or (stem.startswith(term) and len(stem) - len(term) <= 2)
 
 
 LEADER = "fuhrungskraft"
