@@ -65,6 +65,7 @@ def main() -> None:
         for i in yaml.safe_load(args.messages.read_text(encoding="utf-8"))
         if i["runde"] == args.runde
     ]
+    texts = {language: Texts.load(language) for language in ("de", "en")}
     tally: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
     misses = []
     for n, item in enumerate(items):
@@ -76,7 +77,7 @@ def main() -> None:
             languages=LanguageChoice(default=language),
         )
         (reply, *_) = talk.ask(item["text"], user_id=n)
-        got = reply_kind(reply.text, Texts.load(language))
+        got = reply_kind(reply.text, texts[language])
         tally[(item["kind"], language)][got] += 1
         if got != WANTED[item["kind"]]:
             misses.append((item["kind"], language, got, item["text"]))
