@@ -20,9 +20,9 @@ M = TypeVar("M", bound=str)
 
 def flatten(raw: object, where: str, error: type[Exception]) -> dict[str, Any]:
     """A parsed catalogue file as dotted keys; anything but text, sections and plural pairs is
-    a developer error (``error``)."""
+    an error (``error``, in German like every message of this room)."""
     if not isinstance(raw, dict):
-        raise error(f"{where}: top level must be a mapping")
+        raise error(f"{where}: oberste Ebene muss Abschnitte und Texte enthalten")
     return _flatten(raw, "", where, error)
 
 
@@ -54,5 +54,5 @@ def _flatten(
         elif isinstance(value, dict):
             flat.update(_flatten(value, f"{key}.", where, error))
         else:
-            raise error(f"{where}: '{key}' must be text, a section or one/other forms")
+            raise error(f"{where}: '{key}' muss Text, Abschnitt oder one/other-Paar sein")
     return flat
