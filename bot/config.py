@@ -128,12 +128,17 @@ def load_settings(
     )
 
 
+# What an admin may write to switch a setting off, in German or English (one list for all).
+_OFF = frozenset(("0", "aus", "nein", "off", "false", "no", "none"))
+_ON = frozenset(("1", "ja", "an", "true", "yes", "on"))
+
+
 def _semantic(raw: str | None) -> str | None:
     """On by default: the bundled model answers stories and English far more often
     (docs/performance.md); '0'/'aus'/'off' switches it off, anything else names an embedder."""
     if raw is None:
         return DEFAULT_EMBEDDER
-    return None if raw.lower() in ("0", "aus", "nein", "off", "none") else raw
+    return None if raw.lower() in _OFF else raw
 
 
 _WEEKDAYS = ("mo", "di", "mi", "do", "fr", "sa", "so")
@@ -141,7 +146,7 @@ _WEEKDAYS = ("mo", "di", "mi", "do", "fr", "sa", "so")
 
 def _weekly(raw: str | None) -> tuple[int, time] | None:
     """'mo 08:00' (or 'Montag 8:00'); '0'/'aus' or nothing: no weekly summary."""
-    if raw is None or raw.lower() in ("0", "aus", "nein", "off"):
+    if raw is None or raw.lower() in _OFF:
         return None
     match = re.fullmatch(r"([a-zA-Z]+)\s+(\d{1,2}):(\d{2})", raw.strip())
     day = match.group(1).lower()[:2] if match else ""
@@ -158,9 +163,9 @@ def _flag(name: str, raw: str | None, default: bool) -> bool:
     if raw is None:
         return default
     value = raw.lower()
-    if value in ("1", "ja", "an", "true", "yes", "on"):
+    if value in _ON:
         return True
-    if value in ("0", "nein", "aus", "false", "no", "off"):
+    if value in _OFF:
         return False
     raise ConfigError(f"{name}: '{raw}' ist weder 1/ja/an noch 0/nein/aus")
 

@@ -293,6 +293,68 @@ def test_a_question_of_its_own_after_a_card_is_searched_as_usual(
     assert log.records()[-1]["score"] is not None
 
 
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("bis wann soll das stehen", "status"),  # "stehen" names nothing
+        ("wer macht das?", "contact"),  # who, about the card: the people behind it
+        ("wer ist dafür verantwortlich?", "contact"),
+        ("ist das schon umgesetzt oder noch in Planung?", "status"),
+        ("who decides that?", "contact"),
+    ],
+)
+def test_words_that_name_no_subject_leave_it_a_follow_up(
+    talk: Conversation, log: RecordingLog, question: str, kind: str
+) -> None:
+    card_of(talk, "gibt es noch eine Kernarbeitszeit?", "gleitzeit")
+    say(talk, question)
+    record = log.records()[-1]
+    assert (record["followup"], record["entry_id"]) == (kind, "gleitzeit")
+
+
+def test_a_noun_no_entry_knows_starts_over(talk: Conversation, log: RecordingLog) -> None:
+    card_of(talk, "gibt es noch eine Kernarbeitszeit?", "gleitzeit")
+    reply = say(talk, "wann kommt eigentlich die Müllabfuhr?")
+    assert log.records()[-1]["followup"] is None
+    assert not reply.text.startswith("📌")
+
+
+def test_after_an_unknown_question_the_card_is_still_referred_to(
+    talk: Conversation, log: RecordingLog, kb: KnowledgeBase
+) -> None:
+    card_of(talk, "gibt es noch eine Kernarbeitszeit?", "gleitzeit")
+    assert log.records()[-1]["outcome"] == "answered"
+    say(talk, "und wie ist das mit dem Kaffeeautomaten im dritten Stock")
+    assert log.records()[-1]["outcome"] == "unknown"
+    reply = say(talk, "wer ist da zuständig?")
+    assert reply.text.startswith(f"📞 <b>Zuständig für „{escape(kb.entries['gleitzeit'].title)}")
+
+
+def test_after_a_redirect_the_card_is_not_referred_to(talk: Conversation) -> None:
+    card_of(talk, "gibt es noch eine Kernarbeitszeit?", "gleitzeit")
+    say(talk, "Wie viel Gehalt bekomme ich?")
+    assert talk.memory.recall(USER) is None
+
+
+@pytest.mark.parametrize(
+    "text", ["danke für die Info", "ok danke, dann frag ich mal nach", "Got it, thanks"]
+)
+def test_thanks_with_a_few_words_is_small_talk(
+    talk: Conversation, log: RecordingLog, text: str
+) -> None:
+    card_of(talk, "Spielekoffer", "spielekoffer")
+    assert say(talk, text).text == talk.texts("smalltalk.thanks")
+    assert log.records()[-1]["outcome"] == "smalltalk"
+
+
+@pytest.mark.parametrize(
+    "text", ["Danke! Und wer ist zuständig?", "danke, wie beantrage ich Elternzeit"]
+)
+def test_thanks_with_a_question_is_no_small_talk(talk: Conversation, text: str) -> None:
+    card_of(talk, "Spielekoffer", "spielekoffer")
+    assert say(talk, text).text != talk.texts("smalltalk.thanks")
+
+
 def test_small_talk_after_a_card_keeps_the_context(talk: Conversation) -> None:
     card_of(talk, "Spielekoffer", "spielekoffer")
     say(talk, "danke")
@@ -327,7 +389,10 @@ def test_after_a_choice_the_follow_up_refers_to_the_chosen_offer(
 ) -> None:
     choices = say(talk, "checkliste")
     assert choices.text.startswith("Meinten Sie")
-    assert say(talk, "wer ist da zuständig?").text.startswith("Worauf bezieht")
+    # asked under the choices: which of them? The same offers again, to tap
+    which = say(talk, "wer ist da zuständig?")
+    assert which.text == talk.texts("followup.which")
+    assert _choice_ids(which) == _choice_ids(choices)
     choices = say(talk, "checkliste")
     picked = actions.decode(choices.buttons[0][0].action)
     assert picked is not None
@@ -357,7 +422,7 @@ def test_the_memory_is_bounded_and_holds_no_text() -> None:
         memory.remember(chat_id, Turn("gleitzeit", ("spielekoffer",)))
     assert len(memory) == 3
     assert memory.recall(0) is None and memory.recall(4) == Turn("gleitzeit", ("spielekoffer",))
-    assert set(Turn.__slots__) == {"entry_id", "runner_ups"}  # ids only, never a question
+    assert set(Turn.__slots__) == {"entry_id", "runner_ups", "card"}  # ids only, no question
     memory.forget(4)
     assert memory.recall(4) is None
 
@@ -366,15 +431,15 @@ def test_the_follow_up_words_are_data(tmp_path: Path, koeln_library: Library) ->
     source = (Path(__file__).parents[1] / "bot" / "chat" / "followups.de.yaml").read_text(
         encoding="utf-8"
     )
-    custom = source.replace("  kontakt:\n", "  kontakt:\n    - wer weiß\n", 1)
+    custom = source.replace("  kontakt:\n", "  kontakt:\n    - durchwahl\n", 1)
     (tmp_path / "followups.de.yaml").write_text(custom, encoding="utf-8")
     standard, changed = FollowupLexicon.load(), FollowupLexicon.load(directory=tmp_path)
-    assert standard.detect("und wer weiß das?") is None
-    detected = changed.detect("und wer weiß das?")
+    assert standard.detect("und die Durchwahl?") is None
+    detected = changed.detect("und die Durchwahl?")
     assert detected is not None and detected.kind == "contact"
     talk = Conversation(lambda: koeln_library.current, followups=changed)
     say(talk, "Spielekoffer")
-    assert say(talk, "und wer weiß das?").text.startswith("📞")
+    assert say(talk, "und die Durchwahl?").text.startswith("📞")
 
 
 @pytest.mark.parametrize(
@@ -512,3 +577,13 @@ def test_a_question_of_its_own_after_a_card_is_never_taken_for_a_follow_up(name:
         (reply,) = talk.ask(second, user_id=USER)
         assert not reply.text.startswith(FOLLOW_UP_REPLY), (first, second, reply.text[:60])
     assert after_a_card > 200
+
+
+def _choice_ids(reply: Reply) -> list[str]:
+    ids = []
+    for row in reply.buttons:
+        for button in row:
+            action = actions.decode(button.action)
+            if action is not None and action.verb == "choice":
+                ids.append(action.args[-1])
+    return ids

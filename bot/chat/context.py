@@ -46,6 +46,9 @@ class Turn:
 
     entry_id: str | None  # None after "Meinten Sie …?" until a choice is made
     runner_ups: tuple[str, ...] = ()
+    # The card shown before an "I don't know" (with or without guesses): people go on asking
+    # about it ("bis welches Alter?" → unknown → "und wer ist zuständig?").
+    card: str | None = None
 
 
 class ChatMemory:

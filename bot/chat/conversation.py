@@ -58,6 +58,7 @@ __all__ = [
 ]
 MAX_QUESTION = 4096
 MAX_REST_WORDS = 2  # a follow-up may name its subject again, briefly ("für Elternzeit")
+MAX_LOOSE_WORDS = 5  # or add a few words that name no subject ("bis wann soll das stehen")
 STALE = Texts.load()("stale")  # kept for callers that compare with the outdated-menu text
 
 
@@ -310,7 +311,13 @@ class Conversation:
         shortcut = self._shortcut(kb, question, user_id)
         if shortcut is not None:
             return [shortcut]
-        kind = smalltalk.classify(question, snap.index.lexicon.talk)
+        talk = snap.index.lexicon.talk
+        kind = smalltalk.classify(question, talk) or smalltalk.closing(
+            question,
+            talk,
+            snap.index.names_subject,
+            lambda rest: self.followups.detect(rest) is not None,
+        )
         if kind is not None:
             self._record(question, "smalltalk", None, snap, user_id)
             return [Reply(t(f"smalltalk.{kind}"))]
@@ -324,16 +331,29 @@ class Conversation:
             other = ENGLISH if english else GERMAN
             follow = self.speaking(other).followups.detect(question)
         turn = self.memory.recall(user_id)
-        last = kb.entries.get(turn.entry_id or "") if turn else None
+        last = kb.entries.get(turn.entry_id or turn.card or "") if turn else None
         if follow is not None and turn is not None and last is not None:
             reply = self._followup(snap, question, follow, turn, last, user_id)
             if reply is not None:
                 return [reply]
+        under_choices = turn is not None and last is None and bool(turn.runner_ups)
+        if follow is not None and turn is not None and under_choices and not follow.rest:
+            # "Wer ist zuständig?" under "Meinten Sie …?": which of them?
+            return [self._which(snap, question, follow, turn, user_id)]
         if smalltalk.asks_for_person(question, snap.index.lexicon, snap.index.names_subject):
             # Counted on its own: how often people want a person is a figure for the team.
             qid = self._record(question, "person", None, snap, user_id)
             return [self._person(kb, qid)]
         result = snap.index.search(question, pad=False)
+        if (
+            follow is not None
+            and turn is not None
+            and last is not None
+            and _still_about_the_card(snap, follow, result)
+        ):
+            reply = self._followup(snap, question, follow, turn, last, user_id, checked=True)
+            if reply is not None:
+                return [reply]
         best = result.best
         qid = self._record(
             question,
@@ -380,6 +400,8 @@ class Conversation:
             return self._choices(
                 [Match(kb.entries[m.entry.id], m.score) for m in choices], qid, question_key=key
             )
+        earlier = self.memory.recall(user_id)
+        card = (earlier.entry_id or earlier.card) if earlier else None
         self.memory.forget(user_id)
         if follow is not None and not follow.rest:
             # "Wer ist da zuständig?" with nothing to refer to (any more): say so.
@@ -394,9 +416,12 @@ class Conversation:
         if result.suggestions:
             # Near the floor: offering a few guesses beats a bare "I don't know".
             maybe = [Match(kb.entries[m.entry.id], m.score) for m in result.suggestions]
-            self.memory.remember(user_id, Turn(None, tuple(m.entry.id for m in maybe)))
+            ids = tuple(m.entry.id for m in maybe)
+            self.memory.remember(user_id, Turn(None, ids, None if result.missing else card))
             key = "choices.missing" if result.missing else "choices.maybe"
             return self._choices(maybe, qid, question_key=key)
+        if card is not None and not result.missing:
+            self.memory.remember(user_id, Turn(None, (), card))
         return self._unknown(kb, qid, missing=result.missing)
 
     def _shortcut(self, kb: KnowledgeBase, question: str, user_id: int | None) -> Reply | None:
@@ -462,9 +487,12 @@ class Conversation:
         turn: Turn,
         entry: Entry,
         user_id: int | None,
+        *,
+        checked: bool = False,
     ) -> Reply | None:
         """Answer a question about the last card from its facts; None when it speaks of
-        something else (then it starts over as a question of its own).
+        something else (then it starts over as a question of its own). ``checked``: the
+        search has already found nothing else in it.
 
         The question log marks them with their kind, as 'answered' (the card's facts answer
         it) or 'unknown' (the document does not say: no contact, no status or date, the group
@@ -474,7 +502,7 @@ class Conversation:
         kb = snap.kb
         if follow.kind == "difference":
             reply, answered = self._difference(snap, entry, follow.rest, turn)
-        elif follow.rest and not self._about(snap, follow, entry):
+        elif follow.rest and not checked and not self._about(snap, follow, entry):
             return None
         elif follow.kind == "contact":
             reply = self._who(kb, entry)
@@ -493,17 +521,38 @@ class Conversation:
         self.memory.remember(user_id, turn)  # the ten minutes count from the last exchange
         return reply
 
-    def _about(self, snap: Snapshot, follow: Followup, entry: Entry) -> bool:
-        """Whether the few words besides the follow-up cue name the last card's offer again.
+    def _which(
+        self, snap: Snapshot, question: str, follow: Followup, turn: Turn, user_id: int | None
+    ) -> Reply:
+        """The choices again: their cards answer who, since when and for whom."""
+        kb = snap.kb
+        qid = self._record(question, "ambiguous", None, snap, user_id, followup=follow.kind)
+        offers = [Match(kb.entries[i], 0.0) for i in turn.runner_ups if i in kb.entries]
+        return self._choices(offers, qid, question_key="followup.which")
 
-        "Wer ist für Elternzeit zuständig?" after the Elternzeit card is a follow-up; words
-        about anything else ("Wann kommt das Gehalt?") or a story of its own make it a
-        question of its own, searched as usual.
+    def _about(self, snap: Snapshot, follow: Followup, entry: Entry) -> bool:
+        """Whether the few words besides the follow-up cue still speak of the last card.
+
+        "Wer ist für Elternzeit zuständig?" after the Elternzeit card is a follow-up, and so is
+        "bis wann soll das stehen": its leftover words name no subject at all. Words about
+        anything else ("Wann kommt das Gehalt?") or a story of its own make it a question of
+        its own, searched as usual.
         """
-        if not follow.cued or len(follow.rest.split()) > MAX_REST_WORDS:
+        rest = len(follow.rest.split())
+        if not follow.cued or rest > MAX_LOOSE_WORDS:
             return False
-        best = snap.index.search(follow.rest, pad=False).best
-        return best is not None and best.entry.id == entry.id
+        if not snap.index.names_subject(follow.rest):
+            # "bis wann soll das stehen" (words that name nothing) is about the card;
+            # "wann kommt die Müllabfuhr?" names a subject the entries do not know
+            return not snap.index.foreign_nouns(follow.rest)
+        if rest > MAX_REST_WORDS:
+            return False  # "who can help me, my mother needs care": the question anew
+        found = snap.index.search(follow.rest, pad=False)
+        if found.redirect is not None or found.missing:
+            return False  # "Wann kommt das Gehalt?": a subject of its own, with its reply
+        if found.outcome == "unknown":
+            return True  # "wer regelt das": a word that only grazes some entry
+        return found.best is not None and found.best.entry.id == entry.id
 
     def _who(self, kb: KnowledgeBase, entry: Entry) -> Reply:
         t = self.texts
@@ -951,3 +1000,17 @@ def reload_message(swapped: bool, problems: Sequence[Problem], version: str) -> 
     shown = "\n".join(f"• {escape(e)}" for e in errors[:15])
     more = str(texts("reload.more", count=len(errors) - 15)) if len(errors) > 15 else ""
     return str(texts("reload.failed", version=version)) + f"\n{shown}{more}"
+
+
+def _still_about_the_card(snap: Snapshot, follow: Followup, result: SearchResult) -> bool:
+    """A cued follow-up whose extra words seemed to name something else ("Wer ist da der
+    Ansprechpartner im Haus?"), but the search knows nothing of it: still about the card.
+    Not when those words are a subject with a reply of its own (off-topic, missing) or nouns
+    no entry knows ("wann kommt die Müllabfuhr?")."""
+    return (
+        follow.cued
+        and result.outcome == "unknown"
+        and result.redirect is None
+        and not result.missing
+        and not snap.index.foreign_nouns(follow.rest)
+    )

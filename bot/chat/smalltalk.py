@@ -18,6 +18,8 @@ KINDS = ("greeting", "thanks", "bye", "who", "howareyou", "yes", "no")
 """Small-talk kinds; each has its reply as text "smalltalk.<kind>"."""
 MAX_PERSON_WORDS = 40  # a request for a person is short; longer messages are questions
 SHORT_REQUEST = 3  # content words up to which a word for a person alone asks for one
+MAX_CLOSING_WORDS = 8  # thanks with a few words around it; longer messages say more
+CLOSINGS = ("thanks", "bye")
 _LETTERS = re.compile(r"[a-z]+")  # the words as ``talk_words`` splits them, runs uncollapsed
 
 
@@ -30,6 +32,37 @@ def classify(text: str, talk: Talk) -> str | None:
     words = [w for w in talk_words(fold(text)) if w not in talk.between]
     kinds = _phrases(words, talk.phrases, talk.longest)
     return kinds[-1] if kinds else None
+
+
+def closing(
+    text: str,
+    talk: Talk,
+    names_subject: Callable[[str], bool],
+    asks_more: Callable[[str], bool],
+) -> str | None:
+    """Thanks or a goodbye with a few words around it that ask nothing: "danke für die Info",
+    "ok danke, dann frag ich mal nach", "alright, thanks anyway". Returns its kind.
+
+    The thanks or goodbye phrase must open or close the message; the other words may neither
+    name a subject (``names_subject``) nor ask a follow-up (``asks_more``), and a question mark
+    makes it a question ("Danke! Und wer ist zuständig?").
+    """
+    if "?" in text:
+        return None
+    words = [w for w in talk_words(fold(text)) if w not in talk.between]
+    if not words or len(words) > MAX_CLOSING_WORDS:
+        return None
+    for size in range(min(talk.longest, len(words)), 0, -1):
+        for phrase, rest in (
+            (tuple(words[:size]), words[size:]),
+            (tuple(words[-size:]), words[:-size]),
+        ):
+            kind = talk.phrases.get(phrase)
+            if kind in CLOSINGS:
+                left = " ".join(rest)
+                if not left or not (names_subject(left) or asks_more(left)):
+                    return kind
+    return None
 
 
 def asks_for_person(

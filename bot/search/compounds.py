@@ -60,6 +60,10 @@ class CompoundSplitter:
         self._stem = stem
         self._cache: dict[str, tuple[str, ...]] = {}
 
+    def is_noun(self, word: str) -> bool:
+        """Whether a folded (or stemmed) word is a general German noun."""
+        return word in self._nouns
+
     def _kb_part(self, part: str) -> bool:
         # Snowball keeps "konto" but stems "konten" to "kont": accept the one-letter-shorter
         # form too, so both halves of "Arbeitszeitkonto" meet the entries' "Arbeitszeitkonten".

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from bot.search.semantic import SemanticIndex
 
 MAX_CHOICES = SearchConfig().max_choices
+MIN_FOREIGN_NOUN = 4  # shorter "nouns" are mostly verb forms and particles ("hat", "amp")
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +194,22 @@ class SearchIndex:
             if any(t and self._named(t) for reading in query.readings for t, _ in reading):
                 return True
         return False
+
+    def foreign_nouns(self, text: str) -> list[str]:
+        """The nouns of a text that no entry knows in any form: "Müllabfuhr" in "wann kommt
+        die Müllabfuhr?" names a subject of its own, "stehen" in "bis wann soll das stehen"
+        names none. The conversation asks this before it reads a question as a follow-up."""
+        found = []
+        for term in self.analyzer.terms(text):
+            if term in self.analyzer.request_terms or len(term) < MIN_FOREIGN_NOUN:
+                continue
+            if term in self._vocab_set or not self._splitter.is_noun(term):
+                continue
+            query = self._query_term(term)
+            if query is not None and any(t for reading in query.readings for t, _ in reading):
+                continue  # a typo or compound of an entry's word
+            found.append(term)
+        return found
 
     def terms(self, text: str) -> list[str]:
         """The search terms of a text, as this index sees them (for reports and baselines)."""
