@@ -5,7 +5,7 @@ from __future__ import annotations
 from harness import USER, button, buttons
 from harness import LiveBot as RunningBot
 
-from bot.chat.cards import label
+from bot.chat.cards import inner_quotes, label
 from bot.chat.texts import Texts
 
 OTHER = 5151
@@ -20,7 +20,7 @@ async def test_a_three_turn_conversation_follows_up_on_the_card(running: Running
     assert 1 <= len(offers) <= 3
 
     who = await running.ask("und wer ist da zuständig?")
-    assert (who.text or "").startswith(f"📞 Zuständig für „{entry.title}“:")
+    assert (who.text or "").startswith(f"📞 Zuständig für „{inner_quotes(entry.title)}“:")
     assert all(c.title in (who.text or "") for c in kb.contacts_of(entry))
 
     whom = await running.ask("und für Beamte?")

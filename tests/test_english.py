@@ -22,7 +22,7 @@ from harness import USER, LiveBot, button, read_rows
 
 from bot import report
 from bot.chat import actions, commands
-from bot.chat.cards import MAX_LABEL, is_note, shorten_glossed
+from bot.chat.cards import MAX_LABEL, inner_quotes, is_note, shorten_glossed
 from bot.chat.context import HERE as CHAT
 from bot.chat.context import FollowupLexicon
 from bot.chat.conversation import Conversation
@@ -86,7 +86,7 @@ async def test_an_english_client_gets_english_everywhere_and_deutsch_switches_ba
     (entry,) = [e for e in kb.entries.values() if card.text.startswith(e.title)]
     assert entry.answer_en is not None and entry.contacts
     who = await ask_en(running, "Who is responsible for that?")
-    assert who.text and who.text.startswith(f"📞 Responsible for “{entry.title}”")
+    assert who.text and who.text.startswith(f"📞 Responsible for “{inner_quotes(entry.title)}”")
     assert all(c.title in who.text for c in kb.contacts_of(entry))
 
     # Feedback on the card: the toast and the edit are English.

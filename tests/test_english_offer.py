@@ -13,6 +13,7 @@ import pytest
 from fakebotapi import BotMessage
 from harness import USER, LiveBot, button, buttons
 
+from bot.chat.cards import inner_quotes
 from bot.chat.conversation import Conversation
 from bot.chat.language import LanguageChoice, looks_english
 from bot.knowledge.lexicon import load_lexicon
@@ -47,7 +48,7 @@ async def test_an_english_question_gets_the_offer_and_one_tap_answers_in_english
     assert OFFER not in labels(english) and "👍 Helpful" in labels(english)
     # English from now on, for follow-ups and new questions alike, without asking again
     who = await ask(running, "Who is responsible for that?")
-    assert who.text and who.text.startswith(f"📞 Responsible for “{entry.title}”")
+    assert who.text and who.text.startswith(f"📞 Responsible for “{inner_quotes(entry.title)}”")
     later = await ask(running, "Is there a play case for kids at the office?")
     assert later.text and "Did this help?" in later.text and OFFER not in labels(later)
 

@@ -22,6 +22,7 @@ from fakebotapi import BotMessage, FakeBotApi
 from harness import USER, LiveBot, StartBot, button, buttons
 
 from bot.chat import actions
+from bot.chat.cards import inner_quotes
 from bot.chat.texts import Texts
 from bot.config import DEFAULT_KB
 from bot.knowledge.schema import KnowledgeBase
@@ -269,7 +270,7 @@ async def test_an_english_employee_does_everything_in_english(
     assert (answer.text or "").startswith(walk.answer_title), answer.text
     assert (answer.text or "").endswith("Did this help?")
     who = await me.say("and who is responsible?")
-    assert (who.text or "").startswith(f"📞 Responsible for “{walk.answer_title}”:")
+    assert (who.text or "").startswith(f"📞 Responsible for “{inner_quotes(walk.answer_title)}”:")
     assert counselling.title in (who.text or "")
     since = await me.say("Since when does it exist?")
     assert (since.text or "").startswith("📌 ")

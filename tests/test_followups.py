@@ -13,7 +13,7 @@ import yaml
 from chatkit import RecordingLog, action_of, assert_telegram_html, labels
 
 from bot.chat import actions
-from bot.chat.cards import status_text
+from bot.chat.cards import inner_quotes, status_text
 from bot.chat.context import ChatMemory, FollowupLexicon, Turn
 from bot.chat.conversation import Conversation, Reply
 from bot.chat.terminal import chat
@@ -89,7 +89,7 @@ def test_who_is_responsible_is_answered_from_the_last_card(
     reply = say(talk, question)
     contact = kb.entries["amt-personal"]
     title = kb.entries["gleitzeit"].title
-    assert reply.text.startswith(f"📞 <b>Zuständig für „{escape(title)}“:</b>")
+    assert reply.text.startswith(f"📞 <b>Zuständig für „{escape(inner_quotes(title))}“:</b>")
     assert f"• <b>{contact.title}</b>" in reply.text
     assert labels(reply) == [f"👤 {contact.title}", "📚 Themen"]
     assert reply.text.count("ℹ️") == 1
@@ -221,7 +221,7 @@ def test_more_says_where_it_comes_from_and_that_the_card_is_all(
     card_of(talk, "Spielekoffer", "spielekoffer")
     reply = say(talk, "mehr dazu")
     entry = kb.entries["spielekoffer"]
-    assert reply.text.startswith(f"ℹ️ <b>Mehr zu „{escape(entry.title)}“</b>")
+    assert reply.text.startswith(f"ℹ️ <b>Mehr zu „{escape(inner_quotes(entry.title))}“</b>")
     assert f"Quelle: {escape(entry.source or '')}" in reply.text
     assert "Mehr als auf der Karte steht im Dokument dazu nicht." in reply.text
     assert any(label.startswith("Passt auch: ") for label in labels(reply))
@@ -398,7 +398,9 @@ def test_after_a_choice_the_follow_up_refers_to_the_chosen_offer(
     assert picked is not None
     talk.press(choices.buttons[0][0].action, user_id=USER)
     entry = kb.entries[picked.args[1]]
-    assert say(talk, "wer ist da zuständig?").text.startswith(f"📞 <b>Zuständig für „{entry.title}")
+    assert say(talk, "wer ist da zuständig?").text.startswith(
+        f"📞 <b>Zuständig für „{inner_quotes(entry.title)}"
+    )
 
 
 def test_an_entry_removed_by_a_reload_is_no_context(koeln_copy: Path) -> None:
@@ -480,7 +482,7 @@ def test_the_terminal_chat_follows_up_the_same_way(koeln_library: Library) -> No
     entry = koeln_library.current.kb.entries["gleitzeit"]
     assert card.startswith(f"\nBot: {entry.title}")
     assert "Passt auch: " in card
-    assert who.startswith(f"\nBot: 📞 Zuständig für „{entry.title}“:")
+    assert who.startswith(f"\nBot: 📞 Zuständig für „{inner_quotes(entry.title)}“:")
     contact = koeln_library.current.kb.contacts_of(entry)[0]
     assert f"  [1] 👤 {contact.title}" in who.splitlines()
     assert "❔ Beamtinnen und Beamte: nicht ausdrücklich genannt" in whom
@@ -587,3 +589,15 @@ def _choice_ids(reply: Reply) -> list[str]:
             if action is not None and action.verb == "choice":
                 ids.append(action.args[-1])
     return ids
+
+
+def test_a_title_with_quotes_of_its_own_gets_single_ones_inside(
+    talk: Conversation, kb: KnowledgeBase
+) -> None:
+    quoted = [e for e in kb.entries.values() if "„" in e.title]
+    assert quoted  # the bundled content has such titles ("„Plötzlich Pflege“ – Beratung …")
+    for entry in quoted:
+        talk.memory.remember(USER, Turn(entry.id, ()))
+        reply = say(talk, "wer ist da zuständig?")
+        assert "„„" not in reply.text and "“:" not in reply.text.replace("“:</b>", ""), reply.text
+        assert f"„{escape(inner_quotes(entry.title))}“" in reply.text

@@ -56,6 +56,15 @@ def card(kb: KnowledgeBase, entry: Entry, texts: Texts) -> Html:
     return one_note(Html("\n".join(lines)), texts)
 
 
+_INNER_QUOTES = str.maketrans({"„": "‚", "“": "‘", "”": "’"})
+
+
+def inner_quotes(title: str) -> str:
+    """A title set inside quotes gets single ones of its own: „‚Elternzeit – wie geht’s?‘ –
+    Beratung“, not „„Elternzeit …“ – Beratung“ (German and English quotes alike)."""
+    return title.translate(_INNER_QUOTES)
+
+
 def status_text(kb: KnowledgeBase, entry: Entry, texts: Texts | None = None) -> str | None:
     """The status in words, said once, with "Jahresbericht N" explained; plain text.
 

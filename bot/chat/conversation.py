@@ -29,6 +29,7 @@ from bot.chat.cards import (
     card,
     contact_details,
     first_sentence,
+    inner_quotes,
     is_note,
     label,
     one_note,
@@ -562,9 +563,13 @@ class Conversation:
             return Reply(one_note(Html("\n".join(lines)), t), self._contact_rows(kb, [entry]))
         contacts = kb.contacts_of(entry)
         if not contacts:
-            lines = [t("followup.contact.none", title=entry.title), "", *self._counselling(kb)]
+            lines = [
+                t("followup.contact.none", title=inner_quotes(entry.title)),
+                "",
+                *self._counselling(kb),
+            ]
             return Reply(one_note(Html("\n".join(lines)), t), self._topics_row())
-        lines = [t("followup.contact.heading", title=entry.title)]
+        lines = [t("followup.contact.heading", title=inner_quotes(entry.title))]
         notes: list[str] = []
         for contact in contacts:
             lines.append(t("followup.contact.item", name=contact.title))
@@ -577,7 +582,9 @@ class Conversation:
         t = self.texts
         status = status_text(kb, entry, t)
         if status is None:
-            return Reply(t("followup.status.none", title=entry.title), self._topics_row())
+            return Reply(
+                t("followup.status.none", title=inner_quotes(entry.title)), self._topics_row()
+            )
         lines = [
             t("followup.status.heading", title=entry.title),
             t("followup.status.line", status=status),
@@ -598,7 +605,10 @@ class Conversation:
         contacts = kb.contacts_of(entry)
         target = entry.target_group
         if not target:
-            lines = [t("followup.target.none", title=entry.title), *self._counselling(kb)]
+            lines = [
+                t("followup.target.none", title=inner_quotes(entry.title)),
+                *self._counselling(kb),
+            ]
             return Reply(one_note(Html("\n".join(lines)), t), self._topics_row()), False
         lines = [t("followup.target.heading", title=entry.title, target=target)]
         unsaid = 0
@@ -617,7 +627,7 @@ class Conversation:
 
     def _more(self, kb: KnowledgeBase, entry: Entry, turn: Turn) -> Reply:
         t = self.texts
-        lines = [t("followup.more.heading", title=entry.title)]
+        lines = [t("followup.more.heading", title=inner_quotes(entry.title))]
         lines.append(t("followup.more.source", source=entry.source or kb.organisation.source))
         if entry.note and entry.kind != "contact":
             lines.append(t("followup.more.note", note=entry.note))
@@ -646,7 +656,7 @@ class Conversation:
         offers = related(kb, entry, turn.runner_ups)
         if other is None:
             reply = Reply(
-                t("followup.difference.unknown", title=entry.title),
+                t("followup.difference.unknown", title=inner_quotes(entry.title)),
                 (*self._related_rows(offers), *self._topics_row()),
             )
             return reply, False
