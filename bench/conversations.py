@@ -72,28 +72,23 @@ class Sink:
         return 0
 
 
-def choices_of(reply: Reply) -> list[str]:
-    """The entry ids the reply offers as choice buttons, in order."""
-    ids = []
+def choices_of(reply: Reply) -> dict[str, str]:
+    """The entry ids the reply offers as choice buttons, in order, with each button's data."""
+    found: dict[str, str] = {}
     for row in reply.buttons:
         for button in row:
             action = decode(button.action)
-            if action is not None and action.verb == "choice":
-                ids.append(action.args[-1])
-    return ids
-
-
-def press_choice(reply: Reply, entry_id: str) -> str | None:
-    for row in reply.buttons:
-        for button in row:
-            action = decode(button.action)
-            if action is not None and action.verb == "choice" and action.args[-1] == entry_id:
-                return button.action
-    return None
+            if action is not None and action.verb == "choice" and button.action:
+                found[action.args[-1]] = button.action
+    return found
 
 
 def verdict(
-    art: str, expected: list[str], row: dict[str, Any] | None, offered: list[str], shown: str | None
+    art: str,
+    expected: list[str],
+    row: dict[str, Any] | None,
+    offered: dict[str, str],
+    shown: str | None,
 ) -> str:
     """One word for what a turn got, against what its kind wants."""
     if row is None:
@@ -173,7 +168,7 @@ def main() -> None:
                 shown = row["entry_id"]
             if got == "choices with it":
                 shown = next(i for i in offered if i in expected)
-                talk.press(press_choice(reply, shown), user_id=n)
+                talk.press(offered[shown], user_id=n)
             if art == "neu" and expected:
                 topic = expected
             language = conv.get("lang", "de")
