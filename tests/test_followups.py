@@ -301,6 +301,11 @@ def test_a_question_of_its_own_after_a_card_is_searched_as_usual(
         ("wer ist dafür verantwortlich?", "contact"),
         ("ist das schon umgesetzt oder noch in Planung?", "status"),
         ("who decides that?", "contact"),
+        ("who would handle that?", "contact"),
+        ("Wie funktioniert das genau?", "more"),  # what it holds in detail
+        ("was heißt das konkret?", "more"),
+        ("bis welches Alter geht das?", "target"),  # age: whom it is for
+        ("what age range is it meant for?", "target"),
     ],
 )
 def test_words_that_name_no_subject_leave_it_a_follow_up(
@@ -310,6 +315,24 @@ def test_words_that_name_no_subject_leave_it_a_follow_up(
     say(talk, question)
     record = log.records()[-1]
     assert (record["followup"], record["entry_id"]) == (kind, "gleitzeit")
+
+
+def test_a_follow_up_whose_words_find_the_card_itself_is_one(
+    talk: Conversation, log: RecordingLog, koeln_library: Library
+) -> None:
+    """Too many extra words to be read as a follow-up at first sight, but the whole question
+    finds the card on screen: the card again would not say who is responsible."""
+    card_of(talk, "Väternetzwerk", "vaeternetzwerk")
+    question = "Wer ist für das Väternetzwerk (z. B. Mittags-Stammtisch für Väter) zuständig?"
+    follow = talk.followups.detect(question)
+    assert follow is not None and follow.refers
+    found = koeln_library.current.index.search(question)
+    assert (found.outcome, found.matches[0].entry.id) == ("answered", "vaeternetzwerk")
+    assert say(talk, question).text.startswith("📞")
+    assert (log.records()[-1]["followup"], log.records()[-1]["entry_id"]) == (
+        "contact",
+        "vaeternetzwerk",
+    )
 
 
 def test_a_noun_no_entry_knows_starts_over(talk: Conversation, log: RecordingLog) -> None:
@@ -337,7 +360,13 @@ def test_after_a_redirect_the_card_is_not_referred_to(talk: Conversation) -> Non
 
 
 @pytest.mark.parametrize(
-    "text", ["danke für die Info", "ok danke, dann frag ich mal nach", "Got it, thanks"]
+    "text",
+    [
+        "danke für die Info",
+        "ok danke, dann frag ich mal nach",
+        "Got it, thanks",
+        "alright, thanks anyway",
+    ],
 )
 def test_thanks_with_a_few_words_is_small_talk(
     talk: Conversation, log: RecordingLog, text: str

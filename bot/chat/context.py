@@ -132,6 +132,7 @@ class Followup:
     groups: tuple[Group, ...] = ()
     rest: str = ""  # words that are neither cue, group nor filler: maybe another subject
     cued: bool = True  # False when only a named group ("und für Beamte?") made it one
+    refers: bool = False  # a word points back ("das", "da", "it"): about what is on screen
 
 
 @dataclass(frozen=True)
@@ -181,7 +182,7 @@ class FollowupLexicon:
         rest = " ".join(
             w for w, u in zip(found, used, strict=True) if not u and w not in self.fillers
         )
-        return Followup(kind, tuple(groups), rest, cued=bool(kinds))
+        return Followup(kind, tuple(groups), rest, cued=bool(kinds), refers=refers)
 
     def says_everyone(self, target_group: str) -> bool:
         """Whether a target group speaks of everyone ("alle Beschäftigten") without names."""

@@ -350,7 +350,7 @@ class Conversation:
             follow is not None
             and turn is not None
             and last is not None
-            and _still_about_the_card(snap, follow, result)
+            and _still_about_the_card(snap, follow, result, last)
         ):
             reply = self._followup(snap, question, follow, turn, last, user_id, checked=True)
             if reply is not None:
@@ -1012,15 +1012,19 @@ def reload_message(swapped: bool, problems: Sequence[Problem], version: str) -> 
     return str(texts("reload.failed", version=version)) + f"\n{shown}{more}"
 
 
-def _still_about_the_card(snap: Snapshot, follow: Followup, result: SearchResult) -> bool:
+def _still_about_the_card(
+    snap: Snapshot, follow: Followup, result: SearchResult, card: Entry
+) -> bool:
     """A cued follow-up whose extra words seemed to name something else ("Wer ist da der
-    Ansprechpartner im Haus?"), but the search knows nothing of it: still about the card.
-    Not when those words are a subject with a reply of its own (off-topic, missing) or nouns
-    no entry knows ("wann kommt die Müllabfuhr?")."""
-    return (
-        follow.cued
-        and result.outcome == "unknown"
-        and result.redirect is None
-        and not result.missing
-        and not snap.index.foreign_nouns(follow.rest)
-    )
+    Ansprechpartner im Haus?"), but the search knows nothing of it, or, when it points back
+    ("das", "da"), finds the card itself ("Gilt das auch, wenn man wegen Pflege freigestellt
+    ist?" after the card on leave): still about the card, and the card again would not answer
+    what was asked. Not when those words are a subject with a reply of its own (off-topic,
+    missing) or nouns no entry knows ("wann kommt die Müllabfuhr?"); not a question of its
+    own that merely repeats the card's subject ("Ziel mehr Frauen in Führung")."""
+    if not follow.cued or result.redirect is not None or result.missing:
+        return False
+    if result.outcome == "answered":
+        best = result.best
+        return follow.refers and best is not None and best.entry.id == card.id
+    return result.outcome == "unknown" and not snap.index.foreign_nouns(follow.rest)
