@@ -306,6 +306,11 @@ def test_a_question_of_its_own_after_a_card_is_searched_as_usual(
         ("was heißt das konkret?", "more"),
         ("bis welches Alter geht das?", "target"),  # age: whom it is for
         ("what age range is it meant for?", "target"),
+        ("Läuft das aktuell noch?", "status"),
+        ("is it still running?", "status"),
+        ("kostet das was?", "more"),  # a detail the card may lack: the reply says so
+        ("how often does it happen?", "more"),
+        ("Wo finde ich das?", "contact"),
     ],
 )
 def test_words_that_name_no_subject_leave_it_a_follow_up(
@@ -333,6 +338,16 @@ def test_a_follow_up_whose_words_find_the_card_itself_is_one(
         "contact",
         "vaeternetzwerk",
     )
+
+
+def test_a_group_the_card_is_named_after_names_the_offer_not_whom_it_is_for(
+    talk: Conversation, log: RecordingLog
+) -> None:
+    card_of(talk, "Väternetzwerk", "vaeternetzwerk")
+    say(talk, "Gibt es den Stammtisch für Väter schon?")
+    assert log.records()[-1]["followup"] == "status"
+    say(talk, "und für Väter?")  # nothing else asked: whom it is for
+    assert log.records()[-1]["followup"] == "target"
 
 
 def test_a_noun_no_entry_knows_starts_over(talk: Conversation, log: RecordingLog) -> None:

@@ -13,7 +13,7 @@ import re
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -133,6 +133,20 @@ class Followup:
     rest: str = ""  # words that are neither cue, group nor filler: maybe another subject
     cued: bool = True  # False when only a named group ("und für Beamte?") made it one
     refers: bool = False  # a word points back ("das", "da", "it"): about what is on screen
+    kinds: tuple[FollowupKind, ...] = ()  # what its cue words ask, before named groups count
+
+    def regarding(self, title: str) -> Followup:
+        """The follow-up about a card with this title. Groups the title names itself say
+        which offer is meant, not whom the question is about: "Gibt es den Stammtisch für
+        Väter schon?" asks for the status of the "Väternetzwerk", not whether fathers may
+        join. Without another cue ("und für Väter?"), or with one that asks for whom ("gilt
+        das für Väter?"), the groups still ask for whom."""
+        if "target" in self.kinds or not self.groups:
+            return self
+        if not all(g.named_in(title) for g in self.groups):
+            return self
+        kind = _choose(list(self.kinds), False, self.refers)
+        return self if kind is None else replace(self, kind=kind, groups=())
 
 
 @dataclass(frozen=True)
@@ -182,7 +196,9 @@ class FollowupLexicon:
         rest = " ".join(
             w for w, u in zip(found, used, strict=True) if not u and w not in self.fillers
         )
-        return Followup(kind, tuple(groups), rest, cued=bool(kinds), refers=refers)
+        return Followup(
+            kind, tuple(groups), rest, cued=bool(kinds), refers=refers, kinds=tuple(kinds)
+        )
 
     def says_everyone(self, target_group: str) -> bool:
         """Whether a target group speaks of everyone ("alle Beschäftigten") without names."""

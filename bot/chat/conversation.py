@@ -333,6 +333,8 @@ class Conversation:
             follow = self.speaking(other).followups.detect(question)
         turn = self.memory.recall(user_id)
         last = kb.entries.get(turn.entry_id or turn.card or "") if turn else None
+        if follow is not None and last is not None:
+            follow = follow.regarding(last.title)
         if follow is not None and turn is not None and last is not None:
             reply = self._followup(snap, question, follow, turn, last, user_id)
             if reply is not None:
