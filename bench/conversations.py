@@ -1,18 +1,20 @@
 """Whole conversations: the first question, then follow-ups about the same offer, topic
 switches, thanks and requests for a person, each turn read back from what the bot recorded.
 
-    python bench/conversations.py [--runde 2] [--show] [--semantic aus]
+    python bench/conversations.py [--org herne] [--runde 2] [--show] [--semantic aus]
 
-The conversations were written blind (``bench/data/raw/gespraeche_r*.yaml``) by helpers who saw
-only the Köln seed document and a description of the turn kinds, never the code, the follow-up
-word lists or the knowledge base. Round 1 was read while the follow-ups were improved:
-development only. Round 2, from another writer under the same brief, is the test (the default).
+The conversations were written blind (``bench/data/raw/gespraeche_r*.yaml`` for Köln,
+``gespraeche_herne_r*.yaml`` for Herne) by helpers who saw only their seed document and a
+description of the turn kinds, never the code, the follow-up word lists or the knowledge base.
+Round 1 was read while the follow-ups were improved: development only. Round 2 is the test (the
+default): for Köln another writer under the same brief, for Herne the other half of one
+writer's set (odd positions; round 1 holds the even ones).
 
 Each conversation runs in one chat of a real Conversation (German, or English for ``lang: en``)
-on the bundled Köln knowledge base, by default with the semantic signal as the bot runs. When the
-bot offers choices and the right offer is among them, the bench presses it, as the employee
-would. What a turn got is read from the question log's fields (outcome, entry, follow-up kind),
-recorded by a sink in memory. Wanted, per turn kind:
+on the bundled knowledge base of ``--org``, by default with the semantic signal as the bot
+runs. When the bot offers choices and the right offer is among them, the bench presses it, as
+the employee would. What a turn got is read from the question log's fields (outcome, entry,
+follow-up kind), recorded by a sink in memory. Wanted, per turn kind:
 
 - ``neu`` with refs: the right offer outright (choices holding it are counted apart);
 - ``neu`` without refs (out of scope): no offer ("unknown" or a redirect);
