@@ -350,6 +350,20 @@ def test_a_group_the_card_is_named_after_names_the_offer_not_whom_it_is_for(
     assert log.records()[-1]["followup"] == "target"
 
 
+def test_a_follow_up_in_the_region_s_dialect_is_one(
+    talk: Conversation, log: RecordingLog, koeln_library: Library
+) -> None:
+    """Kölsch function words are in knowledge/koeln/suche.yaml (mundart), not in code."""
+    lexicon = koeln_library.current.index.lexicon
+    assert {"dat", "och", "for"} <= lexicon.regional_words  # "för", folded
+    assert lexicon.standard_reading("Jilt dat och för Beamte?") == "jilt das auch fur beamte"
+    assert lexicon.standard_reading("Gilt das für Beamte?") == "Gilt das für Beamte?"
+    card_of(talk, "gibt es noch eine Kernarbeitszeit?", "gleitzeit")
+    reply = say(talk, "Jilt dat och för Beamte?")
+    assert reply.text.startswith("👥")
+    assert (log.records()[-1]["followup"], log.records()[-1]["entry_id"]) == ("target", "gleitzeit")
+
+
 def test_a_noun_no_entry_knows_starts_over(talk: Conversation, log: RecordingLog) -> None:
     card_of(talk, "gibt es noch eine Kernarbeitszeit?", "gleitzeit")
     reply = say(talk, "wann kommt eigentlich die Müllabfuhr?")

@@ -324,6 +324,12 @@ class Conversation:
             return [Reply(t(f"smalltalk.{kind}"))]
         follow = self.followups.detect(question)
         english = looks_english(question, snap.index.lexicon.english_markers)
+        if follow is None and not english:
+            # "Jilt dat och för Beamte?": the region's words (``mundart``) read as German;
+            # never in English, where "for" or "has" are no Kölsch.
+            regional = snap.index.lexicon.standard_reading(question)
+            if regional != question:
+                follow = self.followups.detect(regional)
         if follow is None and english != (self.texts.language == ENGLISH):
             # "und wer ist zuständig?" after a switch to English (and the other way round)
             # still refers to the last card: people fall back into their first language. Only

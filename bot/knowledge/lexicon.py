@@ -156,6 +156,15 @@ class Lexicon:
     """Warnings about off-topic hints without ``hinweis_en``; shown by ``check``, never
     blocking a load (like ``KnowledgeBase.untranslated``)."""
 
+    def standard_reading(self, text: str) -> str:
+        """The text with the region's single words read as standard German ("Jilt dat och för
+        Beamte?" -> "jilt das auch fur beamte"), folded; the text itself when none occurs.
+        For readers other than the search, which expands them word by word anyway."""
+        words = _READING.findall(fold_word(text))
+        if self.regional_words.isdisjoint(words):
+            return text
+        return " ".join(self.expansions[w] if w in self.regional_words else w for w in words)
+
     def redirect_for(self, word: str) -> OffTopic | None:
         for group in self.off_topic:
             if word in group.words:
@@ -390,6 +399,9 @@ def _read(
 
 def _line(data: LineDict, key: str) -> int | None:
     return data.key_lines.get(key)
+
+
+_READING = re.compile(r"[^\W_]+")
 
 
 def _words(text: str) -> list[str]:
