@@ -48,7 +48,15 @@ EXPORTED_FIELDS = {
     "source",
 }
 # Their English twins (null where not translated), added after the German contract.
-EXPORTED_ENGLISH = {"title_en", "answer_en", "target_group_en", "note_en", "source_en"}
+EXPORTED_ENGLISH = {
+    "title_en",
+    "answer_en",
+    "target_group_en",
+    "note_en",
+    "source_en",
+    "synonyms_en",
+    "examples_en",
+}
 
 
 @pytest.fixture(autouse=True)
@@ -291,6 +299,8 @@ def test_export_contains_every_entry_with_the_documented_fields(
         assert exported["title_en"] == entry.title_en and exported["answer_en"] == entry.answer_en
         assert exported["target_group_en"] == entry.target_group_en
         assert exported["note_en"] == entry.note_en and exported["source_en"] == entry.source_en
+        assert exported["synonyms_en"] == list(entry.synonyms_en)
+        assert exported["examples_en"] == list(entry.examples_en)
         assert exported["title_en"] and exported["answer_en"]  # every bundled entry translated
     assert data["organisation"]["name_en"] == "Stadt Köln (City of Cologne)"
     assert data["organisation"]["source_en"] == koeln.organisation.source_en

@@ -383,6 +383,22 @@ def test_english_questions_find_the_german_entries(
     assert (result.outcome, first(result)) == ("answered", expected), ranked(result)
 
 
+@pytest.mark.parametrize("question", ["time bank", "can I bank my extra hours?"])
+def test_english_keywords_and_example_questions_find_their_entry(
+    index: SearchIndex, kb: KnowledgeBase, lexicon: Lexicon, question: str
+) -> None:
+    """``stichworte_en`` / ``beispielfragen_en`` are searched like their German twins, only
+    lighter by default (``english_keyword_share``); at full weight they answer outright."""
+    entry = kb.entries["langzeitkonto"]
+    assert "time bank" in entry.synonyms_en and entry.examples_en
+    assert first(index.search(question)) == "langzeitkonto", ranked(index.search(question))
+    full = with_lexicon(kb, lexicon, english_keyword_share=1.0).search(question)
+    assert (full.outcome, first(full)) == ("answered", "langzeitkonto"), ranked(full)
+    bare = replace(entry, synonyms_en=(), examples_en=())
+    without = with_lexicon(replace(kb, entries={**kb.entries, entry.id: bare}), lexicon)
+    assert first(without.search(question)) != "langzeitkonto", ranked(without.search(question))
+
+
 def test_without_the_english_glossary_english_words_find_nothing(
     index: SearchIndex, kb: KnowledgeBase, lexicon: Lexicon
 ) -> None:

@@ -114,6 +114,8 @@ class Entry:
     target_group_en: str | None = None
     note_en: str | None = None
     source_en: str | None = None
+    synonyms_en: tuple[str, ...] = ()  # English keywords and example questions: search only,
+    examples_en: tuple[str, ...] = ()  # like their German twins, never shown on a card
 
     @property
     def status_label(self) -> str | None:
@@ -163,6 +165,8 @@ class Entry:
             "target_group_en": self.target_group_en,
             "note_en": self.note_en,
             "source_en": self.source_en,
+            "synonyms_en": list(self.synonyms_en),
+            "examples_en": list(self.examples_en),
         }
 
 

@@ -190,6 +190,10 @@ _SEARCHABLE: Schema = {
     "stichworte": (_text_list, False),
     "beispielfragen": (_text_list, False),
 }
+_SEARCHABLE_EN: Schema = {
+    "stichworte_en": (_text_list, False),
+    "beispielfragen_en": (_text_list, False),
+}
 CONTACT: Schema = {
     "id": (_text, True),
     "name": (_text, True),
@@ -204,6 +208,7 @@ CONTACT: Schema = {
     "name_en": (_text, False),
     "antwort_en": (_text, False),
     "hinweis_en": (_text, False),
+    **_SEARCHABLE_EN,
 }
 MEASURE: Schema = {
     "id": (_text, True),
@@ -223,6 +228,7 @@ MEASURE: Schema = {
     "zielgruppe_en": (_text, False),
     "hinweis_en": (_text, False),
     "quelle_en": (_text, False),
+    **_SEARCHABLE_EN,
 }
 COUNSELLING: Schema = {
     **{k: v for k, v in MEASURE.items() if k != "ref"},
@@ -619,13 +625,24 @@ def _untranslated(col: _Collector) -> Iterator[Problem]:
         missing = [
             key + ENGLISH_SUFFIX for key in twins if key in raw and key + ENGLISH_SUFFIX not in raw
         ]
-        if missing:
-            fields = ", ".join(f"'{key}'" for key in missing)
+        shown = [key for key in missing if key not in _SEARCHABLE_EN]
+        if shown:
+            fields = ", ".join(f"'{key}'" for key in shown)
             yield Problem(
                 name,
                 raw.line,
                 f"{what}: englische Übersetzung fehlt ({fields}) – wer auf Englisch fragt, sieht"
                 " hier den deutschen Text",
+                "warnung",
+            )
+        searched = [key for key in missing if key in _SEARCHABLE_EN]
+        if searched:
+            fields = ", ".join(f"'{key}'" for key in searched)
+            yield Problem(
+                name,
+                raw.line,
+                f"{what}: englische Übersetzung fehlt ({fields}) – englische Fragen findet die"
+                " Suche hier nur über Titel und Antwort",
                 "warnung",
             )
         for key in twins:
@@ -922,6 +939,8 @@ def _entry(name: str, kind: Kind, raw: LineDict) -> Entry:
         target_group_en=text("zielgruppe_en"),
         note_en=text("hinweis_en"),
         source_en=text("quelle_en"),
+        synonyms_en=texts("stichworte_en"),
+        examples_en=texts("beispielfragen_en"),
     )
 
 

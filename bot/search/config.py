@@ -27,6 +27,12 @@ class SearchConfig:
     # 1.0/1.0 the same right but rejection 0.375/0.571; answers at 0.5 halve Köln's dev wrong.
     english_title_share: float = 0.9
     english_context_share: float = 0.5
+    # English keywords and example questions (stichworte_en, beispielfragen_en), much lighter:
+    # many are also German words ("Coaching", "Workshop"). Train+dev pooled, both
+    # organisations, semantic signal on (2026-12-02): without them 0.758 right / 0.025 wrong /
+    # 0.865 top-3 / 0.844 rejected, English 0.794 right / 0.933 rejected; at 0.3 0.771 / 0.027
+    # / 0.876 / 0.826, English 0.841 / 0.867; at 0.6 0.778 / 0.031; at 0.9 0.769 / 0.029.
+    english_keyword_share: float = 0.3
 
     unknown_share: float = 0.7  # a short never-seen word, relative to the rarest known word
     unknown_share_long: float = 1.0  # a never-seen word of 8+ letters (a subject, not noise)

@@ -237,7 +237,12 @@ class SearchIndex:
             self._add(idx, text, c.w_context)
         for text in (entry.answer_en or "", entry.target_group_en or ""):
             self._add(idx, text, c.w_context * c.english_context_share)
-        for phrase in (*titles, *entry.synonyms, *entry.examples):
+        for synonym in entry.synonyms_en:
+            self._add(idx, synonym, c.w_synonym * c.english_keyword_share)
+        for example in entry.examples_en:
+            self._add(idx, example, c.w_example * c.english_keyword_share)
+        english = (*entry.synonyms_en, *entry.examples_en)
+        for phrase in (*titles, *entry.synonyms, *entry.examples, *english):
             normalised = " ".join(self.analyzer.terms(phrase))
             if normalised:
                 self._phrases_of[idx].append(len(self._phrases))

@@ -43,7 +43,9 @@ KEEP_CACHE_FILES = 8  # one per knowledge base and recent version is plenty
 
 def entry_texts(entry: Entry) -> list[str]:
     """The texts of an entry that the semantic signal compares a question with."""
-    english = [t for t in (entry.title_en, entry.answer_en) if t]
+    english = [
+        t for t in (entry.title_en, *entry.synonyms_en, *entry.examples_en, entry.answer_en) if t
+    ]
     texts = [entry.title, *entry.synonyms, *entry.examples, entry.answer, *english]
     seen: set[str] = set()
     unique = []
