@@ -388,6 +388,12 @@ def test_the_english_index_shows_english_results_and_finds_english_words(
     }
     assert set(german["terms"]) == german_terms
     assert set(index["terms"]) > german_terms
+    # the English keywords and example questions are searched on the English pages only
+    keywords = [(e.id, k) for e in kb.entries.values() for k in e.synonyms_en]
+    assert keywords
+    for entry_id, keyword in keywords:
+        for term in analyzer.terms(keyword):
+            assert numbers[entry_id] in {n for n, _ in index["terms"][term]["p"]}, keyword
 
 
 def test_offer_url_points_english_cards_to_english_pages() -> None:

@@ -51,6 +51,8 @@ FIELD_WEIGHTS: dict[str, float] = {
     "target_group": 1.0,
     "answer": 1.0,
     "title_en": 4.0,
+    "synonyms_en": 3.0,
+    "examples_en": 2.0,
     "topic_en": 1.0,
     "target_group_en": 1.0,
     "answer_en": 1.0,
@@ -71,6 +73,8 @@ def entry_fields(kb: KnowledgeBase, entry: Entry, language: str = "de") -> dict[
     if language == "en":
         fields |= {
             "title_en": entry.title_en or "",
+            "synonyms_en": " \n ".join(entry.synonyms_en),
+            "examples_en": " \n ".join(entry.examples_en),
             "topic_en": (topic.title_en or "") if topic else "",
             "target_group_en": entry.target_group_en or "",
             "answer_en": entry.answer_en or "",
@@ -90,6 +94,7 @@ def kb_texts(kb: KnowledgeBase, language: str = "de") -> Iterable[str]:
         if language == "en":
             english = (entry.title_en, entry.answer_en, entry.target_group_en, entry.note_en)
             yield from (t for t in english if t)
+            yield from (*entry.synonyms_en, *entry.examples_en)
 
 
 def normaliser_data(
