@@ -72,7 +72,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.chat import commands  # noqa: E402
-from bot.chat.context import FollowupLexicon  # noqa: E402
+from bot.chat.conversation import Conversation  # noqa: E402
+from bot.search.library import Library  # noqa: E402
 
 FAKE_SERVER = ROOT / "bench" / "fakeserver.py"
 FLOOR_BOT = ROOT / "bench" / "floorbot.py"
@@ -333,18 +334,26 @@ def load_questions(path: Path) -> list[str]:
     return list(seen)
 
 
-def depends_on_chat(question: str, followups: FollowupLexicon) -> bool:
+def depends_on_chat(question: str, talk: Conversation) -> bool:
     """Whether the bot may answer ``question`` differently after other messages of its chat
     (a follow-up about the last card) or answers later ones differently after it (a language
     switch), so that only a chat of its own gets the calibrated answer.
 
-    The fake server sends every message with ``language_code`` "de": the German lexicon is
-    the one the bot reads these chats with.
+    ``talk`` is a German conversation on the bot's knowledge base (the fake server sends every
+    message with ``language_code`` "de"): it reads follow-ups exactly as the bot does, with
+    the English cues for English questions and the region's words for dialect.
     """
     command = commands.typed(question)
-    return followups.detect(question) is not None or (
+    return talk.reads_followup(question) is not None or (
         command is not None and command.language is not None
     )
+
+
+def reader() -> Conversation:
+    """A conversation on the knowledge base the bot under load runs with."""
+    library, problems = Library.open(ROOT / KNOWLEDGE_DIR)
+    assert library is not None, [str(p) for p in problems]
+    return Conversation(lambda: library.current)
 
 
 # --------------------------------------------------------------------------- one run
@@ -514,8 +523,8 @@ def drive(
     offsets = [(i * 37) % len(pool) for i in range(len(users))]
     counts = [0] * len(users)
     sent: dict[int, list[int]] = {u: [] for u in users}
-    followups = FollowupLexicon.load("de")
-    alone = {i for i, question in enumerate(pool) if depends_on_chat(question, followups)}
+    talk = reader()
+    alone = {i for i, question in enumerate(pool) if depends_on_chat(question, talk)}
     one_off = itertools.count(ONE_OFF_USERS)
     turn = 0
 

@@ -322,21 +322,8 @@ class Conversation:
         if kind is not None:
             self._record(question, "smalltalk", None, snap, user_id)
             return [Reply(t(f"smalltalk.{kind}"))]
-        follow = self.followups.detect(question)
         english = looks_english(question, snap.index.lexicon.english_markers)
-        if follow is None and not english:
-            # "Jilt dat och för Beamte?": the region's words (``mundart``) read as German;
-            # never in English, where "for" or "has" are no Kölsch.
-            regional = snap.index.lexicon.standard_reading(question)
-            if regional != question:
-                follow = self.followups.detect(regional)
-        if follow is None and english != (self.texts.language == ENGLISH):
-            # "und wer ist zuständig?" after a switch to English (and the other way round)
-            # still refers to the last card: people fall back into their first language. Only
-            # when the question is in that language: "Servicezeiten vs. Gleitzeit" in a German
-            # chat is no English "X vs. Y?" follow-up.
-            other = ENGLISH if english else GERMAN
-            follow = self.speaking(other).followups.detect(question)
+        follow = self._read_followup(snap, question, english)
         turn = self.memory.recall(user_id)
         last = kb.entries.get(turn.entry_id or turn.card or "") if turn else None
         if follow is not None and last is not None:
@@ -380,6 +367,30 @@ class Conversation:
             offer = (self._button(t("button.english"), "english", qid),)
             reply = replace(reply, buttons=(offer, *reply.buttons))
         return [reply]
+
+    def reads_followup(self, question: str) -> Followup | None:
+        """The follow-up this conversation would read in ``question`` if a card were on
+        screen (bench/e2e.py sends such questions from chats of their own)."""
+        snap = self._snap()
+        english = looks_english(question, snap.index.lexicon.english_markers)
+        return self._read_followup(snap, question, english)
+
+    def _read_followup(self, snap: Snapshot, question: str, english: bool) -> Followup | None:
+        follow = self.followups.detect(question)
+        if follow is None and not english:
+            # "Jilt dat och för Beamte?": the region's words (``mundart``) read as German;
+            # never in English, where "for" or "has" are no Kölsch.
+            regional = snap.index.lexicon.standard_reading(question)
+            if regional != question:
+                follow = self.followups.detect(regional)
+        if follow is None and english != (self.texts.language == ENGLISH):
+            # "und wer ist zuständig?" after a switch to English (and the other way round)
+            # still refers to the last card: people fall back into their first language. Only
+            # when the question is in that language: "Servicezeiten vs. Gleitzeit" in a German
+            # chat is no English "X vs. Y?" follow-up.
+            other = ENGLISH if english else GERMAN
+            follow = self.speaking(other).followups.detect(question)
+        return follow
 
     def _offers_english(self, english: bool, user_id: int | None) -> bool:
         """Telegram decides the language (issue: German unless the app speaks English); a chat
