@@ -364,6 +364,23 @@ def test_a_follow_up_in_the_region_s_dialect_is_one(
     assert (log.records()[-1]["followup"], log.records()[-1]["entry_id"]) == ("target", "gleitzeit")
 
 
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("und wer ist da zuständig?", "contact"),
+        ("how does it work?", "more"),  # English cues in a German chat, for English questions
+        ("Jilt dat och för Beamte?", "target"),  # the region's words
+        ("Wie beantrage ich Elternzeit?", None),
+    ],
+)
+def test_reads_followup_tells_what_the_conversation_would_read(
+    talk: Conversation, question: str, kind: str | None
+) -> None:
+    """bench/e2e.py sends such questions from chats of their own; it asks this."""
+    found = talk.reads_followup(question)
+    assert (found.kind if found else None) == kind
+
+
 def test_a_noun_no_entry_knows_starts_over(talk: Conversation, log: RecordingLog) -> None:
     card_of(talk, "gibt es noch eine Kernarbeitszeit?", "gleitzeit")
     reply = say(talk, "wann kommt eigentlich die Müllabfuhr?")
