@@ -45,6 +45,7 @@ ASKED_IN_GERMAN = [
     "ich will nicht mit einer Maschine schreiben",
     "Menschlicher Kontakt wäre mir lieber",
     "Mensch bitte!",
+    "kann ich mit jemadnem sprehcen",  # typos: one slip per word, two in long words
 ]
 ASKED_IN_ENGLISH = [
     "can I talk to a person?",
@@ -55,6 +56,7 @@ ASKED_IN_ENGLISH = [
     "human pls",
     "Could somebody call me back?",
     "I don't want to chat with a bot",
+    "can i talk to a persn",
 ]
 
 
@@ -217,6 +219,32 @@ def test_small_talk_is_read_from_the_language_file(
 def test_a_phrase_with_more_is_not_small_talk(koeln_library: Library, message: str) -> None:
     talk = koeln_library.current.index.lexicon.talk
     assert smalltalk.classify(message, talk) is None
+
+
+@pytest.mark.parametrize(
+    ("word", "meant"),
+    [
+        ("sprehcen", "sprechen"),  # two letters swapped
+        ("persn", "person"),  # one missing
+        ("jemadnem", "jemandem"),
+        ("dann", "dann"),  # short words stay: no "danke"
+        ("talks", "talks"),  # an ending added: another word, no slip
+        ("programme", "programme"),
+        ("elternzeit", "elternzeit"),  # nothing near
+    ],
+)
+def test_a_slip_in_a_word_of_the_lists_is_read_as_that_word(
+    koeln_library: Library, word: str, meant: str
+) -> None:
+    assert smalltalk.spelled(word, koeln_library.current.index.lexicon.talk) == meant
+
+
+def test_a_question_with_words_near_the_lists_stays_a_question(koeln_library: Library) -> None:
+    lexicon = koeln_library.current.index.lexicon
+    index = koeln_library.current.index
+    question = "Does the mentoring programme include one-on-one talks with a mentor?"
+    assert not smalltalk.asks_for_person(question, lexicon, index.names_subject)
+    assert smalltalk.classify("und dann?", lexicon.talk) is None
 
 
 def test_every_kind_of_the_language_file_has_its_reply() -> None:

@@ -11,6 +11,9 @@ import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
 from bot.knowledge.lexicon import Lexicon, Talk, talk_words
 from bot.search.textnorm import fold
 
@@ -21,6 +24,28 @@ SHORT_REQUEST = 3  # content words up to which a word for a person alone asks fo
 MAX_CLOSING_WORDS = 8  # thanks with a few words around it; longer messages say more
 CLOSINGS = ("thanks", "bye")
 _LETTERS = re.compile(r"[a-z]+")  # the words as ``talk_words`` splits them, runs uncollapsed
+SLIP_FROM = 5  # letters from which one slip (a wrong, missing, extra or swapped letter) counts
+SLIPS_FROM = 9  # ... and two slips: "jemadnem" is "jemandem", "dann" is never "danke"
+
+
+def spelled(word: str, talk: Talk) -> str:
+    """The word of the ``gespraech`` lists a typo means ("sprehcen" -> "sprechen", "persn" ->
+    "person"), when exactly one is that close and starts with the same letter; the word itself
+    otherwise. Short words are never changed ("dann" is no "danke"), nor words that only add
+    an ending to a listed one ("talks", "programme": other words, not slips)."""
+    if len(word) < SLIP_FROM:
+        return word
+    candidates = talk.by_initial.get(word[0], ())
+    if word in candidates:
+        return word
+    slips = 2 if len(word) >= SLIPS_FROM else 1
+    found = process.extract(word, candidates, scorer=OSA.distance, score_cutoff=slips, limit=3)
+    near = [c for c, _, _ in found if not word.startswith(c)]
+    return near[0] if len(near) == 1 else word
+
+
+def _talk_words(text: str, talk: Talk) -> tuple[str, ...]:
+    return tuple(spelled(w, talk) for w in talk_words(fold(text)))
 
 
 def classify(text: str, talk: Talk) -> str | None:
@@ -29,7 +54,7 @@ def classify(text: str, talk: Talk) -> str | None:
     "Hallo, danke!" is small talk (the last phrase decides: thanks); "Hallo, wie beantrage ich
     Elternzeit?" is a question.
     """
-    words = [w for w in talk_words(fold(text)) if w not in talk.between]
+    words = [w for w in _talk_words(text, talk) if w not in talk.between]
     kinds = _phrases(words, talk.phrases, talk.longest)
     return kinds[-1] if kinds else None
 
@@ -49,7 +74,7 @@ def closing(
     """
     if "?" in text:
         return None
-    words = [w for w in talk_words(fold(text)) if w not in talk.between]
+    words = [w for w in _talk_words(text, talk) if w not in talk.between]
     if not words or len(words) > MAX_CLOSING_WORDS:
         return None
     for size in range(min(talk.longest, len(words)), 0, -1):
@@ -81,7 +106,7 @@ def asks_for_person(
     talk = lexicon.talk
     folded = fold(text)
     raw = _LETTERS.findall(folded)  # the stop words are stored as written: "kann", not "kan"
-    words = talk_words(folded)
+    words = tuple(spelled(w, talk) for w in talk_words(folded))
     if not raw or len(raw) > MAX_PERSON_WORDS or len(raw) != len(words):
         return False
     if talk.person_words.isdisjoint(words):  # most questions: no word of any phrase

@@ -127,6 +127,9 @@ class Talk:
     """``kontaktwoerter``: how ("sprechen", "zurückrufen", "gespräch", "talk", "call")."""
     machines: frozenset[str] = frozenset()
     """``botwoerter``: what one does not want to talk to ("bot", "computer", "ki", "machine")."""
+    by_initial: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    """Every word of the section, grouped by its first letter: what a typo may have meant
+    (bot/chat/smalltalk.py ``spelled``)."""
 
     @property
     def longest(self) -> int:
@@ -351,14 +354,20 @@ def _talk(data: LineDict, name: str, problems: list[Problem]) -> Talk:
     people = lists.get(PEOPLE, frozenset())
     contact = lists.get(CONTACT, frozenset())
     machines = lists.get(MACHINES, frozenset())
+    person_words = frozenset(w for phrase in person for w in phrase) | people | contact | machines
+    vocabulary = {w for phrase in trimmed for w in phrase} | person_words | between
+    by_initial: dict[str, list[str]] = {}
+    for word in sorted(vocabulary):
+        by_initial.setdefault(word[0], []).append(word)
     return Talk(
         MappingProxyType(trimmed),
         tuple(person),
         between,
-        frozenset(w for phrase in person for w in phrase) | people | contact | machines,
+        person_words,
         people,
         contact,
         machines,
+        MappingProxyType({k: tuple(v) for k, v in by_initial.items()}),
     )
 
 
