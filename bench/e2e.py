@@ -44,6 +44,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import ctypes
+import functools
 import http.client
 import itertools
 import json
@@ -349,8 +350,9 @@ def depends_on_chat(question: str, talk: Conversation) -> bool:
     )
 
 
+@functools.cache
 def reader() -> Conversation:
-    """A conversation on the knowledge base the bot under load runs with."""
+    """A conversation on the knowledge base the bot under load runs with, opened once."""
     library, problems = Library.open(ROOT / KNOWLEDGE_DIR)
     assert library is not None, [str(p) for p in problems]
     return Conversation(lambda: library.current)

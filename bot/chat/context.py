@@ -131,9 +131,13 @@ class Followup:
     kind: FollowupKind
     groups: tuple[Group, ...] = ()
     rest: str = ""  # words that are neither cue, group nor filler: maybe another subject
-    cued: bool = True  # False when only a named group ("und für Beamte?") made it one
     refers: bool = False  # a word points back ("das", "da", "it"): about what is on screen
     kinds: tuple[FollowupKind, ...] = ()  # what its cue words ask, before named groups count
+
+    @property
+    def cued(self) -> bool:
+        """False when only a named group ("und für Beamte?") made it a follow-up."""
+        return bool(self.kinds)
 
     def regarding(self, title: str) -> Followup:
         """The follow-up about a card with this title. Groups the title names itself say
@@ -235,9 +239,7 @@ class FollowupLexicon:
         rest = " ".join(
             w for w, u in zip(found, used, strict=True) if not u and w not in self.fillers
         )
-        return Followup(
-            kind, tuple(groups), rest, cued=bool(kinds), refers=refers, kinds=tuple(kinds)
-        )
+        return Followup(kind, tuple(groups), rest, refers=refers, kinds=tuple(kinds))
 
     def says_everyone(self, target_group: str) -> bool:
         """Whether a target group speaks of everyone ("alle Beschäftigten") without names."""

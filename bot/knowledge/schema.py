@@ -625,26 +625,20 @@ def _untranslated(col: _Collector) -> Iterator[Problem]:
         missing = [
             key + ENGLISH_SUFFIX for key in twins if key in raw and key + ENGLISH_SUFFIX not in raw
         ]
-        shown = [key for key in missing if key not in _SEARCHABLE_EN]
-        if shown:
-            fields = ", ".join(f"'{key}'" for key in shown)
-            yield Problem(
-                name,
-                raw.line,
-                f"{what}: englische Übersetzung fehlt ({fields}) – wer auf Englisch fragt, sieht"
-                " hier den deutschen Text",
-                "warnung",
-            )
-        searched = [key for key in missing if key in _SEARCHABLE_EN]
-        if searched:
-            fields = ", ".join(f"'{key}'" for key in searched)
-            yield Problem(
-                name,
-                raw.line,
-                f"{what}: englische Übersetzung fehlt ({fields}) – englische Fragen findet die"
-                " Suche hier nur über Titel und Antwort",
-                "warnung",
-            )
+        # Fields a card shows, then fields only the search reads: each says what is lost.
+        for search_only, consequence in (
+            (False, "wer auf Englisch fragt, sieht hier den deutschen Text"),
+            (True, "englische Fragen findet die Suche hier nur über Titel und Antwort"),
+        ):
+            keys = [key for key in missing if (key in _SEARCHABLE_EN) == search_only]
+            if keys:
+                fields = ", ".join(f"'{key}'" for key in keys)
+                yield Problem(
+                    name,
+                    raw.line,
+                    f"{what}: englische Übersetzung fehlt ({fields}) – {consequence}",
+                    "warnung",
+                )
         for key in twins:
             english = raw.get(key + ENGLISH_SUFFIX)
             german = raw.get(key)
