@@ -185,6 +185,35 @@ def test_a_valid_folder_loads(make_kb: MakeKb) -> None:
     assert kb.by_ref["1.1.1"].id == "gleitzeit"
 
 
+def test_an_example_question_may_be_a_short_story_but_a_keyword_may_not(
+    make_kb: MakeKb,
+) -> None:
+    """Employees write whole stories; a keyword of that length is a pasted paragraph."""
+    story = ("Meine Tochter kommt nach den Ferien in die Schule. " * 6).strip()  # 305 characters
+    entry = """\
+        massnahmen:
+          - id: gleitzeit
+            ref: "1.1.1"
+            titel: "Gleitzeit ohne Kernzeit"
+            thema: arbeitszeit
+            antwort: "Sie können Beginn und Ende Ihres Arbeitstags frei wählen."
+            zielgruppe: "alle Beschäftigten"
+            status: geplant
+            zustaendig: [amt-personal]
+            {field}: ["{text}"]
+        """
+    kb, problems = validate(make_kb(massnahmen=entry.format(field="beispielfragen", text=story)))
+    assert kb is not None and problems == []
+    assert kb.entries["gleitzeit"].examples == (story,)
+    for field, text, limit in (("stichworte", story, 200), ("beispielfragen", story * 2, 400)):
+        kb, problems = validate(make_kb(massnahmen=entry.format(field=field, text=text)))
+        assert kb is None
+        assert (
+            f"Feld '{field}' hat ein zu langes Element 1 ({len(text)} Zeichen, höchstens "
+            f"{limit})" in str(problems[0])
+        )
+
+
 def test_problem_reads_file_comma_line_colon_message() -> None:
     problem = Problem(
         "knowledge/koeln/massnahmen.yaml", 42, "Eintrag 'gleitzeit': Pflichtfeld 'antwort' fehlt"

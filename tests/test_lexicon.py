@@ -204,6 +204,26 @@ def test_a_regional_word_the_knowledge_base_uses_is_warned_about(kb_with_lexicon
     assert "„uhr“" in warnings[0] and "'gleitzeit'" in warnings[0] and "„ihr“" in warnings[0]
 
 
+def test_an_example_question_in_dialect_is_no_clash(kb_with_lexicon: Path) -> None:
+    """Example questions are written in the dialect on purpose: reading them as standard
+    German is what the list is for, so only titles, keywords and answers are checked."""
+    (kb_with_lexicon / "suche.yaml").write_text(
+        textwrap.dedent(SEARCH) + '\nmundart:\n  "pänz": "kinder"\n', encoding="utf-8"
+    )
+    massnahmen = kb_with_lexicon / "massnahmen.yaml"
+    text = massnahmen.read_text(encoding="utf-8")
+    old = 'stichworte: ["Gleitzeit", "Kernzeit"]'
+    example = 'beispielfragen: ["Muss ich bes drei bliev, wenn die Pänz us d\'r Schull kumme?"]'
+    massnahmen.write_text(text.replace(old, f"{old}\n    {example}"), "utf-8")
+    snapshot, problems = build_snapshot(kb_with_lexicon)
+    assert snapshot is not None
+    assert "panz" in snapshot.kb.entries["gleitzeit"].examples[0].casefold().replace("ä", "a")
+    assert not [str(p) for p in problems if "mundart" in str(p)]
+    massnahmen.write_text(text.replace(old, 'stichworte: ["Gleitzeit", "Pänz"]'), "utf-8")
+    _, problems = build_snapshot(kb_with_lexicon)
+    assert [str(p) for p in problems if "mundart" in str(p) and "„panz“" in str(p)]
+
+
 def test_an_empty_regional_entry_is_an_error_with_its_line(kb_with_lexicon: Path) -> None:
     (kb_with_lexicon / "suche.yaml").write_text(
         textwrap.dedent(SEARCH) + '\nmundart:\n  "pänz": ""\n', encoding="utf-8"

@@ -332,7 +332,9 @@ class Conversation:
             reply = self._followup(snap, question, follow, turn, last, user_id)
             if reply is not None:
                 return [reply]
-        under_choices = turn is not None and last is None and bool(turn.runner_ups)
+        # Under "Meinten Sie …?" (or guesses) only: an answered card that a reload removed
+        # left runner-ups too, but the employee never saw them as choices.
+        under_choices = turn is not None and turn.entry_id is None and bool(turn.runner_ups)
         if follow is not None and turn is not None and under_choices and not follow.rest:
             # "Wer ist zuständig?" under "Meinten Sie …?": which of them?
             return [self._which(snap, question, follow, turn, user_id)]
