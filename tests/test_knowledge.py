@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import MINIMAL_KB
 
 from bot.config import DEFAULT_KB
 from bot.knowledge.schema import STATUS_LABELS, KnowledgeBase, Problem, load_knowledge, validate
@@ -190,18 +191,9 @@ def test_an_example_question_may_be_a_short_story_but_a_keyword_may_not(
 ) -> None:
     """Employees write whole stories; a keyword of that length is a pasted paragraph."""
     story = ("Meine Tochter kommt nach den Ferien in die Schule. " * 6).strip()  # 305 characters
-    entry = """\
-        massnahmen:
-          - id: gleitzeit
-            ref: "1.1.1"
-            titel: "Gleitzeit ohne Kernzeit"
-            thema: arbeitszeit
-            antwort: "Sie können Beginn und Ende Ihres Arbeitstags frei wählen."
-            zielgruppe: "alle Beschäftigten"
-            status: geplant
-            zustaendig: [amt-personal]
-            {field}: ["{text}"]
-        """
+    keywords = 'stichworte: ["Gleitzeit", "Kernzeit"]'
+    assert keywords in MINIMAL_KB["massnahmen"]
+    entry = MINIMAL_KB["massnahmen"].replace(keywords, '{field}: ["{text}"]')
     kb, problems = validate(make_kb(massnahmen=entry.format(field="beispielfragen", text=story)))
     assert kb is not None and problems == []
     assert kb.entries["gleitzeit"].examples == (story,)
