@@ -16,6 +16,7 @@ Baselines get the benefit of the doubt: their rejection threshold is the one tha
 from __future__ import annotations
 
 import argparse
+import copy
 import statistics
 import sys
 import time
@@ -197,42 +198,78 @@ def fit_decision(orgs: Sequence[str]) -> tuple[float, ...]:
     return tuple(round(float(v), 3) for v in w)
 
 
-def sweep(orgs: Sequence[str], split: str, weights: tuple[float, ...]) -> None:
-    """Outright-right / wrong / rejected per answer threshold, and per choice floor."""
-    print(f"\nSchwellen-Kurve auf '{split}' (Gewichte {'neu' if weights else 'Standard'})")
-    rows: dict[tuple[str, float, float], Tally] = defaultdict(Tally)
-    grid_a = [x / 20 for x in range(8, 18)]
-    grid_c = [0.2, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55]
-    config = SearchConfig(semantic_weights=weights) if SEMANTIC and weights else SearchConfig()
-    if weights and not SEMANTIC:
-        config = SearchConfig(weights=weights)
+def sweep(orgs: Sequence[str], weights: tuple[float, ...]) -> None:
+    """Every threshold combination run through the real ``search`` on train and dev.
+
+    The decision has two stages with --semantic (the words answer when they are certain, only
+    the rest is embedded and decided on the fused ranking), so the grid is simulated by the
+    search itself, never by re-thresholding one probability. The rows are ranked by the
+    criterion on dev (maximise (right + top-3 + rejected) / 3 with outright-wrong <= 0.03).
+    """
+    base = SearchConfig()
+    if weights:
+        field = "semantic_weights" if SEMANTIC else "weights"
+        base = replace(base, **{field: weights})
+    answers = [x / 20 for x in range(10, 18)]
+    floors = [0.3, 0.35, 0.4, 0.45, 0.5, 0.55]
+    grid: list[SearchConfig] = []
+    if SEMANTIC:
+        for words in (0.55, 0.6, 0.65, 0.7, 0.75):
+            for a in answers:
+                for c in floors:
+                    if c <= a:
+                        grid.append(
+                            replace(
+                                base, answer_probability=words, semantic_answer=a,
+                                semantic_choice_floor=c,
+                            )
+                        )  # fmt: skip
+    else:
+        grid = [
+            replace(base, answer_probability=a, choice_floor=c)
+            for a in answers
+            for c in floors
+            if c <= a
+        ]
+    rows: dict[tuple[int, str], Tally] = defaultdict(Tally)
     for org in orgs:
-        index = open_index(org, config)
-        for q in load_blind(org, [split]):
-            result = index.search(q.text)
-            ids = [m.entry.id for m in result.matches]
-            fused = (
-                index.semantic is not None
-                and result.probability
-                and len(index.explain(q.text) or []) > len(FEATURE_NAMES)
-            )
-            rivals = not fused and bool(index.rivals(list(result.matches)))
-            p = result.probability
-            for a in grid_a:
-                for c in grid_c:
-                    outcome = (
-                        "answered"
-                        if p >= a and not rivals
-                        else "ambiguous"
-                        if p >= c
-                        else "unknown"
-                    )
-                    for key in (org, "beide"):
-                        rows[(key, a, c)].add(q, outcome, ids)
+        index = open_index(org, base)
+        splits = {split: load_blind(org, [split]) for split in ("train", "dev")}
+        for n, config in enumerate(grid):
+            probe = copy.copy(index)  # the same lexical index and embeddings, other thresholds
+            probe.config = config
+            for split, questions in splits.items():
+                for q in questions:
+                    result = probe.search(q.text, limit=5)
+                    rows[(n, split)].add(q, result.outcome, [m.entry.id for m in result.matches])
+
+    def criterion(t: Tally) -> float:
+        return (t.right / t.n_in + t.top3 / t.n_in + t.rejected / t.n_out) / 3
+
+    def knobs(c: SearchConfig) -> str:
+        if SEMANTIC:
+            words, fused, floor = c.answer_probability, c.semantic_answer, c.semantic_choice_floor
+            return f"w{words:.2f} a{fused:.2f} c{floor:.2f}"
+        return f"antw {c.answer_probability:.2f} wahl {c.choice_floor:.2f}"
+
+    allowed = [
+        n for n in range(len(grid)) if rows[(n, "dev")].wrong <= 0.03 * rows[(n, "dev")].n_in
+    ]
+    allowed.sort(key=lambda n: -criterion(rows[(n, "dev")]))
+    print(
+        f"\nSchwellen ({'Wörter w, verschmolzen a/c' if SEMANTIC else 'Wörter'}), beide "
+        f"Organisationen, nach dem Kriterium auf dev (falsch <= 0.03); Gewichte "
+        f"{'neu' if weights else 'Standard'}"
+    )
     print(f"{'':<26} {'n':>4} {'richtig':>6} {'falsch':>6} {'top-3':>6} {'aus':>4} {'abgel.':>6}")
-    for (key, a, c), tally in sorted(rows.items()):
-        if key == "beide":
-            print(tally.row(f"antw>={a:.2f} wahl>={c:.2f}"))
+    best_per_gate = {}  # and the best row for each words-only threshold
+    for n in allowed:
+        best_per_gate.setdefault(grid[n].answer_probability, n)
+    shown = allowed[:12] + [n for n in best_per_gate.values() if n not in allowed[:12]]
+    for n in shown:
+        for split in ("dev", "train"):
+            t = rows[(n, split)]
+            print(t.row(f"{knobs(grid[n])} {split}") + f"  krit {criterion(t):.3f}")
 
 
 @dataclass(frozen=True)
@@ -429,8 +466,7 @@ def main() -> None:
 
     if args.fit or args.sweep:
         weights = fit_decision(args.org) if args.fit else ()
-        for split in ("train", "dev"):
-            sweep(args.org, split, weights)
+        sweep(args.org, weights)
         return
     if not args.questions:
         blind_report(args.org, args.split, not args.no_baselines)

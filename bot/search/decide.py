@@ -52,14 +52,14 @@ FEATURE_NAMES = (
 )
 
 DEFAULT_WEIGHTS: tuple[float, ...] = (
-    -3.099, 1.735, -0.129, 1.864, 2.493, 1.777, 0.641, -0.812, -1.058, -0.727, 0.539,
+    -3.893, 2.061, -0.699, 2.76, 2.819, 2.368, 0.874, -1.777, -1.102, -0.499, 0.689,
 )  # fmt: skip
 """Fitted by ``bench/accuracy.py --fit`` on the train split (see docs/performance.md)."""
 
 SEMANTIC_FEATURES = ("semantic", "semantic_margin", "lexical", "agree_lexical", "agree_semantic")
 DEFAULT_SEMANTIC_WEIGHTS: tuple[float, ...] = (
-    -2.519, 0.702, -0.615, 1.317, 0.372, 0.293, 0.377, 0.077, -1.537, -0.363, 0.241,
-    0.767, 0.254, 1.705, -0.105, 0.979,
+    -2.505, 0.879, -0.254, 1.133, 0.694, 0.082, 0.768, -0.302, -1.559, -0.822, 0.658,
+    0.659, 0.269, 1.91, -0.598, 0.533,
 )  # fmt: skip
 """The same model plus SEMANTIC_FEATURES for fused rankings (``--fit`` with the extra)."""
 
