@@ -73,8 +73,8 @@ def test_unsafe_wordings_never_become_examples() -> None:
     assert not usable_example("x" * 121)
 
 
-def test_a_rejected_entry_never_gets_the_question(koeln_library: Library) -> None:
-    index = koeln_library.current.index
+def test_a_rejected_entry_never_gets_the_question(fixture_library: Library) -> None:
+    index = fixture_library.current.index
     top = index.search("Darf ich meinen Hund mit ins Büro bringen?").matches[0].entry.id
     group = _group("Darf ich meinen Hund mit ins Büro bringen?", reason="unhelpful", entry=top)
     advice = advise(group, index, {}, vocabulary=Vocabulary(index))
@@ -85,10 +85,10 @@ def test_a_rejected_entry_never_gets_the_question(koeln_library: Library) -> Non
     assert entry["beispielfragen"] == ["Darf ich meinen Hund mit ins Büro bringen?"]
 
 
-def test_new_entry_ids_are_german_words_of_the_subject(koeln_library: Library) -> None:
-    index = koeln_library.current.index
+def test_new_entry_ids_are_german_words_of_the_subject(fixture_library: Library) -> None:
+    index = fixture_library.current.index
     group = _group("Hund mit ins Büro nehmen erlaubt?", "Darf mein Hund ins Büro?",
-                   library=koeln_library)  # fmt: skip
+                   library=fixture_library)  # fmt: skip
     advice = advise(group, index, {}, vocabulary=Vocabulary(index))
     assert advice.new_id == "hund-buero"
     english = advise(_group("Can I bring my dog to the office?"), index, {})
