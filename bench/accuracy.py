@@ -91,14 +91,18 @@ class Tally:
     top3: int = 0
     n_out: int = 0
     rejected: int = 0
+    shown: int = 0
 
-    def add(self, q: Question, outcome: str, ids: list[str]) -> None:
+    def add(self, q: Question, outcome: str, ids: list[str], suggested: Sequence[str] = ()) -> None:
+        """``suggested``: the "Vielleicht meinten Sie …" buttons of an unknown outcome."""
         if q.expected:
             self.n_in += 1
             if outcome == "answered":
                 self.right += ids[0] in q.expected
                 self.wrong += ids[0] not in q.expected
-            self.top3 += outcome != "unknown" and bool(q.expected & set(ids[:3]))
+            top3 = outcome != "unknown" and bool(q.expected & set(ids[:3]))
+            self.top3 += top3
+            self.shown += top3 or bool(q.expected & set(suggested))
         else:
             self.n_out += 1
             self.rejected += outcome == "unknown"
@@ -109,11 +113,15 @@ class Tally:
 
         return (
             f"{name:<26} {self.n_in:>4} {r(self.right, self.n_in)} {r(self.wrong, self.n_in)} "
-            f"{r(self.top3, self.n_in)} {self.n_out:>4} {r(self.rejected, self.n_out)}"
+            f"{r(self.top3, self.n_in)} {self.n_out:>4} {r(self.rejected, self.n_out)} "
+            f"{r(self.shown, self.n_in)}"
         )
 
 
-TALLY_HEAD = f"{'':<26} {'n':>4} {'richtig':>6} {'falsch':>6} {'top-3':>6} {'aus':>4} {'abgel.':>6}"
+TALLY_HEAD = (
+    f"{'':<26} {'n':>4} {'richtig':>6} {'falsch':>6} {'top-3':>6} {'aus':>4} {'abgel.':>6} "
+    f"{'gezeigt':>6}"
+)
 
 
 def run_project(index: SearchIndex, questions: Sequence[Question]) -> dict[str, Tally]:
@@ -123,7 +131,8 @@ def run_project(index: SearchIndex, questions: Sequence[Question]) -> dict[str, 
         result = index.search(q.text, limit=5)
         ids = [m.entry.id for m in result.matches]
         for key in ("alle", q.style):
-            tallies[key].add(q, result.outcome, ids)
+            suggested = [m.entry.id for m in result.suggestions]
+            tallies[key].add(q, result.outcome, ids, suggested)
     return tallies
 
 
@@ -138,7 +147,8 @@ def run_baseline(rank: Ranker, questions: Sequence[Question]) -> Tally:
 def blind_report(orgs: Sequence[str], split: str, baselines: bool) -> None:
     print(f"\nBlinde Sets, Split '{split}' (richtig/falsch = direkt beantwortet, Anteil der Fragen")
     print("im Themenbereich; top-3 = richtige Antwort unter den ersten drei, nicht 'unbekannt';")
-    print("abgel. = Anteil der Fragen außerhalb, die 'unbekannt' bekamen)")
+    print("abgel. = Anteil der Fragen außerhalb, die 'unbekannt' bekamen; gezeigt = top-3 oder")
+    print("bei 'unbekannt' unter den Vorschlägen 'Vielleicht meinten Sie …')")
     for org in orgs:
         index = open_index(org)
         questions = load_blind(org, [split])
@@ -261,7 +271,7 @@ def sweep(orgs: Sequence[str], weights: tuple[float, ...]) -> None:
         f"Organisationen, nach dem Kriterium auf dev (falsch <= 0.03); Gewichte "
         f"{'neu' if weights else 'Standard'}"
     )
-    print(f"{'':<26} {'n':>4} {'richtig':>6} {'falsch':>6} {'top-3':>6} {'aus':>4} {'abgel.':>6}")
+    print(TALLY_HEAD)
     best_per_gate = {}  # and the best row for each words-only threshold
     for n in allowed:
         best_per_gate.setdefault(grid[n].answer_probability, n)
