@@ -20,7 +20,9 @@ import numpy as np
 import pytest
 
 from bot.knowledge.schema import load_knowledge
+from bot.search.decide import FEATURE_NAMES, SEMANTIC_FEATURES
 from bot.search.embedder import Embedder, Matrix, load_embedder, normalise
+from bot.search.library import Library
 from bot.search.semantic import SemanticIndex, kb_texts
 
 HASHING_EMBEDDER = '''
@@ -561,3 +563,43 @@ def test_ask_waits_for_the_embeddings_only_when_the_words_are_not_enough(tmp_pat
     ask("quux frobnitz zzyzx")
     assert kb_done.exists()
     assert embedded.read_text(encoding="utf-8").splitlines() == ["quux frobnitz zzyzx"]
+
+
+class _Favours:
+    """Every text naming ``word`` (the question too) points one way, everything else another:
+    the embedding prefers that entry whatever the words say."""
+
+    model_id = "favours"
+
+    def __init__(self, word: str) -> None:
+        self.word = word.casefold()
+
+    def embed(self, texts: Sequence[str], *, query: bool) -> Matrix:
+        rows = [[1.0, 0.0] if self.word in t.casefold() else [0.0, 1.0] for t in texts]
+        return np.asarray(rows, dtype=np.float32)
+
+
+def test_a_fused_first_entry_keeps_its_own_lexical_evidence(fixture_library: Library) -> None:
+    """When the embedding lifts the words' second entry to first place, the decision must
+    see that entry's own coverage and the question's unknown share, not "nothing matched"
+    (before, a fused first entry that was not the words' first looked like an unknown
+    question: coverage 0, every word unknown)."""
+    words = fixture_library.current.index
+    question = (
+        "Meine Nachbarin erzählte gestern beim Grillen von Teilzeit in allen Bereichen und "
+        "irgendwas mit Fortbildung, keine Ahnung was genau"
+    )  # the words are unsure (the embedding is asked) and put "teilzeit" first
+    lexical = words.explain(question)
+    assert lexical is not None and words.search(question).matches[0].entry.id == "teilzeit"
+    kb = fixture_library.current.kb
+    semantic = SemanticIndex(kb_texts(kb), _Favours("Fortbildung"), cache_dir=None, kb_version="t")
+    fused_index = words.with_semantic(semantic)
+    result = fused_index.search(question)
+    assert result.matches[0].entry.id == "fortbildung"
+    x = fused_index.explain(question)
+    assert x is not None and len(x) == len(FEATURE_NAMES) + len(SEMANTIC_FEATURES)
+    named = dict(zip(FEATURE_NAMES + SEMANTIC_FEATURES, x, strict=True))
+    assert named["agree_lexical"] == 0.0  # the fused first is not the words' first ...
+    assert named["coverage"] > 0.0  # ... and still has the words it matched
+    assert named["unknown"] == lexical[FEATURE_NAMES.index("unknown")]  # the question's own
+    assert named["log_terms"] == lexical[FEATURE_NAMES.index("log_terms")]

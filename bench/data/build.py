@@ -98,7 +98,9 @@ def herne_labels(item: dict[str, Any], entries: list[dict[str, Any]]) -> list[st
     return _with_contacts(ids, by_id) if item.get("fragt_zustaendig") else ids
 
 
-def split(items: list[dict[str, Any]], seed: int) -> None:
+def split(
+    items: list[dict[str, Any]], seed: int, shares: tuple[tuple[str, float], ...] = SPLIT
+) -> None:
     strata: dict[tuple[str, bool], list[dict[str, Any]]] = defaultdict(list)
     for item in items:
         strata[(item["stil"], bool(item["erwartet"]))].append(item)
@@ -106,7 +108,7 @@ def split(items: list[dict[str, Any]], seed: int) -> None:
     for group in strata.values():
         rng.shuffle(group)
         start = 0.0
-        for name, share in SPLIT:
+        for name, share in shares:
             end = start + share * len(group)
             for item in group[round(start) : round(end)]:
                 item["split"] = name
@@ -114,13 +116,21 @@ def split(items: list[dict[str, Any]], seed: int) -> None:
 
 
 # Each round of writers is split on its own, so a later round never redraws an earlier split:
-# round 1 (2026-12-01, first session) and round 2 (fresh writers, later the same day).
-ROUNDS = {
+# round 1 (2026-12-01, first session) and round 2 (fresh writers, later the same day). Round 3
+# (fresh writers, 2026-12-02, after rounds 1 and 2's test splits had been looked at several
+# times) is test only: a clean measurement of the decision chosen on rounds 1 and 2.
+TEST_ONLY = (("test", 1.0),)
+ROUNDS: dict[str, tuple[tuple[list[str], int, tuple[tuple[str, float], ...]], ...]] = {
     "koeln": (
-        (["koeln_a.yaml", "koeln_b.yaml"], 20261201),
-        (["koeln_c.yaml", "koeln_d.yaml"], 20261202),
+        (["koeln_a.yaml", "koeln_b.yaml"], 20261201, SPLIT),
+        (["koeln_c.yaml", "koeln_d.yaml"], 20261202, SPLIT),
+        (["koeln_e.yaml", "koeln_f.yaml"], 20261203, TEST_ONLY),
     ),
-    "herne": ((["herne.yaml"], 20261201), (["herne_b.yaml"], 20261202)),
+    "herne": (
+        (["herne.yaml"], 20261201, SPLIT),
+        (["herne_b.yaml"], 20261202, SPLIT),
+        (["herne_c.yaml"], 20261203, TEST_ONLY),
+    ),
 }
 
 
@@ -129,21 +139,20 @@ def main() -> None:
     for org, rounds in ROUNDS.items():
         entries = _kb(org)
         items: list[dict[str, Any]] = []
-        for number, (files, seed) in enumerate(rounds, start=1):
+        for number, (files, seed, shares) in enumerate(rounds, start=1):
             batch = []
             for file in files:
                 for raw in yaml.safe_load((HERE / "raw" / file).read_text()):
                     erwartet = labels[org](raw, entries)
                     batch.append({"frage": raw["frage"], "erwartet": erwartet, "stil": raw["stil"]})
-            split(batch, seed=seed)
+            split(batch, seed=seed, shares=shares)
             for item in batch:
                 item["runde"] = number
             items += batch
         header = (
             f"# Blind set {org}: written from the seed documents only (see bench/data/build.py).\n"
             "# split: train/dev for fitting and choosing; test is quoted, never fitted on.\n"
-            "# runde: 1 = first writers, 2 = fresh writers (their test split was never looked at\n"
-            "# before the figures in docs/performance.md were taken).\n"
+            "# runde: 1 = first writers, 2 and 3 = fresh writers; round 3 is test only.\n"
         )
         text = yaml.safe_dump(items, allow_unicode=True, sort_keys=False, width=1000)
         (HERE / f"blind_{org}.yaml").write_text(header + text)

@@ -52,14 +52,14 @@ FEATURE_NAMES = (
 )
 
 DEFAULT_WEIGHTS: tuple[float, ...] = (
-    -3.893, 2.061, -0.699, 2.76, 2.819, 2.368, 0.874, -1.777, -1.102, -0.499, 0.689,
+    -3.385, 2.018, -0.807, 2.824, 2.637, 2.264, 0.754, -1.826, -1.258, -0.564, 0.618,
 )  # fmt: skip
 """Fitted by ``bench/accuracy.py --fit`` on the train split (see docs/performance.md)."""
 
 SEMANTIC_FEATURES = ("semantic", "semantic_margin", "lexical", "agree_lexical", "agree_semantic")
 DEFAULT_SEMANTIC_WEIGHTS: tuple[float, ...] = (
-    -2.505, 0.879, -0.254, 1.133, 0.694, 0.082, 0.768, -0.302, -1.559, -0.822, 0.658,
-    0.659, 0.269, 1.91, -0.598, 0.533,
+    -2.984, 0.574, -0.374, 0.948, 1.259, 0.926, 0.485, -1.171, -1.245, -0.711, 0.522,
+    0.58, 0.232, 1.189, 0.836, 0.203,
 )  # fmt: skip
 """The same model plus SEMANTIC_FEATURES for fused rankings (``--fit`` with the extra)."""
 

@@ -86,6 +86,8 @@ class _Ranking:
     features: dict[int, Features]
     redirect: OffTopic | None = None
     missing: bool = False  # the question names a subject this organisation has no offer for
+    terms: int = 0  # the question's content words (the same for every entry)
+    unknown: float = 1.0  # share of the question's weight no entry knows
 
 
 class SearchIndex:
@@ -300,7 +302,7 @@ class SearchIndex:
             # A subject the organisation has no offer for is never answered with an offer that
             # merely resembles it (knowledge/README.md, fehlende_themen): choices at most.
             outcome = "ambiguous"
-        ranked = ranking.matches
+        ranked = ranking.matches[:limit]
         suggestions: tuple[Match, ...] = ()
         if outcome == "unknown" and ranking.redirect is None:
             floor = self.config.suggest_floor
@@ -399,7 +401,11 @@ class SearchIndex:
             for idx, cov in top
         ]
         scored.sort(key=lambda kv: (-kv[1], kv[0]))
-        kept = scored[: max(limit, 1)]
+        # Always the full candidate list, whatever the caller shows: the runner-up and the
+        # fusion with the embedding must see the same entries in the chat as in --fit.
+        kept = scored[: max(limit, c.candidates, 1)]
+        missing = any(qt.missing for qt in query)
+        # every candidate's own evidence: the fused first entry is often not the words' first
         features = {
             idx: Features(
                 score=s,
@@ -408,15 +414,17 @@ class SearchIndex:
                 terms=len(query),
                 unknown=unknown,
                 off_topic=redirect is not None,
-                missing=any(qt.missing for qt in query),
+                missing=missing,
             )
-            for idx, s in kept[:1]
+            for idx, s in kept
         }
         return _Ranking(
             [Match(self._entries[i], round(s, 4)) for i, s in kept],
             features,
             redirect,
-            missing=any(qt.missing for qt in query),
+            missing=missing,
+            terms=len(query),
+            unknown=unknown,
         )
 
     def _fuse(self, question: str, ranking: _Ranking, limit: int) -> _Ranking:
@@ -439,7 +447,7 @@ class SearchIndex:
                 if eid in self._pos
             ),
             key=lambda kv: (-kv[0], kv[1]),
-        )[: max(limit, 1)]
+        )[: max(limit, self.config.candidates, 1)]
         if not fused:
             return ranking
         top = fused[0][1]
@@ -453,8 +461,8 @@ class SearchIndex:
             score=fused[0][0],
             coverage=base.coverage if base else 0.0,
             phrase=base.phrase if base else 0.0,
-            terms=base.terms if base else 0,
-            unknown=base.unknown if base else 1.0,
+            terms=ranking.terms,
+            unknown=ranking.unknown,
             off_topic=ranking.redirect is not None,
             missing=ranking.missing,
             semantic=by_id.get(top, 0.0),
@@ -464,7 +472,10 @@ class SearchIndex:
             agree_semantic=bool(ordered) and by_id.get(top, 0.0) >= ordered[0],
         )
         matches = [Match(self._entries[i], round(score, 4)) for score, i in fused]
-        return _Ranking(matches, {top: features}, ranking.redirect, ranking.missing)
+        return _Ranking(
+            matches, {top: features}, ranking.redirect, ranking.missing, ranking.terms,
+            ranking.unknown,
+        )  # fmt: skip
 
     def _reading_scores(self, reading: tuple[tuple[str, float], ...]) -> dict[int, float]:
         """Per entry, how well it matches all parts of one reading of a query word."""
