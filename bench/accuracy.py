@@ -221,11 +221,11 @@ def sweep(orgs: Sequence[str], weights: tuple[float, ...]) -> None:
     if weights:
         field = "semantic_weights" if SEMANTIC else "weights"
         base = replace(base, **{field: weights})
-    answers = [x / 20 for x in range(10, 18)]
+    answers = [x / 20 for x in range(10, 20)]
     floors = [0.3, 0.35, 0.4, 0.45, 0.5, 0.55]
     grid: list[SearchConfig] = []
     if SEMANTIC:
-        for words in (0.55, 0.6, 0.65, 0.7, 0.75):
+        for words in (0.65, 0.7, 0.75, 0.8, 0.85):
             for a in answers:
                 for c in floors:
                     if c <= a:
@@ -267,6 +267,11 @@ def sweep(orgs: Sequence[str], weights: tuple[float, ...]) -> None:
         n for n in range(len(grid)) if rows[(n, "dev")].wrong <= 0.03 * rows[(n, "dev")].n_in
     ]
     allowed.sort(key=lambda n: -criterion(rows[(n, "dev")]))
+    if not allowed:  # nothing meets the target: show the least wrong, then the best of those
+        print("\nKeine Schwelle erreicht falsch <= 0.03 auf dev; die mit den wenigsten falschen:")
+        allowed = sorted(
+            range(len(grid)), key=lambda n: (rows[(n, "dev")].wrong, -criterion(rows[(n, "dev")]))
+        )
     print(
         f"\nSchwellen ({'Wörter w, verschmolzen a/c' if SEMANTIC else 'Wörter'}), beide "
         f"Organisationen, nach dem Kriterium auf dev (falsch <= 0.03); Gewichte "
