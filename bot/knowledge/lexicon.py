@@ -131,9 +131,11 @@ class Talk:
     """Every word of the section, grouped by its first letter: what a typo may have meant
     (bot/chat/smalltalk.py ``spelled``)."""
 
-    @property
-    def longest(self) -> int:
-        return max((len(p) for p in self.phrases), default=0)
+    longest: int = field(init=False, default=0)
+    """Words in the longest phrase: counted once, not at every message (hundreds of phrases)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "longest", max((len(p) for p in self.phrases), default=0))
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -114,9 +115,7 @@ class SearchIndex:
         self.analyzer = Analyzer(self.lexicon)
         self._entries: list[Entry] = list(kb.entries.values())
         self._postings: dict[str, dict[int, float]] = defaultdict(dict)
-        self._phrases: list[str] = []
-        self._phrase_owner: list[int] = []
-        self._phrases_of: list[list[int]] = [[] for _ in self._entries]
+        self._phrases_of: list[list[str]] = [[] for _ in self._entries]  # normalised phrases
         self._links: list[set[int]] = [set() for _ in self._entries]
         self._term_cache: dict[str, _QueryTerm | None] = {}
         topic_titles = {t.id: f"{t.title} {t.title_en or ''}" for t in kb.topics.values()}
@@ -247,9 +246,7 @@ class SearchIndex:
         for phrase in (*titles, *entry.synonyms, *entry.examples, *english):
             normalised = " ".join(self.analyzer.terms(phrase))
             if normalised:
-                self._phrases_of[idx].append(len(self._phrases))
-                self._phrases.append(normalised)
-                self._phrase_owner.append(idx)
+                self._phrases_of[idx].append(normalised)
 
     def _split_compounds(self) -> None:
         """Let 'Arbeitszeitkonten' also answer for 'Konto' and 'Arbeitszeit'."""
@@ -593,11 +590,9 @@ class SearchIndex:
             return {}
         # Each entry's phrases are stored contiguously, so one cdist call and one
         # reduceat give every candidate's best phrase without a Python loop over scores.
-        ids = [p for idx in owners for p in self._phrases_of[idx]]
+        choices = list(chain.from_iterable(self._phrases_of[idx] for idx in owners))
         starts = np.cumsum([0] + [len(self._phrases_of[idx]) for idx in owners[:-1]])
-        scores = process.cdist(
-            [query], [self._phrases[p] for p in ids], scorer=fuzz.token_sort_ratio, dtype=np.uint8
-        )[0]
+        scores = process.cdist([query], choices, scorer=fuzz.token_sort_ratio, dtype=np.uint8)[0]
         best = np.maximum.reduceat(scores, starts)
         return {idx: float(b) / 100 for idx, b in zip(owners, best, strict=True)}
 
