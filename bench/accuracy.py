@@ -247,12 +247,16 @@ def sweep(orgs: Sequence[str], weights: tuple[float, ...]) -> None:
         index = open_index(org, base)
         splits = {split: load_blind(org, [split]) for split in ("train", "dev")}
         for n, config in enumerate(grid):
-            probe = copy.copy(index)  # the same lexical index and embeddings, other thresholds
+            # the same lexical index and embeddings (the grid moves decision thresholds only,
+            # which no cached term reading depends on)
+            probe = copy.copy(index)
             probe.config = config
             for split, questions in splits.items():
                 for q in questions:
                     result = probe.search(q.text, limit=5)
-                    rows[(n, split)].add(q, result.outcome, [m.entry.id for m in result.matches])
+                    ids = [m.entry.id for m in result.matches]
+                    suggested = [m.entry.id for m in result.suggestions]
+                    rows[(n, split)].add(q, result.outcome, ids, suggested)
 
     def criterion(t: Tally) -> float:
         return (t.right / t.n_in + t.top3 / t.n_in + t.rejected / t.n_out) / 3
