@@ -223,18 +223,14 @@ def sweep(orgs: Sequence[str], weights: tuple[float, ...]) -> None:
         base = replace(base, **{field: weights})
     answers = [x / 20 for x in range(10, 20)]
     floors = [0.3, 0.35, 0.4, 0.45, 0.5, 0.55]
-    grid: list[SearchConfig] = []
     if SEMANTIC:
-        for words in (0.65, 0.7, 0.75, 0.8, 0.85):
-            for a in answers:
-                for c in floors:
-                    if c <= a:
-                        grid.append(
-                            replace(
-                                base, answer_probability=words, semantic_answer=a,
-                                semantic_choice_floor=c,
-                            )
-                        )  # fmt: skip
+        grid = [
+            replace(base, answer_probability=w, semantic_answer=a, semantic_choice_floor=c)
+            for w in (0.65, 0.7, 0.75, 0.8, 0.85)
+            for a in answers
+            for c in floors
+            if c <= a
+        ]
     else:
         grid = [
             replace(base, answer_probability=a, choice_floor=c)

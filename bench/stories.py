@@ -18,29 +18,16 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from conversations import Sink  # noqa: E402  (the question log's fields, in memory)
+
 from bot.chat.conversation import Conversation  # noqa: E402
 from bot.search.library import Library  # noqa: E402
-
-
-class Sink:
-    """The question log's interface, in memory: the bench measures the conversation only."""
-
-    def record(self, **row: Any) -> str:
-        return "q"
-
-    def feedback(self, question_id: str, helpful: bool) -> None: ...
-
-    def choice(self, question_id: str, entry_id: str | None) -> None: ...
-
-    def forget(self, user_id: int) -> int:
-        return 0
 
 
 def main() -> None:

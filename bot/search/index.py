@@ -13,7 +13,7 @@ import copy
 import math
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from itertools import chain
 from pathlib import Path
@@ -89,6 +89,10 @@ class _Ranking:
     missing: bool = False  # the question names a subject this organisation has no offer for
     terms: int = 0  # the question's content words (the same for every entry)
     unknown: float = 1.0  # share of the question's weight no entry knows
+    # Each candidate's lexical evidence: the embedding may lift another candidate to first
+    # place, and the decision must then see that entry's own coverage and phrase match.
+    coverage: dict[int, float] = field(default_factory=dict)
+    phrase: dict[int, float] = field(default_factory=dict)
 
 
 class SearchIndex:
@@ -402,7 +406,6 @@ class SearchIndex:
         # fusion with the embedding must see the same entries in the chat as in --fit.
         kept = scored[: max(limit, c.candidates, 1)]
         missing = any(qt.missing for qt in query)
-        # every candidate's own evidence: the fused first entry is often not the words' first
         features = {
             idx: Features(
                 score=s,
@@ -413,7 +416,7 @@ class SearchIndex:
                 off_topic=redirect is not None,
                 missing=missing,
             )
-            for idx, s in kept
+            for idx, s in kept[:1]
         }
         return _Ranking(
             [Match(self._entries[i], round(s, 4)) for i, s in kept],
@@ -422,6 +425,8 @@ class SearchIndex:
             missing=missing,
             terms=len(query),
             unknown=unknown,
+            coverage={idx: coverage[idx] for idx, _ in kept},
+            phrase=phrase,
         )
 
     def _fuse(self, question: str, ranking: _Ranking, limit: int) -> _Ranking:
@@ -448,7 +453,6 @@ class SearchIndex:
         if not fused:
             return ranking
         top = fused[0][1]
-        base = ranking.features.get(top)
         by_id = {self._pos[eid]: cos for eid, cos in cosines.items() if eid in self._pos}
         ordered = sorted(by_id.values(), reverse=True)
         # the margin to the first *different* offer: a measure and its own service score alike
@@ -456,8 +460,8 @@ class SearchIndex:
         others = [cos for idx, cos in by_id.items() if idx != top and idx not in links]
         features = Features(
             score=fused[0][0],
-            coverage=base.coverage if base else 0.0,
-            phrase=base.phrase if base else 0.0,
+            coverage=ranking.coverage.get(top, 0.0),
+            phrase=ranking.phrase.get(top, 0.0),
             terms=ranking.terms,
             unknown=ranking.unknown,
             off_topic=ranking.redirect is not None,
